@@ -1,0 +1,3 @@
+module polyconnect.dev/protocol
+
+go 1.25.0
