@@ -1,0 +1,196 @@
+package transport
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config selects a transport by Name and configures the server or client it
+// builds. The zero value of every field other than Name and Addr means "use
+// the transport's default", so a config file needs to mention only what it
+// changes. Fields that apply only to servers are ignored by clients and the
+// other way round.
+//
+// Config is plain data: it can be decoded from JSON or YAML (field names are
+// snake_case, durations are strings such as "5s" or "1m30s"), compared and
+// copied. The one exception is TLSConfig, which exists for programmatic use
+// and is never encoded.
+type Config struct {
+	// Name is the registered transport to use: NameHTTP1, NameH2C, NameH2 or
+	// NameH3, or any other name a transport module registers.
+	Name string `json:"name" yaml:"name"`
+
+	// Addr is the address a server listens on or a client talks to, as
+	// "host:port". A server may use port 0 to let the system pick a free
+	// port, and report it with Server.Addr. For a client, Addr is optional
+	// and only used to build Client.URL; requests may target any URL.
+	Addr string `json:"addr,omitempty" yaml:"addr,omitempty"`
+
+	// TLS configures certificates for the transports that use TLS, and
+	// for clients the roots they trust. Leave it nil for cleartext
+	// transports (http1 without TLS, h2c).
+	TLS *TLSConfig `json:"tls,omitempty" yaml:"tls,omitempty"`
+
+	// ReadHeaderTimeout is the time a server allows a client to send the
+	// request headers (server only).
+	ReadHeaderTimeout Duration `json:"read_header_timeout,omitempty" yaml:"read_header_timeout,omitempty"`
+
+	// ReadTimeout is the longest a server spends reading a whole request,
+	// body included (server only). Transports leave it off by default:
+	// streaming calls are long-lived and it would cut them. Prefer per-call
+	// deadlines.
+	ReadTimeout Duration `json:"read_timeout,omitempty" yaml:"read_timeout,omitempty"`
+
+	// WriteTimeout is the longest a server spends writing a response
+	// (server only). Off by default for the same reason as ReadTimeout.
+	WriteTimeout Duration `json:"write_timeout,omitempty" yaml:"write_timeout,omitempty"`
+
+	// IdleTimeout is how long an idle keep-alive connection is kept open:
+	// by a server before it closes it, by a client before it drops it from
+	// its pool.
+	IdleTimeout Duration `json:"idle_timeout,omitempty" yaml:"idle_timeout,omitempty"`
+
+	// MaxHeaderBytes limits the size of the request headers a server
+	// accepts, including the request line (server only).
+	MaxHeaderBytes int `json:"max_header_bytes,omitempty" yaml:"max_header_bytes,omitempty"`
+
+	// MaxConcurrentStreams is the number of concurrent HTTP/2 or HTTP/3
+	// streams a server allows on one connection (server only).
+	MaxConcurrentStreams int `json:"max_concurrent_streams,omitempty" yaml:"max_concurrent_streams,omitempty"`
+
+	// DialTimeout limits how long a client waits for a new connection,
+	// TCP or QUIC (client only).
+	DialTimeout Duration `json:"dial_timeout,omitempty" yaml:"dial_timeout,omitempty"`
+
+	// TLSHandshakeTimeout limits how long a client waits for the TLS
+	// handshake of a new connection (client only).
+	TLSHandshakeTimeout Duration `json:"tls_handshake_timeout,omitempty" yaml:"tls_handshake_timeout,omitempty"`
+
+	// MaxIdleConns limits the idle connections a client keeps across all
+	// hosts (client only).
+	MaxIdleConns int `json:"max_idle_conns,omitempty" yaml:"max_idle_conns,omitempty"`
+
+	// MaxIdleConnsPerHost limits the idle connections a client keeps to one
+	// host (client only). It matters most for HTTP/1.1, where each
+	// concurrent call needs its own connection.
+	MaxIdleConnsPerHost int `json:"max_idle_conns_per_host,omitempty" yaml:"max_idle_conns_per_host,omitempty"`
+
+	// MaxConnsPerHost limits the connections, idle or busy, a client opens
+	// to one host; calls beyond it wait (client only). Zero means no limit.
+	MaxConnsPerHost int `json:"max_conns_per_host,omitempty" yaml:"max_conns_per_host,omitempty"`
+
+	// PingInterval makes a client send a health-check ping on an HTTP/2 or
+	// HTTP/3 connection that has received nothing for this long, so dead
+	// connections under long-lived streams are found (client only). Zero
+	// means no pings.
+	PingInterval Duration `json:"ping_interval,omitempty" yaml:"ping_interval,omitempty"`
+
+	// TLSConfig, when non-nil, is used instead of everything in TLS. It is
+	// the escape hatch for settings that TLS does not cover (certificate
+	// reloading, custom verification, cipher suites). Transports clone it
+	// before changing anything, such as the ALPN protocols. It is never
+	// encoded.
+	TLSConfig *tls.Config `json:"-" yaml:"-"`
+}
+
+// ServerTLSConfig returns the TLS configuration a server built from c uses:
+// a clone of c.TLSConfig if set, else the one built from c.TLS by
+// [TLSConfig.ServerConfig], else nil for a cleartext server.
+func (c Config) ServerTLSConfig() (*tls.Config, error) {
+	if c.TLSConfig != nil {
+		return c.TLSConfig.Clone(), nil
+	}
+	if c.TLS == nil {
+		return nil, nil
+	}
+	return c.TLS.ServerConfig()
+}
+
+// ClientTLSConfig returns the TLS configuration a client built from c uses:
+// a clone of c.TLSConfig if set, else the one built from c.TLS by
+// [TLSConfig.ClientConfig], else nil, meaning the transport's default
+// (system roots, server name from the URL).
+func (c Config) ClientTLSConfig() (*tls.Config, error) {
+	if c.TLSConfig != nil {
+		return c.TLSConfig.Clone(), nil
+	}
+	if c.TLS == nil {
+		return nil, nil
+	}
+	return c.TLS.ClientConfig()
+}
+
+// Duration is a time.Duration that encodes as a string in Go's duration
+// syntax ("300ms", "5s", "1h30m") in JSON, YAML and any other format that
+// uses encoding.TextMarshaler. Transports treat zero as "use the default"
+// and, where a timeout can be switched off, a negative value as "none".
+type Duration time.Duration
+
+// String returns d in Go's duration syntax.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText encodes d in Go's duration syntax.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// UnmarshalText decodes a duration such as "5s". An empty text is zero.
+func (d *Duration) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		return fmt.Errorf("transport: invalid duration %q (want a string such as \"5s\" or \"1m30s\")", text)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON encodes d as a JSON string such as "5s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON decodes a JSON string such as "5s". A bare number is
+// refused, because it is unclear whether it means seconds or nanoseconds;
+// the one exception is 0.
+func (d *Duration) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	if string(data) == "0" {
+		*d = 0
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("transport: invalid duration %s (want a string such as \"5s\" or \"1m30s\")", data)
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
+// MarshalYAML encodes d as a string such as "5s". It satisfies the
+// marshaler interface of the common YAML libraries without importing one.
+func (d Duration) MarshalYAML() (any, error) {
+	return time.Duration(d).String(), nil
+}
+
+// UnmarshalYAML decodes a string such as "5s" (or 0). It has the signature
+// that gopkg.in/yaml.v2, gopkg.in/yaml.v3 and github.com/goccy/go-yaml call,
+// so this package needs no YAML dependency.
+func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return errors.New("transport: invalid duration (want a string such as \"5s\" or \"1m30s\")")
+	}
+	if s == "0" {
+		*d = 0
+		return nil
+	}
+	return d.UnmarshalText([]byte(s))
+}
