@@ -1,0 +1,91 @@
+package rpc
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Peer describes the other side of a call.
+type Peer struct {
+	// Addr is the peer's address: the remote address on a handler, the
+	// host of the base URL on a client.
+	Addr string
+	// Protocol is "connect", "grpc" or "grpcweb".
+	Protocol string
+	// Query holds the URL query parameters of a handler's request (Connect
+	// GET puts the message there).
+	Query url.Values
+}
+
+// CallInfo is the information of one call: its procedure and protocol, the
+// peer, request and response headers and trailers.
+//
+// In a handler, CallInfoFromContext returns it; the handler may add response
+// headers until it sends the first message (for unary: until it returns) and
+// response trailers until it returns.
+//
+// On a client, NewCallContext attaches a fresh CallInfo to a context: headers
+// set on RequestHeader before the call are sent, and the response headers and
+// trailers are filled in when the call completes. A CallInfo serves one call.
+type CallInfo struct {
+	spec       Spec
+	protocol   string
+	method     string
+	peer       Peer
+	reqHeader  http.Header
+	resHeader  http.Header
+	resTrailer http.Header
+	client     bool
+}
+
+type callInfoKey struct{}
+
+// CallInfoFromContext returns the CallInfo of the current call.
+func CallInfoFromContext(ctx context.Context) (*CallInfo, bool) {
+	ci, ok := ctx.Value(callInfoKey{}).(*CallInfo)
+	return ci, ok
+}
+
+// NewCallContext returns a context carrying a fresh client-side CallInfo.
+// Pass the context to one client call: set request headers on the CallInfo
+// first, read response headers and trailers after the call.
+func NewCallContext(ctx context.Context) (context.Context, *CallInfo) {
+	ci := &CallInfo{client: true, reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
+	return context.WithValue(ctx, callInfoKey{}, ci), ci
+}
+
+// Spec returns the called procedure's Spec.
+func (c *CallInfo) Spec() Spec { return c.spec }
+
+// Procedure returns the procedure path, "/package.Service/Method".
+func (c *CallInfo) Procedure() string { return c.spec.Procedure }
+
+// Protocol returns "connect", "grpc" or "grpcweb".
+func (c *CallInfo) Protocol() string { return c.protocol }
+
+// HTTPMethod returns the HTTP method of the call, GET or POST.
+func (c *CallInfo) HTTPMethod() string { return c.method }
+
+// Peer returns the other side of the call.
+func (c *CallInfo) Peer() Peer { return c.peer }
+
+// RequestHeader returns the request headers.
+func (c *CallInfo) RequestHeader() http.Header { return c.reqHeader }
+
+// ResponseHeader returns the response headers.
+func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
+
+// ResponseTrailer returns the response trailers.
+func (c *CallInfo) ResponseTrailer() http.Header { return c.resTrailer }
+
+// IsClient reports whether this is the client side of a call.
+func (c *CallInfo) IsClient() bool { return c.client }
+
+// clientCallInfo returns the caller's CallInfo from ctx, or nil.
+func clientCallInfo(ctx context.Context) *CallInfo {
+	if ci, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok && ci.client {
+		return ci
+	}
+	return nil
+}

@@ -1,0 +1,380 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// HTTPClient sends HTTP requests. *http.Client and every transport client
+// implement it.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+type clientConfig struct {
+	codec           Codec
+	protocol        Protocol
+	compressions    []Compression
+	sendCompression string
+	compressMin     int
+	readMax         int64
+	sendMax         int64
+	interceptors    []Interceptor
+	getURLMax       int
+	noGet           bool
+}
+
+// Client calls one procedure. It is safe for concurrent use; create it once
+// and share it.
+type Client[Req, Res any] struct {
+	spec   Spec
+	proto  protocolClient
+	unary  UnaryFunc
+	stream StreamingClientFunc
+	err    error // configuration error, reported by every call
+	hasInt bool
+}
+
+// protocolClient is the client side of one wire protocol for one procedure.
+type protocolClient interface {
+	// unary performs a unary call, filling res. info may be nil.
+	unary(ctx context.Context, info *CallInfo, req, res any) error
+	// stream opens a streaming call; errors surface on Send and Receive.
+	stream(ctx context.Context, info *CallInfo) StreamingClientConn
+}
+
+// clientParams is what every protocol client is built from.
+type clientParams struct {
+	spec        Spec
+	httpClient  HTTPClient
+	url         *url.URL
+	urlString   string
+	codec       Codec
+	comps       *compressionSet
+	sendComp    *compressionPool
+	sendName    string
+	compressMin int
+	readMax     int64
+	sendMax     int64
+	getURLMax   int
+	noGet       bool
+}
+
+// newProtocolClient builds the protocol client for a protocol; the gRPC
+// protocol file fills it in.
+var newProtocolClients = map[Protocol]func(*clientParams) protocolClient{
+	ProtocolConnect: newConnectClient,
+}
+
+// NewClient returns a client for the procedure spec.Procedure at baseURL
+// (scheme, host and an optional path prefix). Configuration errors, such as an
+// unknown send compression, are returned by every call.
+func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, opts ...ClientOption) *Client[Req, Res] {
+	cfg := clientConfig{codec: protoCodec{}, readMax: DefaultReadMaxBytes, getURLMax: DefaultGetURLMaxBytes}
+	for _, o := range opts {
+		o.applyClient(&cfg)
+	}
+	if cfg.readMax < 0 {
+		cfg.readMax = 0
+	}
+	c := &Client[Req, Res]{spec: spec, hasInt: len(cfg.interceptors) > 0}
+	full := strings.TrimRight(baseURL, "/") + spec.Procedure
+	u, err := url.Parse(full)
+	if err != nil {
+		c.err = errorf(CodeInvalidArgument, "invalid URL "+full+": "+err.Error())
+	}
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	p := &clientParams{
+		spec: spec, httpClient: httpClient, url: u, urlString: full, codec: cfg.codec,
+		comps: newCompressionSet(cfg.compressions), compressMin: cfg.compressMin,
+		readMax: cfg.readMax, sendMax: cfg.sendMax, getURLMax: cfg.getURLMax, noGet: cfg.noGet,
+	}
+	if cfg.sendCompression != "" && cfg.sendCompression != compressionIdentity {
+		p.sendComp = p.comps.get(cfg.sendCompression)
+		p.sendName = cfg.sendCompression
+		if p.sendComp == nil && c.err == nil {
+			c.err = errorf(CodeInternal, "unknown send compression "+cfg.sendCompression+": import its compress/… package or pass WithCompression")
+		}
+	}
+	newProto := newProtocolClients[cfg.protocol]
+	if newProto == nil {
+		newProto = newConnectClient
+		if c.err == nil {
+			c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
+		}
+	}
+	c.proto = newProto(p)
+	c.unary = chainUnary(func(ctx context.Context, req any) (any, error) {
+		res := new(Res)
+		info := clientCallInfo(ctx)
+		if err := c.proto.unary(ctx, info, req, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}, cfg.interceptors)
+	c.stream = chainStreamingClient(func(ctx context.Context, spec Spec) StreamingClientConn {
+		info := clientCallInfo(ctx)
+		if info == nil {
+			ctx, info = NewCallContext(ctx)
+			c.prepare(info)
+		}
+		return c.proto.stream(ctx, info)
+	}, cfg.interceptors)
+	return c
+}
+
+// Spec returns the procedure the client calls.
+func (c *Client[Req, Res]) Spec() Spec { return c.spec }
+
+// CallUnary sends req and returns the response. Request headers come from a
+// CallInfo attached with NewCallContext, which also receives the response
+// headers and trailers.
+func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	info := clientCallInfo(ctx)
+	if c.hasInt {
+		if info == nil {
+			ctx, info = NewCallContext(ctx)
+		}
+		c.prepare(info)
+		res, err := c.unary(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		typed, ok := res.(*Res)
+		if !ok {
+			return nil, errorf(CodeInternal, "interceptor returned a response of the wrong type")
+		}
+		return typed, nil
+	}
+	if info != nil {
+		c.prepare(info)
+	}
+	res := new(Res)
+	if err := c.proto.unary(ctx, info, req, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (c *Client[Req, Res]) prepare(info *CallInfo) {
+	info.spec = c.spec
+	info.method = http.MethodPost
+	if info.reqHeader == nil {
+		info.reqHeader = make(http.Header)
+	}
+	if info.resHeader == nil {
+		info.resHeader = make(http.Header)
+	}
+	if info.resTrailer == nil {
+		info.resTrailer = make(http.Header)
+	}
+}
+
+func (c *Client[Req, Res]) openStream(ctx context.Context) StreamingClientConn {
+	if c.err != nil {
+		return &failedClientConn{spec: c.spec, err: c.err}
+	}
+	info := clientCallInfo(ctx)
+	if info == nil {
+		ctx, info = NewCallContext(ctx)
+	}
+	c.prepare(info)
+	return c.stream(ctx, c.spec)
+}
+
+// CallServerStream sends req and returns the stream of responses.
+func (c *Client[Req, Res]) CallServerStream(ctx context.Context, req *Req) (*ServerStreamCall[Res], error) {
+	conn := c.openStream(ctx)
+	if err := conn.Send(req); err != nil && !errors.Is(err, io.EOF) {
+		_ = conn.CloseResponse()
+		return nil, err
+	}
+	if err := conn.CloseRequest(); err != nil {
+		_ = conn.CloseResponse()
+		return nil, err
+	}
+	return &ServerStreamCall[Res]{conn: conn}, nil
+}
+
+// CallClientStream opens a client-streaming call.
+func (c *Client[Req, Res]) CallClientStream(ctx context.Context) *ClientStreamCall[Req, Res] {
+	return &ClientStreamCall[Req, Res]{conn: c.openStream(ctx)}
+}
+
+// CallBidiStream opens a bidirectional-streaming call.
+func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[Req, Res] {
+	return &BidiStreamCall[Req, Res]{conn: c.openStream(ctx)}
+}
+
+// ServerStreamCall is the client side of a server-streaming call. It is not
+// safe for concurrent use.
+type ServerStreamCall[Res any] struct {
+	conn   StreamingClientConn
+	closed bool
+}
+
+// Receive returns the next response, or io.EOF after the last one. Any other
+// error is the call's status.
+func (s *ServerStreamCall[Res]) Receive() (*Res, error) {
+	msg := new(Res)
+	if err := s.conn.Receive(msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// All iterates over the responses. It ends without an error after the last
+// one, or with a final (nil, err); breaking out of the loop closes the call.
+func (s *ServerStreamCall[Res]) All() iter.Seq2[*Res, error] {
+	return func(yield func(*Res, error) bool) {
+		defer s.Close()
+		for msg, err := range receiveAll[Res](s.conn.Receive) {
+			if !yield(msg, err) {
+				return
+			}
+		}
+	}
+}
+
+// ResponseHeader returns the response headers; they are available once
+// Receive has returned.
+func (s *ServerStreamCall[Res]) ResponseHeader() http.Header { return s.conn.ResponseHeader() }
+
+// ResponseTrailer returns the trailers, available once Receive returned io.EOF
+// or an error.
+func (s *ServerStreamCall[Res]) ResponseTrailer() http.Header { return s.conn.ResponseTrailer() }
+
+// Close releases the call; a call abandoned before its end is canceled.
+func (s *ServerStreamCall[Res]) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.conn.CloseResponse()
+}
+
+// Conn returns the untyped connection.
+func (s *ServerStreamCall[Res]) Conn() StreamingClientConn { return s.conn }
+
+// ClientStreamCall is the client side of a client-streaming call. It is not
+// safe for concurrent use.
+type ClientStreamCall[Req, Res any] struct {
+	conn StreamingClientConn
+}
+
+// RequestHeader returns the request headers; change them before the first Send.
+func (s *ClientStreamCall[Req, Res]) RequestHeader() http.Header { return s.conn.RequestHeader() }
+
+// Send sends a request. It returns io.EOF if the server has already ended the
+// call; CloseAndReceive then returns the status.
+func (s *ClientStreamCall[Req, Res]) Send(msg *Req) error { return s.conn.Send(msg) }
+
+// CloseAndReceive ends the requests and returns the single response.
+func (s *ClientStreamCall[Req, Res]) CloseAndReceive() (*Res, error) {
+	defer s.conn.CloseResponse()
+	if err := s.conn.CloseRequest(); err != nil {
+		return nil, err
+	}
+	res := new(Res)
+	if err := s.conn.Receive(res); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errorf(CodeUnimplemented, "protocol error: server ended the stream without a response")
+		}
+		return nil, err
+	}
+	var extra Res
+	if err := s.conn.Receive(&extra); err == nil {
+		return nil, errorf(CodeUnimplemented, "protocol error: server sent more than one response to a client-streaming call")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ResponseHeader returns the response headers, available after CloseAndReceive.
+func (s *ClientStreamCall[Req, Res]) ResponseHeader() http.Header { return s.conn.ResponseHeader() }
+
+// ResponseTrailer returns the trailers, available after CloseAndReceive.
+func (s *ClientStreamCall[Req, Res]) ResponseTrailer() http.Header {
+	return s.conn.ResponseTrailer()
+}
+
+// Conn returns the untyped connection.
+func (s *ClientStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
+
+// BidiStreamCall is the client side of a bidirectional call. One goroutine
+// may send while another receives.
+type BidiStreamCall[Req, Res any] struct {
+	conn      StreamingClientConn
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// RequestHeader returns the request headers; change them before the first Send.
+func (s *BidiStreamCall[Req, Res]) RequestHeader() http.Header { return s.conn.RequestHeader() }
+
+// Send sends a request. It returns io.EOF if the server has ended the call;
+// Receive then returns the status.
+func (s *BidiStreamCall[Req, Res]) Send(msg *Req) error { return s.conn.Send(msg) }
+
+// CloseSend ends the requests.
+func (s *BidiStreamCall[Req, Res]) CloseSend() error { return s.conn.CloseRequest() }
+
+// Receive returns the next response, or io.EOF after the last one.
+func (s *BidiStreamCall[Req, Res]) Receive() (*Res, error) {
+	msg := new(Res)
+	if err := s.conn.Receive(msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// All iterates over the responses, as ServerStreamCall.All does.
+func (s *BidiStreamCall[Req, Res]) All() iter.Seq2[*Res, error] {
+	return receiveAll[Res](s.conn.Receive)
+}
+
+// CloseReceive releases the response side; a call abandoned early is canceled.
+func (s *BidiStreamCall[Req, Res]) CloseReceive() error {
+	s.closeOnce.Do(func() { s.closeErr = s.conn.CloseResponse() })
+	return s.closeErr
+}
+
+// ResponseHeader returns the response headers, available once Receive returned.
+func (s *BidiStreamCall[Req, Res]) ResponseHeader() http.Header { return s.conn.ResponseHeader() }
+
+// ResponseTrailer returns the trailers, available once Receive returned io.EOF
+// or an error.
+func (s *BidiStreamCall[Req, Res]) ResponseTrailer() http.Header {
+	return s.conn.ResponseTrailer()
+}
+
+// Conn returns the untyped connection.
+func (s *BidiStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
+
+// failedClientConn reports a configuration error from every method.
+type failedClientConn struct {
+	spec Spec
+	err  error
+}
+
+func (f *failedClientConn) Spec() Spec                   { return f.spec }
+func (f *failedClientConn) Peer() Peer                   { return Peer{} }
+func (f *failedClientConn) RequestHeader() http.Header   { return http.Header{} }
+func (f *failedClientConn) Send(any) error               { return f.err }
+func (f *failedClientConn) CloseRequest() error          { return f.err }
+func (f *failedClientConn) Receive(any) error            { return f.err }
+func (f *failedClientConn) ResponseHeader() http.Header  { return http.Header{} }
+func (f *failedClientConn) ResponseTrailer() http.Header { return http.Header{} }
+func (f *failedClientConn) CloseResponse() error         { return nil }

@@ -1,0 +1,218 @@
+package rpc
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Compression is a compression algorithm that can be negotiated on the wire,
+// named as in Content-Encoding ("gzip", "br", "zstd", …). Implementations must
+// be safe for concurrent use; the compressors and decompressors they return
+// are used by one goroutine at a time and reused through Reset.
+type Compression interface {
+	// Name is the algorithm's token in the encoding headers.
+	Name() string
+	// NewCompressor returns a compressor writing to w.
+	NewCompressor(w io.Writer) Compressor
+	// NewDecompressor returns a decompressor reading from r.
+	NewDecompressor(r io.Reader) (Decompressor, error)
+}
+
+// Compressor is a reusable compressing writer. Close flushes the compressed
+// stream; Reset readies it for a new destination.
+type Compressor interface {
+	io.WriteCloser
+	Reset(w io.Writer)
+}
+
+// Decompressor is a reusable decompressing reader.
+type Decompressor interface {
+	io.Reader
+	Reset(r io.Reader) error
+	Close() error
+}
+
+const (
+	compressionIdentity = "identity"
+	compressionGzip     = "gzip"
+)
+
+var (
+	registryMu    sync.Mutex
+	registry      = map[string]Compression{compressionGzip: gzipCompression{}}
+	registryOrder = []string{compressionGzip}
+)
+
+// RegisterCompression makes c available to every client and handler created
+// afterwards. Call it from an init function (the compress/… sub-packages do);
+// an explicit WithCompression option always takes precedence over it.
+// Registering a name twice replaces the earlier algorithm.
+func RegisterCompression(c Compression) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, ok := registry[c.Name()]; !ok {
+		registryOrder = append(registryOrder, c.Name())
+	}
+	registry[c.Name()] = c
+}
+
+// compressionSet is the immutable set of algorithms one client or handler
+// supports, with a pool per algorithm.
+type compressionSet struct {
+	pools  map[string]*compressionPool
+	names  []string
+	accept string // comma-separated names, for accept-encoding headers
+}
+
+func newCompressionSet(explicit []Compression) *compressionSet {
+	registryMu.Lock()
+	byName := make(map[string]Compression, len(registry)+len(explicit))
+	names := make([]string, 0, len(registryOrder)+len(explicit))
+	for _, n := range registryOrder {
+		byName[n] = registry[n]
+		names = append(names, n)
+	}
+	registryMu.Unlock()
+	for _, c := range explicit {
+		if _, ok := byName[c.Name()]; !ok {
+			names = append(names, c.Name())
+		}
+		byName[c.Name()] = c
+	}
+	s := &compressionSet{pools: make(map[string]*compressionPool, len(names)), names: names}
+	for _, n := range names {
+		s.pools[n] = &compressionPool{c: byName[n]}
+	}
+	s.accept = strings.Join(names, ",")
+	return s
+}
+
+// get returns the pool for name, nil for identity or an unknown name.
+func (s *compressionSet) get(name string) *compressionPool {
+	if name == "" || name == compressionIdentity {
+		return nil
+	}
+	return s.pools[name]
+}
+
+// supports reports whether name is identity or a known algorithm.
+func (s *compressionSet) supports(name string) bool {
+	return name == "" || name == compressionIdentity || s.pools[name] != nil
+}
+
+// negotiate picks the first algorithm of an accept list we support, "" if none.
+func (s *compressionSet) negotiate(accept string) string {
+	for accept != "" {
+		var tok string
+		tok, accept, _ = strings.Cut(accept, ",")
+		tok = strings.TrimSpace(tok)
+		if i := strings.IndexByte(tok, ';'); i >= 0 {
+			tok = strings.TrimSpace(tok[:i])
+		}
+		if tok != compressionIdentity && s.pools[tok] != nil {
+			return tok
+		}
+	}
+	return ""
+}
+
+func (s *compressionSet) unsupportedError(name string) *Error {
+	return errorf(CodeUnimplemented, "unknown compression "+strconv.Quote(name)+": supported encodings are "+s.acceptWithIdentity())
+}
+
+func (s *compressionSet) acceptWithIdentity() string {
+	if s.accept == "" {
+		return compressionIdentity
+	}
+	return s.accept + "," + compressionIdentity
+}
+
+type compressionPool struct {
+	c    Compression
+	enc  sync.Pool // Compressor
+	dec  sync.Pool // *pooledDecompressor
+	name string
+}
+
+type pooledDecompressor struct {
+	d  Decompressor
+	br bytes.Reader
+}
+
+// compress appends the compressed form of src to dst.
+func (p *compressionPool) compress(dst *bytes.Buffer, src []byte) error {
+	w, _ := p.enc.Get().(Compressor)
+	if w == nil {
+		w = p.c.NewCompressor(dst)
+	} else {
+		w.Reset(dst)
+	}
+	_, err := w.Write(src)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	w.Reset(io.Discard)
+	p.enc.Put(w)
+	return err
+}
+
+// errTooLarge marks a decompressed message over the read limit.
+var errTooLarge = errors.New("message too large")
+
+// decompress appends the decompression of src to dst, reading at most
+// limit bytes (limit <= 0: no limit). It returns errTooLarge when the result
+// would exceed limit, without materialising more than limit+1 bytes.
+func (p *compressionPool) decompress(dst *bytes.Buffer, src []byte, limit int64) error {
+	pd, _ := p.dec.Get().(*pooledDecompressor)
+	if pd == nil {
+		pd = &pooledDecompressor{}
+		pd.br.Reset(src)
+		d, err := p.c.NewDecompressor(&pd.br)
+		if err != nil {
+			return err
+		}
+		pd.d = d
+	} else {
+		pd.br.Reset(src)
+		if err := pd.d.Reset(&pd.br); err != nil {
+			p.dec.Put(pd)
+			return err
+		}
+	}
+	var r io.Reader = pd.d
+	if limit > 0 {
+		r = io.LimitReader(r, limit+1)
+	}
+	_, err := dst.ReadFrom(r)
+	_ = pd.d.Close()
+	pd.br.Reset(nil)
+	p.dec.Put(pd)
+	if err != nil {
+		return err
+	}
+	if limit > 0 && int64(dst.Len()) > limit {
+		return errTooLarge
+	}
+	return nil
+}
+
+type gzipCompression struct{}
+
+func (gzipCompression) Name() string { return compressionGzip }
+
+func (gzipCompression) NewCompressor(w io.Writer) Compressor {
+	return gzip.NewWriter(w)
+}
+
+func (gzipCompression) NewDecompressor(r io.Reader) (Decompressor, error) {
+	return gzip.NewReader(r)
+}
+
+// GzipCompression returns the built-in gzip algorithm.
+func GzipCompression() Compression { return gzipCompression{} }

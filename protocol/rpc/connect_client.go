@@ -1,0 +1,454 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type connectClient struct {
+	p              *clientParams
+	unaryCT        []string
+	streamCT       []string
+	acceptEncoding []string
+	streamAccept   []string
+	sendEncoding   []string
+	useGet         bool
+	host           string
+}
+
+func newConnectClient(p *clientParams) protocolClient {
+	c := &connectClient{p: p}
+	c.unaryCT = []string{connectUnaryPrefix + p.codec.Name()}
+	c.streamCT = []string{connectStreamPrefix + p.codec.Name()}
+	c.acceptEncoding = []string{p.comps.acceptWithIdentity()}
+	c.streamAccept = c.acceptEncoding
+	if p.sendName != "" {
+		c.sendEncoding = []string{p.sendName}
+	}
+	c.useGet = !p.noGet && p.spec.StreamType == StreamTypeUnary && p.spec.IdempotencyLevel == IdempotencyNoSideEffects
+	if p.url != nil {
+		c.host = p.url.Host
+	}
+	return c
+}
+
+// timeoutHeader returns the Connect-Timeout-Ms value for ctx's deadline.
+func connectTimeout(ctx context.Context) (string, bool, *Error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return "", false, nil
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return "", false, errorf(CodeDeadlineExceeded, "deadline exceeded before the call started")
+	}
+	ms := int64(d / time.Millisecond)
+	if ms == 0 {
+		ms = 1
+	}
+	if ms > 9_999_999_999 {
+		return "", false, nil
+	}
+	return strconv.FormatInt(ms, 10), true, nil
+}
+
+func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method string) (*http.Request, *Error) {
+	var h http.Header
+	if info != nil {
+		h = info.reqHeader
+		info.protocol = protocolNameConnect
+		info.peer = Peer{Addr: c.host, Protocol: protocolNameConnect}
+	} else {
+		h = make(http.Header, 6)
+	}
+	h[connectVersionHeader] = headerVersion1
+	if t, ok, err := connectTimeout(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		h[connectTimeoutHeader] = []string{t}
+	}
+	req := &http.Request{
+		Method:     method,
+		URL:        c.p.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       c.host,
+	}
+	return req.WithContext(ctx), nil
+}
+
+func (c *connectClient) unary(ctx context.Context, info *CallInfo, req, res any) error {
+	buf := getBuffer()
+	m := marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin}
+	compressed, err := m.marshal(buf, req)
+	if err != nil {
+		putBuffer(buf)
+		return err
+	}
+	if c.useGet {
+		enc := ""
+		if compressed {
+			enc = c.p.sendName
+		}
+		q := connectGetQuery(c.p.codec, buf.Bytes(), enc)
+		if len(c.p.urlString)+1+len(q) <= c.p.getURLMax {
+			putBuffer(buf)
+			return c.unaryGet(ctx, info, q, res)
+		}
+	}
+	hreq, rerr := c.newRequest(ctx, info, http.MethodPost)
+	if rerr != nil {
+		putBuffer(buf)
+		return rerr
+	}
+	h := hreq.Header
+	h["Content-Type"] = c.unaryCT
+	h["Accept-Encoding"] = c.acceptEncoding
+	if compressed {
+		h["Content-Encoding"] = c.sendEncoding
+	}
+	body := newPayloadBody(buf)
+	hreq.Body = body
+	hreq.GetBody = body.getBody
+	hreq.ContentLength = int64(buf.Len())
+	resp, derr := c.p.httpClient.Do(hreq)
+	body.release()
+	if derr != nil {
+		return transportError(ctx, derr)
+	}
+	return c.readUnary(ctx, info, resp, res)
+}
+
+func (c *connectClient) unaryGet(ctx context.Context, info *CallInfo, query string, res any) error {
+	hreq, rerr := c.newRequest(ctx, info, http.MethodGet)
+	if rerr != nil {
+		return rerr
+	}
+	if info != nil {
+		info.method = http.MethodGet
+	}
+	u := *c.p.url
+	u.RawQuery = query
+	hreq.URL = &u
+	delete(hreq.Header, connectVersionHeader)
+	hreq.Header["Accept-Encoding"] = c.acceptEncoding
+	resp, derr := c.p.httpClient.Do(hreq)
+	if derr != nil {
+		return transportError(ctx, derr)
+	}
+	return c.readUnary(ctx, info, resp, res)
+}
+
+func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *http.Response, res any) error {
+	defer resp.Body.Close()
+	copyResponseHeaders(info, resp.Header, true)
+	if resp.StatusCode != http.StatusOK {
+		return c.unaryError(ctx, resp)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if contentTypeCodecName(ct, connectUnaryPrefix) != c.p.codec.Name() || !strings.HasPrefix(ct, connectUnaryPrefix) {
+		return errorf(CodeInternal, "unexpected response content type "+strconv.Quote(ct))
+	}
+	u := unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != compressionIdentity {
+		u.comp = c.p.comps.get(enc)
+		if u.comp == nil {
+			return errorf(CodeInternal, "response uses unknown compression "+strconv.Quote(enc))
+		}
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := readBody(ctx, buf, resp, c.p.readMax, u.comp != nil); err != nil {
+		return err
+	}
+	return u.unmarshal(buf.Bytes(), u.comp != nil, res)
+}
+
+// readBody reads a whole response body, bounded by limit (0: none).
+func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit int64, compressed bool) error {
+	if limit > 0 && resp.ContentLength > limit && !compressed {
+		return errorf(CodeResourceExhausted, "response size "+strconv.FormatInt(resp.ContentLength, 10)+" exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	}
+	if resp.ContentLength > 0 && resp.ContentLength <= 4<<20 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	var r io.Reader = resp.Body
+	if limit > 0 {
+		r = io.LimitReader(r, limit+1)
+	}
+	if _, err := buf.ReadFrom(r); err != nil {
+		return transportError(ctx, err)
+	}
+	if limit > 0 && int64(buf.Len()) > limit {
+		return errorf(CodeResourceExhausted, "response exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	}
+	return nil
+}
+
+// unaryError decodes a non-200 Connect unary response.
+func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) error {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	var r io.Reader = resp.Body
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != compressionIdentity {
+		if pool := c.p.comps.get(enc); pool != nil {
+			raw := getBuffer()
+			defer putBuffer(raw)
+			if _, err := raw.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err == nil {
+				out := getBuffer()
+				defer putBuffer(out)
+				if pool.decompress(out, raw.Bytes(), 1<<20) == nil {
+					r = bytes.NewReader(out.Bytes())
+				}
+			}
+		}
+	}
+	_, _ = buf.ReadFrom(io.LimitReader(r, 1<<20))
+	meta := resp.Header.Clone()
+	var wire connectWireError
+	if json.Unmarshal(buf.Bytes(), &wire) == nil {
+		if e, ok := wire.toError(); ok {
+			e.meta = meta
+			return e
+		}
+	}
+	code := CodeFromHTTPStatus(resp.StatusCode)
+	e := &Error{code: code, msg: "HTTP status " + resp.Status, wire: true, meta: meta}
+	return e
+}
+
+func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &connectClientStream{c: c, ctx: ctx, cancel: cancel, info: info, ready: make(chan struct{})}
+	return s
+}
+
+// connectClientStream is the client side of a Connect streaming call. The
+// HTTP request starts on the first Send, CloseRequest or Receive; Do runs on
+// its own goroutine because a full-duplex server may answer only after it
+// has read requests.
+type connectClientStream struct {
+	c      *connectClient
+	ctx    context.Context
+	cancel context.CancelFunc
+	info   *CallInfo
+
+	startOnce sync.Once
+	startErr  error
+	pw        *io.PipeWriter
+	sendDone  atomic.Bool
+
+	ready   chan struct{}
+	resp    *http.Response
+	respErr error
+
+	recvStarted bool
+	reader      envelopeReader
+	u           unmarshaler
+	buf         *bytes.Buffer
+	recvErr     error // sticky: io.EOF or the final status
+}
+
+func (s *connectClientStream) Spec() Spec                 { return s.c.p.spec }
+func (s *connectClientStream) Peer() Peer                 { return s.info.peer }
+func (s *connectClientStream) RequestHeader() http.Header { return s.info.reqHeader }
+func (s *connectClientStream) ResponseHeader() http.Header {
+	return s.info.resHeader
+}
+func (s *connectClientStream) ResponseTrailer() http.Header { return s.info.resTrailer }
+
+func (s *connectClientStream) start() error {
+	s.startOnce.Do(func() {
+		hreq, err := s.c.newRequest(s.ctx, s.info, http.MethodPost)
+		if err != nil {
+			s.startErr = err
+			s.respErr = err
+			close(s.ready)
+			return
+		}
+		h := hreq.Header
+		h["Content-Type"] = s.c.streamCT
+		h[connectStreamAccept] = s.c.streamAccept
+		if s.c.sendEncoding != nil {
+			h[connectStreamEncoding] = s.c.sendEncoding
+		}
+		pr, pw := io.Pipe()
+		s.pw = pw
+		hreq.Body = pr
+		hreq.ContentLength = -1
+		go func() {
+			resp, err := s.c.p.httpClient.Do(hreq)
+			if err != nil {
+				s.respErr = transportError(s.ctx, err)
+				_ = pr.CloseWithError(io.ErrClosedPipe)
+			} else {
+				s.resp = resp
+			}
+			close(s.ready)
+		}()
+	})
+	return s.startErr
+}
+
+func (s *connectClientStream) Send(msg any) error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	if s.sendDone.Load() {
+		return errorf(CodeInternal, "send after CloseRequest")
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	m := marshaler{codec: s.c.p.codec, comp: s.c.p.sendComp, sendMax: s.c.p.sendMax, compressMin: s.c.p.compressMin}
+	if err := m.marshalEnvelope(buf, msg, 0); err != nil {
+		return err
+	}
+	if _, err := s.pw.Write(buf.Bytes()); err != nil {
+		// The transport stopped reading: the server ended the call or the
+		// connection broke. Receive reports the status.
+		return io.EOF
+	}
+	return nil
+}
+
+func (s *connectClientStream) CloseRequest() error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	if s.sendDone.Swap(true) {
+		return nil
+	}
+	return s.pw.Close()
+}
+
+func (s *connectClientStream) Receive(msg any) error {
+	if s.recvErr != nil {
+		return s.recvErr
+	}
+	if err := s.start(); err != nil {
+		s.recvErr = err
+		return err
+	}
+	if !s.recvStarted {
+		s.recvStarted = true
+		if err := s.receiveHeaders(); err != nil {
+			s.recvErr = err
+			return err
+		}
+	}
+	flags, err := s.reader.read(s.buf)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errorf(CodeInternal, "protocol error: stream ended without an end-of-stream message")
+		} else {
+			err = transportError(s.ctx, err)
+		}
+		s.recvErr = err
+		return err
+	}
+	if flags&flagEndStream != 0 {
+		s.recvErr = s.endStream(flags)
+		return s.recvErr
+	}
+	if err := s.u.unmarshal(s.buf.Bytes(), flags&flagCompressed != 0, msg); err != nil {
+		s.recvErr = err
+		return err
+	}
+	return nil
+}
+
+func (s *connectClientStream) receiveHeaders() error {
+	select {
+	case <-s.ready:
+	case <-s.ctx.Done():
+		<-s.ready
+	}
+	if s.respErr != nil {
+		return s.respErr
+	}
+	resp := s.resp
+	copyResponseHeaders(s.info, resp.Header, false)
+	if resp.StatusCode != http.StatusOK {
+		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
+	}
+	ct := resp.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, connectStreamPrefix) || contentTypeCodecName(ct, connectStreamPrefix) != s.c.p.codec.Name() {
+		return errorf(CodeInternal, "unexpected response content type "+strconv.Quote(ct))
+	}
+	s.u = unmarshaler{codec: s.c.p.codec, readMax: s.c.p.readMax}
+	if enc := resp.Header.Get(connectStreamEncoding); enc != "" && enc != compressionIdentity {
+		s.u.comp = s.c.p.comps.get(enc)
+		if s.u.comp == nil {
+			return errorf(CodeInternal, "response uses unknown compression "+strconv.Quote(enc))
+		}
+	}
+	s.reader = envelopeReader{r: resp.Body, limit: s.c.p.readMax}
+	s.buf = getBuffer()
+	return nil
+}
+
+// endStream decodes the end-of-stream message into trailers and the status.
+func (s *connectClientStream) endStream(flags byte) error {
+	payload := s.buf.Bytes()
+	if flags&flagCompressed != 0 {
+		if s.u.comp == nil {
+			return errorf(CodeInternal, "protocol error: compressed end-of-stream without compression")
+		}
+		out := getBuffer()
+		defer putBuffer(out)
+		if err := s.u.comp.decompress(out, payload, s.c.p.readMax); err != nil {
+			return errorf(CodeInternal, "protocol error: decompress end-of-stream: "+err.Error())
+		}
+		payload = out.Bytes()
+	}
+	var end connectEndStream
+	if err := json.Unmarshal(payload, &end); err != nil {
+		return errorf(CodeInternal, "protocol error: invalid end-of-stream message: "+err.Error())
+	}
+	for k, vs := range end.Metadata {
+		s.info.resTrailer[http.CanonicalHeaderKey(k)] = vs
+	}
+	if end.Error != nil {
+		e, ok := end.Error.toError()
+		if !ok {
+			return errorf(CodeInternal, "protocol error: invalid error in end-of-stream message")
+		}
+		e.meta = s.info.resHeader.Clone()
+		mergeHeaders(e.meta, s.info.resTrailer)
+		return e
+	}
+	return io.EOF
+}
+
+func (s *connectClientStream) CloseResponse() error {
+	s.startOnce.Do(func() {
+		// Never started: nothing to cancel on the wire.
+		s.startErr = errorf(CodeCanceled, "stream closed before it started")
+		s.respErr = s.startErr
+		close(s.ready)
+	})
+	if s.pw != nil && !s.sendDone.Swap(true) {
+		_ = s.pw.CloseWithError(io.ErrClosedPipe)
+	}
+	<-s.ready
+	if s.resp != nil {
+		discardBody(s.resp)
+	}
+	s.cancel()
+	if s.buf != nil {
+		putBuffer(s.buf)
+		s.buf = nil
+	}
+	return nil
+}

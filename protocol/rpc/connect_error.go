@@ -1,0 +1,104 @@
+package rpc
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// connectWireError is the JSON form of an error in the Connect protocol.
+type connectWireError struct {
+	Code    string              `json:"code"`
+	Message string              `json:"message,omitempty"`
+	Details []connectWireDetail `json:"details,omitempty"`
+}
+
+type connectWireDetail struct {
+	Type  string          `json:"type"`
+	Value string          `json:"value"`
+	Debug json.RawMessage `json:"debug,omitempty"`
+}
+
+// connectEndStream is the JSON end-of-stream message of Connect streams.
+type connectEndStream struct {
+	Error    *connectWireError   `json:"error,omitempty"`
+	Metadata map[string][]string `json:"metadata,omitempty"`
+}
+
+const typeURLPrefix = "type.googleapis.com/"
+
+func toConnectWireError(e *Error) *connectWireError {
+	w := &connectWireError{Code: e.code.String(), Message: e.msg}
+	for _, d := range e.details {
+		w.Details = append(w.Details, connectWireDetail{
+			Type:  strings.TrimPrefix(d.GetTypeUrl(), typeURLPrefix),
+			Value: base64.RawStdEncoding.EncodeToString(d.GetValue()),
+		})
+	}
+	return w
+}
+
+// fromConnectWireError decodes a wire error; it reports false when the JSON
+// does not describe an error.
+func (w *connectWireError) toError() (*Error, bool) {
+	var code Code
+	if w.Code == "" || code.UnmarshalText([]byte(w.Code)) != nil {
+		return nil, false
+	}
+	if code < minCode || code > maxCode {
+		code = CodeUnknown
+	}
+	e := &Error{code: code, msg: w.Message, wire: true}
+	for _, d := range w.Details {
+		typ := d.Type
+		if !strings.Contains(typ, "/") {
+			typ = typeURLPrefix + typ
+		}
+		value, err := decodeBase64(d.Value)
+		if err != nil {
+			continue
+		}
+		e.details = append(e.details, &anypb.Any{TypeUrl: typ, Value: value})
+	}
+	return e, true
+}
+
+// decodeBase64 accepts standard or URL-safe base64, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+func marshalConnectError(e *Error) []byte {
+	b, err := json.Marshal(toConnectWireError(e))
+	if err != nil {
+		return []byte(`{"code":"internal","message":"marshal error"}`)
+	}
+	return b
+}
+
+// mergeHeaders adds every value of src to dst.
+func mergeHeaders(dst, src http.Header) {
+	for k, vs := range src {
+		dst[k] = append(dst[k], vs...)
+	}
+}
+
+// isProtocolHeader reports headers that the protocols own and user metadata
+// must not overwrite.
+func isProtocolHeader(k string) bool {
+	switch k {
+	case "Content-Type", "Content-Length", "Content-Encoding", "Accept-Encoding",
+		"Connect-Protocol-Version", "Connect-Timeout-Ms", "Connect-Content-Encoding", "Connect-Accept-Encoding",
+		"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Timeout", "Grpc-Encoding", "Grpc-Accept-Encoding",
+		"Te", "Trailer", "Transfer-Encoding", "Date":
+		return true
+	}
+	return false
+}

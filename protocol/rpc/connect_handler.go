@@ -1,0 +1,428 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	connectUnaryPrefix     = "application/"
+	connectStreamPrefix    = "application/connect+"
+	connectVersionHeader   = "Connect-Protocol-Version"
+	connectTimeoutHeader   = "Connect-Timeout-Ms"
+	connectStreamEncoding  = "Connect-Content-Encoding"
+	connectStreamAccept    = "Connect-Accept-Encoding"
+	connectUnaryTrailerPre = "Trailer-"
+)
+
+var (
+	headerJSONContentType = []string{"application/json"}
+	headerVersion1        = []string{"1"}
+)
+
+type connectHandlerProtocol struct{}
+
+func (connectHandlerProtocol) handles(r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, connectUnaryPrefix) && !strings.HasPrefix(ct, "application/grpc")
+}
+
+// connectHandlerConn is the server side of one Connect call, unary or
+// streaming.
+type connectHandlerConn struct {
+	h        *Handler
+	w        http.ResponseWriter
+	r        *http.Request
+	info     CallInfo
+	stream   bool
+	codec    Codec
+	m        marshaler
+	u        unmarshaler
+	reader   envelopeReader
+	getMsg   []byte // GET: the decoded message
+	received bool   // unary: the single request was read
+	wrote    bool   // headers written
+	resBody  *bytes.Buffer
+	resComp  bool
+	respEnc  string
+	buf      *bytes.Buffer
+}
+
+func contentTypeCodecName(ct, prefix string) string {
+	name := strings.TrimPrefix(ct, prefix)
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		name = strings.TrimSpace(name[:i])
+	}
+	return strings.ToLower(name)
+}
+
+func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
+	c := &connectHandlerConn{h: h, w: w, r: r}
+	c.info = CallInfo{
+		spec:       h.spec,
+		protocol:   protocolNameConnect,
+		method:     r.Method,
+		peer:       Peer{Addr: r.RemoteAddr, Protocol: protocolNameConnect},
+		reqHeader:  r.Header,
+		resHeader:  w.Header(),
+		resTrailer: make(http.Header),
+	}
+	isStreamType := h.spec.StreamType != StreamTypeUnary
+	var reqEncoding, acceptEncoding string
+	if r.Method == http.MethodGet {
+		if !h.allowGet {
+			w.Header()["Allow"] = allowPost
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return nil, 0
+		}
+		q := r.URL.Query()
+		c.info.peer.Query = q
+		codec := h.codecs.get(q.Get("encoding"))
+		if codec == nil {
+			c.codec = protoJSONCodec{name: codecNameJSON}
+			c.writeUnaryError(errorf(CodeInvalidArgument, "missing or unsupported encoding query parameter "+strconv.Quote(q.Get("encoding"))))
+			return nil, 0
+		}
+		c.codec = codec
+		if v := q.Get("connect"); v != "" && v != "v1" {
+			c.writeUnaryError(errorf(CodeInvalidArgument, "connect query parameter must be v1, got "+strconv.Quote(v)))
+			return nil, 0
+		} else if v == "" && h.requireVer {
+			c.writeUnaryError(errorf(CodeInvalidArgument, "missing connect=v1 query parameter"))
+			return nil, 0
+		}
+		msg := q.Get("message")
+		if q.Get("base64") == "1" {
+			b, err := decodeBase64(msg)
+			if err != nil {
+				c.writeUnaryError(errorf(CodeInvalidArgument, "message query parameter is not valid base64: "+err.Error()))
+				return nil, 0
+			}
+			c.getMsg = b
+		} else {
+			c.getMsg = []byte(msg)
+		}
+		reqEncoding = q.Get("compression")
+		acceptEncoding = r.Header.Get("Accept-Encoding")
+	} else {
+		ct := r.Header.Get("Content-Type")
+		if strings.HasPrefix(ct, connectStreamPrefix) {
+			c.stream = true
+			c.codec = h.codecs.get(contentTypeCodecName(ct, connectStreamPrefix))
+		} else {
+			c.codec = h.codecs.get(contentTypeCodecName(ct, connectUnaryPrefix))
+		}
+		if c.codec == nil || c.stream != isStreamType {
+			w.Header()["Accept-Post"] = h.acceptPost()
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			return nil, 0
+		}
+		if c.stream {
+			reqEncoding = r.Header.Get(connectStreamEncoding)
+			acceptEncoding = r.Header.Get(connectStreamAccept)
+		} else {
+			reqEncoding = r.Header.Get("Content-Encoding")
+			acceptEncoding = r.Header.Get("Accept-Encoding")
+		}
+		if v := r.Header.Get(connectVersionHeader); v != "" && v != "1" {
+			c.failEarly(errorf(CodeInvalidArgument, "Connect-Protocol-Version must be 1, got "+strconv.Quote(v)))
+			return nil, 0
+		} else if v == "" && h.requireVer {
+			c.failEarly(errorf(CodeInvalidArgument, "missing Connect-Protocol-Version header"))
+			return nil, 0
+		}
+	}
+	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin}
+	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true}
+	if !h.compressions.supports(reqEncoding) {
+		c.failEarly(h.compressions.unsupportedError(reqEncoding))
+		return nil, 0
+	}
+	c.u.comp = h.compressions.get(reqEncoding)
+	if c.respEnc = h.compressions.negotiate(acceptEncoding); c.respEnc != "" {
+		c.m.comp = h.compressions.get(c.respEnc)
+	}
+	var timeout time.Duration
+	if v := r.Header.Get(connectTimeoutHeader); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 || len(v) > 10 {
+			c.failEarly(errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v)))
+			return nil, 0
+		}
+		if ms == 0 {
+			c.failEarly(errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived"))
+			return nil, 0
+		}
+		timeout = time.Duration(ms) * time.Millisecond
+	}
+	if c.stream {
+		c.reader = envelopeReader{r: r.Body, limit: h.readMax, server: true}
+		if h.spec.StreamType == StreamTypeBidi {
+			_ = http.NewResponseController(w).EnableFullDuplex()
+		}
+	}
+	return c, timeout
+}
+
+// failEarly reports an error found while validating the request.
+func (c *connectHandlerConn) failEarly(err *Error) {
+	if c.stream {
+		c.finish(err)
+		return
+	}
+	c.writeUnaryError(err)
+}
+
+func (c *connectHandlerConn) callInfo() *CallInfo        { return &c.info }
+func (c *connectHandlerConn) Spec() Spec                 { return c.info.spec }
+func (c *connectHandlerConn) Peer() Peer                 { return c.info.peer }
+func (c *connectHandlerConn) RequestHeader() http.Header { return c.info.reqHeader }
+func (c *connectHandlerConn) ResponseHeader() http.Header {
+	return c.info.resHeader
+}
+func (c *connectHandlerConn) ResponseTrailer() http.Header { return c.info.resTrailer }
+
+func (c *connectHandlerConn) Receive(msg any) error {
+	if !c.stream {
+		return c.receiveUnary(msg)
+	}
+	if c.buf == nil {
+		c.buf = getBuffer()
+	}
+	flags, err := c.reader.read(c.buf)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return c.readError(err)
+	}
+	if flags&flagEndStream != 0 {
+		return errorf(CodeInvalidArgument, "protocol error: client sent an end-of-stream message")
+	}
+	return c.u.unmarshal(c.buf.Bytes(), flags&flagCompressed != 0, msg)
+}
+
+// readError converts a body read failure to an RPC error.
+func (c *connectHandlerConn) readError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if ctxErr := c.r.Context().Err(); ctxErr != nil {
+		return asError(ctxErr)
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return errorf(CodeResourceExhausted, "request body too large")
+	}
+	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+}
+
+func (c *connectHandlerConn) receiveUnary(msg any) error {
+	if c.received {
+		return io.EOF
+	}
+	c.received = true
+	compressed := c.u.comp != nil
+	if c.r.Method == http.MethodGet {
+		return c.u.unmarshal(c.getMsg, compressed, msg)
+	}
+	if c.h.readMax > 0 && c.r.ContentLength > c.h.readMax && !compressed {
+		return errorf(CodeResourceExhausted, "request size "+strconv.FormatInt(c.r.ContentLength, 10)+" exceeds the limit of "+strconv.FormatInt(c.h.readMax, 10)+" bytes")
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if c.r.ContentLength > 0 && c.r.ContentLength <= 1<<20 {
+		buf.Grow(int(c.r.ContentLength))
+	}
+	var body io.Reader = c.r.Body
+	if c.h.readMax > 0 {
+		body = io.LimitReader(body, c.h.readMax+1)
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		return c.readError(err)
+	}
+	if c.h.readMax > 0 && int64(buf.Len()) > c.h.readMax {
+		return errorf(CodeResourceExhausted, "request exceeds the limit of "+strconv.FormatInt(c.h.readMax, 10)+" bytes")
+	}
+	return c.u.unmarshal(buf.Bytes(), compressed, msg)
+}
+
+func (c *connectHandlerConn) Send(msg any) error {
+	if !c.stream {
+		if c.resBody != nil {
+			return errorf(CodeInternal, "unary handler sent more than one response")
+		}
+		buf := getBuffer()
+		compressed, err := c.m.marshal(buf, msg)
+		if err != nil {
+			putBuffer(buf)
+			return err
+		}
+		c.resBody, c.resComp = buf, compressed
+		return nil
+	}
+	if c.r.Context().Err() != nil {
+		return asError(c.r.Context().Err())
+	}
+	c.writeStreamHeader()
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := c.m.marshalEnvelope(buf, msg, 0); err != nil {
+		return err
+	}
+	if _, err := c.w.Write(buf.Bytes()); err != nil {
+		return errorf(CodeCanceled, "write response: "+err.Error())
+	}
+	flush(c.w)
+	return nil
+}
+
+func flush(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (c *connectHandlerConn) writeStreamHeader() {
+	if c.wrote {
+		return
+	}
+	c.wrote = true
+	h := c.w.Header()
+	h["Content-Type"] = []string{connectStreamPrefix + c.codec.Name()}
+	if c.respEnc != "" {
+		h[connectStreamEncoding] = []string{c.respEnc}
+	}
+	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
+	c.w.WriteHeader(http.StatusOK)
+}
+
+func (c *connectHandlerConn) finish(err error) {
+	if c.buf != nil {
+		putBuffer(c.buf)
+		c.buf = nil
+	}
+	if c.stream {
+		c.finishStream(err)
+		return
+	}
+	if err != nil {
+		if c.resBody != nil {
+			putBuffer(c.resBody)
+			c.resBody = nil
+		}
+		c.writeUnaryError(asError(err))
+		return
+	}
+	h := c.w.Header()
+	for k, vs := range c.info.resTrailer {
+		h[connectUnaryTrailerPre+k] = vs
+	}
+	if c.resBody == nil {
+		c.writeUnaryError(errorf(CodeInternal, "unary handler sent no response"))
+		return
+	}
+	h["Content-Type"] = c.unaryContentType()
+	if c.resComp {
+		h["Content-Encoding"] = []string{c.respEnc}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(c.resBody.Len())}
+	c.w.WriteHeader(http.StatusOK)
+	_, _ = c.w.Write(c.resBody.Bytes())
+	putBuffer(c.resBody)
+	c.resBody = nil
+}
+
+var (
+	headerProtoContentType = []string{"application/proto"}
+)
+
+func (c *connectHandlerConn) unaryContentType() []string {
+	switch c.codec.Name() {
+	case codecNameProto:
+		return headerProtoContentType
+	case codecNameJSON:
+		return headerJSONContentType
+	}
+	return []string{connectUnaryPrefix + c.codec.Name()}
+}
+
+// writeUnaryError writes a Connect unary error response.
+func (c *connectHandlerConn) writeUnaryError(e *Error) {
+	h := c.w.Header()
+	for k, vs := range e.meta {
+		if !isProtocolHeader(k) {
+			h[k] = append(h[k], vs...)
+		}
+	}
+	for k, vs := range c.info.resTrailer {
+		h[connectUnaryTrailerPre+k] = vs
+	}
+	body := marshalConnectError(e)
+	h["Content-Type"] = headerJSONContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	delete(h, "Content-Encoding")
+	c.w.WriteHeader(e.code.HTTPStatus())
+	_, _ = c.w.Write(body)
+}
+
+func (c *connectHandlerConn) finishStream(err error) {
+	c.writeStreamHeader()
+	end := connectEndStream{}
+	trailer := c.info.resTrailer
+	if err != nil {
+		e := asError(err)
+		end.Error = toConnectWireError(e)
+		if len(e.meta) > 0 {
+			merged := make(http.Header, len(trailer)+len(e.meta))
+			mergeHeaders(merged, trailer)
+			mergeHeaders(merged, e.meta)
+			trailer = merged
+		}
+	}
+	if len(trailer) > 0 {
+		end.Metadata = trailer
+	}
+	payload, jerr := json.Marshal(end)
+	if jerr != nil {
+		payload = []byte(`{"error":{"code":"internal","message":"marshal end of stream"}}`)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	var hdr [envelopePrefix]byte
+	buf.Write(hdr[:])
+	buf.Write(payload)
+	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
+	_, _ = c.w.Write(buf.Bytes())
+	flush(c.w)
+}
+
+// connectGetQuery builds the query of a Connect GET request.
+func connectGetQuery(codec Codec, payload []byte, compression string) string {
+	var b strings.Builder
+	b.WriteString("connect=v1&encoding=")
+	b.WriteString(url.QueryEscape(codec.Name()))
+	if compression != "" {
+		b.WriteString("&compression=")
+		b.WriteString(url.QueryEscape(compression))
+	}
+	if isBinaryCodec(codec) || compression != "" {
+		b.WriteString("&base64=1&message=")
+		b.WriteString(base64URLEncode(payload))
+	} else {
+		b.WriteString("&message=")
+		b.WriteString(url.QueryEscape(string(payload)))
+	}
+	return b.String()
+}

@@ -1,0 +1,192 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// Envelope flags shared by the streaming protocols.
+const (
+	flagCompressed   = 0x01
+	flagEndStream    = 0x02 // Connect end-of-stream message
+	flagGRPCWebTrail = 0x80 // gRPC-Web trailers frame
+	envelopePrefix   = 5
+)
+
+// envelopeReader reads length-prefixed messages from a body. It never
+// allocates more than the data actually received, so a prefix claiming a huge
+// length costs nothing until the bytes arrive, and the read limit rejects it
+// before that.
+type envelopeReader struct {
+	r      io.Reader
+	limit  int64 // 0: unlimited
+	server bool  // decides the code of protocol errors
+	hdr    [envelopePrefix]byte
+}
+
+// read reads one envelope into buf (which it resets) and returns its flags.
+// It returns io.EOF at a clean end of stream.
+func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
+	buf.Reset()
+	n, err := io.ReadFull(e.r, e.hdr[:])
+	if err != nil {
+		if n == 0 && errors.Is(err, io.EOF) {
+			return 0, io.EOF
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, e.protocolError("incomplete envelope: got " + strconv.Itoa(n) + " of 5 prefix bytes")
+		}
+		return 0, err
+	}
+	flags := e.hdr[0]
+	size := int64(binary.BigEndian.Uint32(e.hdr[1:]))
+	if e.limit > 0 && size > e.limit && flags&(flagEndStream|flagGRPCWebTrail) == 0 {
+		// Discard nothing: the stream is unusable after this error anyway.
+		return flags, errorf(CodeResourceExhausted, "message size "+strconv.FormatInt(size, 10)+" exceeds the limit of "+strconv.FormatInt(e.limit, 10)+" bytes")
+	}
+	if size == 0 {
+		return flags, nil
+	}
+	if size <= 64<<10 {
+		buf.Grow(int(size))
+	}
+	got, err := buf.ReadFrom(io.LimitReader(e.r, size))
+	if err != nil {
+		return flags, err
+	}
+	if got != size {
+		return flags, e.protocolError("incomplete envelope: got " + strconv.FormatInt(got, 10) + " of " + strconv.FormatInt(size, 10) + " payload bytes")
+	}
+	return flags, nil
+}
+
+func (e *envelopeReader) protocolError(msg string) *Error {
+	if e.server {
+		return errorf(CodeInvalidArgument, "protocol error: "+msg)
+	}
+	return errorf(CodeInternal, "protocol error: "+msg)
+}
+
+// writeEnvelopeHeader fills the 5-byte prefix at the start of b, whose
+// payload is b[5:].
+func writeEnvelopeHeader(b []byte, flags byte) {
+	b[0] = flags
+	binary.BigEndian.PutUint32(b[1:5], uint32(len(b)-envelopePrefix))
+}
+
+// marshaler encodes messages for sending: codec, optional compression, send
+// limit. It is shared by every protocol.
+type marshaler struct {
+	codec       Codec
+	comp        *compressionPool // nil: identity
+	sendMax     int64
+	compressMin int
+}
+
+// marshal writes msg into dst (after any bytes already there) and reports
+// whether the payload was compressed. The payload is what follows the
+// original length of dst.
+func (m *marshaler) marshal(dst *bytes.Buffer, msg any) (compressed bool, err error) {
+	start := dst.Len()
+	if m.comp == nil {
+		b, err := m.codec.MarshalAppend(dst.AvailableBuffer(), msg)
+		if err != nil {
+			return false, errorf(CodeInternal, "marshal message: "+err.Error())
+		}
+		if m.sendMax > 0 && int64(len(b)) > m.sendMax {
+			return false, errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(b))+" exceeds the send limit of "+strconv.FormatInt(m.sendMax, 10)+" bytes")
+		}
+		dst.Write(b)
+		return false, nil
+	}
+	raw := getBuffer()
+	defer putBuffer(raw)
+	b, err := m.codec.MarshalAppend(raw.AvailableBuffer(), msg)
+	if err != nil {
+		return false, errorf(CodeInternal, "marshal message: "+err.Error())
+	}
+	if m.sendMax > 0 && int64(len(b)) > m.sendMax {
+		return false, errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(b))+" exceeds the send limit of "+strconv.FormatInt(m.sendMax, 10)+" bytes")
+	}
+	if len(b) < m.compressMin {
+		dst.Write(b)
+		return false, nil
+	}
+	if err := m.comp.compress(dst, b); err != nil {
+		dst.Truncate(start)
+		return false, errorf(CodeInternal, "compress message: "+err.Error())
+	}
+	return true, nil
+}
+
+// marshalEnvelope appends a whole envelope (prefix and payload) to dst.
+func (m *marshaler) marshalEnvelope(dst *bytes.Buffer, msg any, flags byte) error {
+	start := dst.Len()
+	var hdr [envelopePrefix]byte
+	dst.Write(hdr[:])
+	compressed, err := m.marshal(dst, msg)
+	if err != nil {
+		dst.Truncate(start)
+		return err
+	}
+	if compressed {
+		flags |= flagCompressed
+	}
+	writeEnvelopeHeader(dst.Bytes()[start:], flags)
+	return nil
+}
+
+// unmarshaler decodes received payloads: decompression with the read limit
+// measured after decompression, then the codec.
+type unmarshaler struct {
+	codec   Codec
+	comp    *compressionPool // nil: identity
+	readMax int64
+	server  bool
+}
+
+// unmarshal decodes payload, compressed or not, into msg.
+func (u *unmarshaler) unmarshal(payload []byte, compressed bool, msg any) error {
+	if compressed {
+		if u.comp == nil {
+			return u.protocolError("received a compressed message without a negotiated compression")
+		}
+		out := getBuffer()
+		defer putBuffer(out)
+		if err := u.comp.decompress(out, payload, u.readMax); err != nil {
+			if errors.Is(err, errTooLarge) {
+				return errorf(CodeResourceExhausted, "decompressed message exceeds the limit of "+strconv.FormatInt(u.readMax, 10)+" bytes")
+			}
+			return u.protocolError("decompress message: " + err.Error())
+		}
+		payload = out.Bytes()
+		if err := u.codec.Unmarshal(payload, msg); err != nil {
+			return u.decodeError(err)
+		}
+		return nil
+	}
+	if u.readMax > 0 && int64(len(payload)) > u.readMax {
+		return errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(payload))+" exceeds the limit of "+strconv.FormatInt(u.readMax, 10)+" bytes")
+	}
+	if err := u.codec.Unmarshal(payload, msg); err != nil {
+		return u.decodeError(err)
+	}
+	return nil
+}
+
+func (u *unmarshaler) decodeError(err error) *Error {
+	if u.server {
+		return errorf(CodeInvalidArgument, "unmarshal message: "+err.Error())
+	}
+	return errorf(CodeInternal, "unmarshal message: "+err.Error())
+}
+
+func (u *unmarshaler) protocolError(msg string) *Error {
+	if u.server {
+		return errorf(CodeInvalidArgument, "protocol error: "+msg)
+	}
+	return errorf(CodeInternal, "protocol error: "+msg)
+}

@@ -1,0 +1,322 @@
+package rpc
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type handlerConfig struct {
+	codecs                codecSet
+	compressions          []Compression
+	compressMin           int
+	readMax               int64
+	sendMax               int64
+	interceptors          []Interceptor
+	requireConnectVersion bool
+}
+
+// Handler serves one procedure over Connect, gRPC and gRPC-Web, telling the
+// protocols apart by method and Content-Type. It is safe for concurrent use.
+type Handler struct {
+	spec         Spec
+	codecs       codecSet
+	compressions *compressionSet
+	compressMin  int
+	readMax      int64
+	sendMax      int64
+	requireVer   bool
+	protocols    []protocolHandler
+	// call runs the method on an established connection.
+	call func(ctx context.Context, conn handlerConn) error
+	// allowGet is true for unary methods without side effects.
+	allowGet bool
+}
+
+// protocolHandler is the server side of one wire protocol.
+type protocolHandler interface {
+	// handles reports whether the request's method and Content-Type belong
+	// to this protocol.
+	handles(r *http.Request) bool
+	// newConn validates the request. On failure it writes the error response
+	// itself and returns nil.
+	newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration)
+}
+
+// handlerConn is a protocol's server side of one call.
+type handlerConn interface {
+	StreamingHandlerConn
+	callInfo() *CallInfo
+	// finish ends the response: with the error if err is non-nil, else with
+	// success and the trailers.
+	finish(err error)
+}
+
+func newHandler(spec Spec, opts []HandlerOption) *Handler {
+	cfg := handlerConfig{codecs: newCodecSet(), readMax: DefaultReadMaxBytes}
+	for _, o := range opts {
+		o.applyHandler(&cfg)
+	}
+	if cfg.readMax < 0 {
+		cfg.readMax = 0
+	}
+	h := &Handler{
+		spec:         spec,
+		codecs:       cfg.codecs,
+		compressions: newCompressionSet(cfg.compressions),
+		compressMin:  cfg.compressMin,
+		readMax:      cfg.readMax,
+		sendMax:      cfg.sendMax,
+		requireVer:   cfg.requireConnectVersion,
+		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
+	}
+	h.protocols = []protocolHandler{connectHandlerProtocol{}}
+	h.protocols = append(h.protocols, extraHandlerProtocols...)
+	return h
+}
+
+// extraHandlerProtocols are the protocols besides Connect that every handler
+// answers. It is fixed at build time by this package's own files.
+var extraHandlerProtocols []protocolHandler
+
+// NewUnaryHandler returns a handler for a unary method.
+func NewUnaryHandler[Req, Res any](spec Spec, fn func(context.Context, *Req) (*Res, error), opts ...HandlerOption) *Handler {
+	spec.StreamType = StreamTypeUnary
+	h := newHandler(spec, opts)
+	var interceptors []Interceptor
+	{
+		cfg := handlerConfig{codecs: newCodecSet()}
+		for _, o := range opts {
+			o.applyHandler(&cfg)
+		}
+		interceptors = cfg.interceptors
+	}
+	var next UnaryFunc
+	if len(interceptors) > 0 {
+		next = chainUnary(func(ctx context.Context, req any) (any, error) {
+			res, err := fn(ctx, req.(*Req))
+			if err != nil {
+				return nil, err
+			}
+			if res == nil {
+				return nil, errorf(CodeInternal, "handler returned a nil response and a nil error")
+			}
+			return res, nil
+		}, interceptors)
+	}
+	h.call = func(ctx context.Context, conn handlerConn) error {
+		req := new(Req)
+		if err := conn.Receive(req); err != nil {
+			return err
+		}
+		if next != nil {
+			res, err := next(ctx, req)
+			if err != nil {
+				return err
+			}
+			return conn.Send(res)
+		}
+		res, err := fn(ctx, req)
+		if err != nil {
+			return err
+		}
+		if res == nil {
+			return errorf(CodeInternal, "handler returned a nil response and a nil error")
+		}
+		return conn.Send(res)
+	}
+	return h
+}
+
+func streamInterceptors(opts []HandlerOption) []Interceptor {
+	cfg := handlerConfig{codecs: newCodecSet()}
+	for _, o := range opts {
+		o.applyHandler(&cfg)
+	}
+	return cfg.interceptors
+}
+
+func streamCall(inner StreamingHandlerFunc, opts []HandlerOption) func(context.Context, handlerConn) error {
+	wrapped := chainStreamingHandler(inner, streamInterceptors(opts))
+	return func(ctx context.Context, conn handlerConn) error { return wrapped(ctx, conn) }
+}
+
+// NewServerStreamHandler returns a handler for a server-streaming method.
+func NewServerStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *Req, *ServerStream[Res]) error, opts ...HandlerOption) *Handler {
+	spec.StreamType = StreamTypeServer
+	h := newHandler(spec, opts)
+	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+		req := new(Req)
+		if err := conn.Receive(req); err != nil {
+			return err
+		}
+		return fn(ctx, req, &ServerStream[Res]{conn: conn})
+	}, opts)
+	return h
+}
+
+// NewClientStreamHandler returns a handler for a client-streaming method.
+func NewClientStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *ClientStream[Req]) (*Res, error), opts ...HandlerOption) *Handler {
+	spec.StreamType = StreamTypeClient
+	h := newHandler(spec, opts)
+	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+		res, err := fn(ctx, &ClientStream[Req]{conn: conn})
+		if err != nil {
+			return err
+		}
+		if res == nil {
+			return errorf(CodeInternal, "handler returned a nil response and a nil error")
+		}
+		return conn.Send(res)
+	}, opts)
+	return h
+}
+
+// NewBidiStreamHandler returns a handler for a bidirectional-streaming method.
+func NewBidiStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *BidiStream[Req, Res]) error, opts ...HandlerOption) *Handler {
+	spec.StreamType = StreamTypeBidi
+	h := newHandler(spec, opts)
+	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+		return fn(ctx, &BidiStream[Req, Res]{conn: conn})
+	}, opts)
+	return h
+}
+
+// Spec returns the handler's procedure description.
+func (h *Handler) Spec() Spec { return h.spec }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		if h.allowGet {
+			w.Header()["Allow"] = allowGetPost
+		} else {
+			w.Header()["Allow"] = allowPost
+		}
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	var p protocolHandler
+	for _, candidate := range h.protocols {
+		if candidate.handles(r) {
+			p = candidate
+			break
+		}
+	}
+	if p == nil {
+		if r.Method == http.MethodGet {
+			w.Header()["Allow"] = allowPost
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header()["Accept-Post"] = h.acceptPost()
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		return
+	}
+	conn, timeout := p.newConn(h, w, r)
+	if conn == nil {
+		return
+	}
+	ctx := r.Context()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	ctx = context.WithValue(ctx, callInfoKey{}, conn.callInfo())
+	err := h.call(ctx, conn)
+	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
+		err = asError(ctx.Err())
+	}
+	conn.finish(err)
+}
+
+var (
+	allowPost    = []string{http.MethodPost}
+	allowGetPost = []string{http.MethodGet + ", " + http.MethodPost}
+)
+
+func (h *Handler) acceptPost() []string {
+	var types []string
+	for name := range h.codecs.byName {
+		if h.spec.StreamType == StreamTypeUnary {
+			types = append(types, "application/"+name)
+		} else {
+			types = append(types, "application/connect+"+name)
+		}
+		types = append(types, "application/grpc+"+name, "application/grpc-web+"+name)
+	}
+	return []string{strings.Join(types, ", ")}
+}
+
+// NotFound answers a request for a procedure that does not exist: 404 for
+// Connect and plain HTTP, a gRPC status UNIMPLEMENTED for gRPC and gRPC-Web.
+// Generated service handlers call it for unknown paths.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/grpc") {
+		writeGRPCUnimplemented(w, r, ct)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// writeGRPCUnimplemented is replaced by the gRPC protocol file; until then an
+// unknown gRPC path gets an HTTP 404, which gRPC clients read as UNIMPLEMENTED.
+var writeGRPCUnimplemented = func(w http.ResponseWriter, r *http.Request, contentType string) {
+	http.NotFound(w, r)
+}
+
+// ServerStream is the handler side of a server-streaming call: the handler
+// sends responses. It is not safe for concurrent use.
+type ServerStream[Res any] struct{ conn StreamingHandlerConn }
+
+// Send sends a response message.
+func (s *ServerStream[Res]) Send(msg *Res) error { return s.conn.Send(msg) }
+
+// Conn returns the untyped connection, as interceptors see it.
+func (s *ServerStream[Res]) Conn() StreamingHandlerConn { return s.conn }
+
+// ClientStream is the handler side of a client-streaming call: the handler
+// receives requests. It is not safe for concurrent use.
+type ClientStream[Req any] struct{ conn StreamingHandlerConn }
+
+// Receive returns the next request, or io.EOF when the client is done.
+func (s *ClientStream[Req]) Receive() (*Req, error) {
+	msg := new(Req)
+	if err := s.conn.Receive(msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// All iterates over the requests until the client is done (no error) or
+// receiving fails (a final non-nil error).
+func (s *ClientStream[Req]) All() iter.Seq2[*Req, error] { return receiveAll[Req](s.conn.Receive) }
+
+// Conn returns the untyped connection, as interceptors see it.
+func (s *ClientStream[Req]) Conn() StreamingHandlerConn { return s.conn }
+
+// BidiStream is the handler side of a bidirectional call. Receive and Send
+// may be used from two goroutines, one each.
+type BidiStream[Req, Res any] struct{ conn StreamingHandlerConn }
+
+// Receive returns the next request, or io.EOF when the client is done.
+func (s *BidiStream[Req, Res]) Receive() (*Req, error) {
+	msg := new(Req)
+	if err := s.conn.Receive(msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// All iterates over the requests, as ClientStream.All does.
+func (s *BidiStream[Req, Res]) All() iter.Seq2[*Req, error] { return receiveAll[Req](s.conn.Receive) }
+
+// Send sends a response message.
+func (s *BidiStream[Req, Res]) Send(msg *Res) error { return s.conn.Send(msg) }
+
+// Conn returns the untyped connection, as interceptors see it.
+func (s *BidiStream[Req, Res]) Conn() StreamingHandlerConn { return s.conn }

@@ -1,0 +1,92 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+)
+
+// payloadBody is a request body over a pooled buffer. The buffer returns to
+// the pool when both the transport has closed the body and the caller has
+// released it, since a transport may close the body on another goroutine
+// after Do has returned.
+type payloadBody struct {
+	buf  *bytes.Buffer
+	r    bytes.Reader
+	refs atomic.Int32
+}
+
+func newPayloadBody(buf *bytes.Buffer) *payloadBody {
+	b := &payloadBody{buf: buf}
+	b.r.Reset(buf.Bytes())
+	b.refs.Store(2)
+	return b
+}
+
+func (b *payloadBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// Close is called by the transport.
+func (b *payloadBody) Close() error {
+	b.release()
+	return nil
+}
+
+// release is called once by the transport (Close) and once by the caller.
+func (b *payloadBody) release() {
+	if b.refs.Add(-1) == 0 {
+		putBuffer(b.buf)
+	}
+}
+
+// getBody serves transport retries with a private copy, so that a retried
+// write never races with the recycling of the original buffer.
+func (b *payloadBody) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(bytes.Clone(b.buf.Bytes()))), nil
+}
+
+// transportError converts an error from HTTPClient.Do or a body read into an
+// RPC error.
+func transportError(ctx context.Context, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return asError(ctxErr).WithCause(err)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &Error{code: CodeCanceled, msg: err.Error(), cause: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{code: CodeDeadlineExceeded, msg: err.Error(), cause: err}
+	}
+	return &Error{code: CodeUnavailable, msg: err.Error(), cause: err}
+}
+
+func base64URLEncode(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// discardBody drains a little of a response body so the connection can be
+// reused, then closes it.
+func discardBody(res *http.Response) {
+	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
+	_ = res.Body.Close()
+}
+
+// copyResponseHeaders copies response headers into the call info, splitting
+// Connect unary trailers ("Trailer-" prefix) into trailers when split is set.
+func copyResponseHeaders(info *CallInfo, h http.Header, split bool) {
+	if info == nil {
+		return
+	}
+	for k, vs := range h {
+		if split && len(k) > len(connectUnaryTrailerPre) && k[:len(connectUnaryTrailerPre)] == connectUnaryTrailerPre {
+			info.resTrailer[http.CanonicalHeaderKey(k[len(connectUnaryTrailerPre):])] = vs
+			continue
+		}
+		info.resHeader[k] = vs
+	}
+}

@@ -1,0 +1,95 @@
+package rpc
+
+import (
+	"context"
+	"net/http"
+)
+
+// UnaryFunc is one step of a unary call: on a client it sends req and
+// returns the response; on a handler it runs the method. req and the result
+// are the typed messages (*Req and *Res) as any. The call's CallInfo is in ctx.
+type UnaryFunc func(ctx context.Context, req any) (any, error)
+
+// StreamingClientFunc opens the client side of a streaming call.
+type StreamingClientFunc func(ctx context.Context, spec Spec) StreamingClientConn
+
+// StreamingHandlerFunc runs the handler side of a streaming call.
+type StreamingHandlerFunc func(ctx context.Context, conn StreamingHandlerConn) error
+
+// StreamingClientConn is the client side of a streaming call as an
+// interceptor sees it. Send and CloseRequest may run concurrently with Receive
+// and CloseResponse, but each pair must be used by one goroutine at a time.
+type StreamingClientConn interface {
+	Spec() Spec
+	Peer() Peer
+	RequestHeader() http.Header
+	// Send sends a message. Its error is io.EOF when the server has ended the
+	// call; Receive then reports the real status.
+	Send(msg any) error
+	CloseRequest() error
+	// Receive reads a message into msg; io.EOF means the stream ended cleanly.
+	Receive(msg any) error
+	ResponseHeader() http.Header
+	ResponseTrailer() http.Header
+	CloseResponse() error
+}
+
+// StreamingHandlerConn is the handler side of a streaming call as an
+// interceptor sees it.
+type StreamingHandlerConn interface {
+	Spec() Spec
+	Peer() Peer
+	// Receive reads a message into msg; io.EOF means the client is done.
+	Receive(msg any) error
+	RequestHeader() http.Header
+	Send(msg any) error
+	ResponseHeader() http.Header
+	ResponseTrailer() http.Header
+}
+
+// Interceptor wraps calls on clients and handlers. WrapUnary wraps unary
+// calls on both sides; WrapStreamingClient and WrapStreamingHandler wrap the
+// streaming ones. An interceptor that has nothing to do for a kind returns
+// next unchanged.
+type Interceptor interface {
+	WrapUnary(next UnaryFunc) UnaryFunc
+	WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc
+	WrapStreamingHandler(next StreamingHandlerFunc) StreamingHandlerFunc
+}
+
+// UnaryInterceptorFunc is an Interceptor for unary calls only.
+type UnaryInterceptorFunc func(next UnaryFunc) UnaryFunc
+
+// WrapUnary implements Interceptor.
+func (f UnaryInterceptorFunc) WrapUnary(next UnaryFunc) UnaryFunc { return f(next) }
+
+// WrapStreamingClient implements Interceptor by returning next.
+func (f UnaryInterceptorFunc) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
+	return next
+}
+
+// WrapStreamingHandler implements Interceptor by returning next.
+func (f UnaryInterceptorFunc) WrapStreamingHandler(next StreamingHandlerFunc) StreamingHandlerFunc {
+	return next
+}
+
+func chainUnary(next UnaryFunc, interceptors []Interceptor) UnaryFunc {
+	for i := len(interceptors) - 1; i >= 0; i-- {
+		next = interceptors[i].WrapUnary(next)
+	}
+	return next
+}
+
+func chainStreamingClient(next StreamingClientFunc, interceptors []Interceptor) StreamingClientFunc {
+	for i := len(interceptors) - 1; i >= 0; i-- {
+		next = interceptors[i].WrapStreamingClient(next)
+	}
+	return next
+}
+
+func chainStreamingHandler(next StreamingHandlerFunc, interceptors []Interceptor) StreamingHandlerFunc {
+	for i := len(interceptors) - 1; i >= 0; i-- {
+		next = interceptors[i].WrapStreamingHandler(next)
+	}
+	return next
+}

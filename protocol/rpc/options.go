@@ -1,0 +1,205 @@
+package rpc
+
+// ClientOption configures a Client. Options are sealed: only this package
+// implements them.
+type ClientOption interface{ applyClient(*clientConfig) }
+
+// HandlerOption configures a Handler.
+type HandlerOption interface{ applyHandler(*handlerConfig) }
+
+// Option configures both clients and handlers.
+type Option interface {
+	ClientOption
+	HandlerOption
+}
+
+// Protocol is a wire protocol a client can speak.
+type Protocol uint8
+
+// The protocols. Handlers answer all three; clients speak one.
+const (
+	ProtocolConnect Protocol = iota
+	ProtocolGRPC
+	ProtocolGRPCWeb
+)
+
+// String returns "connect", "grpc" or "grpcweb".
+func (p Protocol) String() string {
+	switch p {
+	case ProtocolConnect:
+		return protocolNameConnect
+	case ProtocolGRPC:
+		return protocolNameGRPC
+	case ProtocolGRPCWeb:
+		return protocolNameGRPCWeb
+	}
+	return "invalid"
+}
+
+const (
+	protocolNameConnect = "connect"
+	protocolNameGRPC    = "grpc"
+	protocolNameGRPCWeb = "grpcweb"
+)
+
+// DefaultReadMaxBytes is the largest message, after decompression, that
+// clients and handlers accept unless WithReadMaxBytes says otherwise. A
+// limit keeps memory bounded against hostile peers.
+const DefaultReadMaxBytes = 32 << 20
+
+// DefaultGetURLMaxBytes is the longest URL a Connect client builds for a GET
+// request before falling back to POST.
+const DefaultGetURLMaxBytes = 8 << 10
+
+type optionFunc struct {
+	client  func(*clientConfig)
+	handler func(*handlerConfig)
+}
+
+func (o optionFunc) applyClient(c *clientConfig) {
+	if o.client != nil {
+		o.client(c)
+	}
+}
+
+func (o optionFunc) applyHandler(c *handlerConfig) {
+	if o.handler != nil {
+		o.handler(c)
+	}
+}
+
+type clientOptionFunc func(*clientConfig)
+
+func (f clientOptionFunc) applyClient(c *clientConfig) { f(c) }
+
+type handlerOptionFunc func(*handlerConfig)
+
+func (f handlerOptionFunc) applyHandler(c *handlerConfig) { f(c) }
+
+// WithCodec adds a codec. On a handler it is accepted alongside proto and
+// JSON (replacing a built-in one of the same name); on a client it becomes the
+// codec used to send requests.
+func WithCodec(c Codec) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.codec = c },
+		handler: func(cfg *handlerConfig) { cfg.codecs.add(c) },
+	}
+}
+
+// WithProtoJSON makes a client send JSON instead of binary protobuf.
+func WithProtoJSON() ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.codec = ProtoJSONCodec() })
+}
+
+// WithProtocol selects the client's wire protocol. The default is Connect.
+func WithProtocol(p Protocol) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.protocol = p })
+}
+
+// WithCompression makes an algorithm available beyond the registered ones
+// (gzip is built in; importing a compress/… sub-package registers it). An
+// explicit algorithm replaces a registered one of the same name.
+func WithCompression(c Compression) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.compressions = append(cfg.compressions, c) },
+		handler: func(cfg *handlerConfig) { cfg.compressions = append(cfg.compressions, c) },
+	}
+}
+
+// WithSendCompression makes a client compress requests with the named
+// algorithm, which must be built in, registered, or given with
+// WithCompression. Handlers answer in the algorithm the client sent with.
+func WithSendCompression(name string) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.sendCompression = name })
+}
+
+// WithCompressMinBytes leaves messages smaller than n bytes uncompressed.
+func WithCompressMinBytes(n int) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.compressMin = n },
+		handler: func(cfg *handlerConfig) { cfg.compressMin = n },
+	}
+}
+
+// WithReadMaxBytes limits the size of a received message, measured after
+// decompression. Larger messages fail with CodeResourceExhausted. n < 0
+// removes the limit; the default is DefaultReadMaxBytes.
+func WithReadMaxBytes(n int64) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.readMax = n },
+		handler: func(cfg *handlerConfig) { cfg.readMax = n },
+	}
+}
+
+// WithSendMaxBytes limits the size of a sent message before compression.
+// Sending a larger one fails with CodeResourceExhausted. The default is no
+// limit.
+func WithSendMaxBytes(n int64) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.sendMax = n },
+		handler: func(cfg *handlerConfig) { cfg.sendMax = n },
+	}
+}
+
+// WithInterceptors adds interceptors. The first one given is the outermost:
+// it sees the call first and the result last.
+func WithInterceptors(interceptors ...Interceptor) Option {
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
+		handler: func(cfg *handlerConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
+	}
+}
+
+// WithGetURLMaxBytes sets the longest URL a Connect client uses for a GET
+// request to a method without side effects; longer requests use POST.
+func WithGetURLMaxBytes(n int) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.getURLMax = n })
+}
+
+// WithoutHTTPGet makes a Connect client use POST even for methods without
+// side effects.
+func WithoutHTTPGet() ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.noGet = true })
+}
+
+// WithRequireConnectProtocolHeader makes a handler reject Connect requests
+// that lack the Connect-Protocol-Version header (or connect=v1 query
+// parameter for GET), which keeps plain HTTP clients from calling it by
+// accident.
+func WithRequireConnectProtocolHeader() HandlerOption {
+	return handlerOptionFunc(func(cfg *handlerConfig) { cfg.requireConnectVersion = true })
+}
+
+// WithOptions bundles options into one.
+func WithOptions(opts ...Option) Option {
+	return optionFunc{
+		client: func(cfg *clientConfig) {
+			for _, o := range opts {
+				o.applyClient(cfg)
+			}
+		},
+		handler: func(cfg *handlerConfig) {
+			for _, o := range opts {
+				o.applyHandler(cfg)
+			}
+		},
+	}
+}
+
+// WithClientOptions bundles client options into one.
+func WithClientOptions(opts ...ClientOption) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) {
+		for _, o := range opts {
+			o.applyClient(cfg)
+		}
+	})
+}
+
+// WithHandlerOptions bundles handler options into one.
+func WithHandlerOptions(opts ...HandlerOption) HandlerOption {
+	return handlerOptionFunc(func(cfg *handlerConfig) {
+		for _, o := range opts {
+			o.applyHandler(cfg)
+		}
+	})
+}
