@@ -28,6 +28,10 @@ const descriptorsFile = "../testdata/descriptors.binpb"
 // testProtos are the test files, as buf and protoc name them.
 var testProtos = []string{
 	"acme/foo/bar/v1/nested.proto",
+	"clash/context/context.proto",
+	"clash/ctx/ctx.proto",
+	"clash/http/http.proto",
+	"clash/rpc/rpc.proto",
 	"collide/v1/collide.proto",
 	"collide/v1/collide_more.proto",
 	"comments/v1/comments.proto",
@@ -42,7 +46,7 @@ var testProtos = []string{
 }
 
 // loadDescriptors reads the committed descriptor set.
-func loadDescriptors(t *testing.T) *descriptorpb.FileDescriptorSet {
+func loadDescriptors(t testing.TB) *descriptorpb.FileDescriptorSet {
 	t.Helper()
 	data, err := os.ReadFile(descriptorsFile)
 	if err != nil {
