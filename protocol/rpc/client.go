@@ -39,6 +39,7 @@ type Client[Req, Res any] struct {
 	stream StreamingClientFunc
 	err    error // configuration error, reported by every call
 	hasInt bool
+	peer   Peer
 }
 
 // protocolClient is the client side of one wire protocol for one procedure.
@@ -112,6 +113,10 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		}
 	}
 	c.proto = newProto(p)
+	c.peer = Peer{Protocol: cfg.protocol.String()}
+	if u != nil {
+		c.peer.Addr = u.Host
+	}
 	c.unary = chainUnary(func(ctx context.Context, req any) (any, error) {
 		res := new(Res)
 		info := clientCallInfo(ctx)
@@ -170,6 +175,8 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.spec = c.spec
 	info.method = http.MethodPost
+	info.protocol = c.peer.Protocol
+	info.peer = c.peer
 	if info.reqHeader == nil {
 		info.reqHeader = make(http.Header)
 	}
