@@ -28,7 +28,7 @@ fi
 
 # protoc-gen-go: the same version of google.golang.org/protobuf that codegen builds against, so
 # the generated .pb.go files and our plugin agree.
-pgg_version="$(cd "$root/codegen" && GOWORK=off GOFLAGS=-mod=mod go list -m -f '{{.Version}}' google.golang.org/protobuf)"
+pgg_version="$(cd "$root/codegen" && GOWORK=off go list -m -f '{{.Version}}' google.golang.org/protobuf)"
 if [[ "$("$bin/protoc-gen-go" --version 2>/dev/null || true)" != "protoc-gen-go $pgg_version" ]]; then
 	echo "tools.sh: installing protoc-gen-go $pgg_version" >&2
 	GOWORK=off GOBIN="$bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$pgg_version"

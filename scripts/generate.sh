@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# generate.sh regenerates every generated file in the repository with buf, using the tools that
+# scripts/tools.sh installs into .tools/ (it runs it first), so the output depends only on the
+# pinned tool versions and the working tree. .ci/gencheck.sh runs it and fails on any difference.
+set -euo pipefail
+
+# Proto roots, relative to the repository root. Each holds a buf.yaml and one or more
+# buf.gen*.yaml templates; buf generate runs every template from inside its root, so the `out`
+# paths in a template are relative to the root. Add your module's root here.
+ROOTS=(
+	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
+	# conformance/proto
+	# examples/proto
+	# bench/proto
+)
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/tools.sh
+export PATH="$root/.tools/bin:$PATH"
+
+for dir in "${ROOTS[@]}"; do
+	shopt -s nullglob
+	templates=("$dir"/buf.gen*.yaml)
+	shopt -u nullglob
+	if [[ ${#templates[@]} == 0 ]]; then
+		echo "generate.sh: $dir has no buf.gen*.yaml" >&2
+		exit 1
+	fi
+	for template in "${templates[@]}"; do
+		echo "generate.sh: buf generate $template" >&2
+		(cd "$dir" && buf generate --template "$(basename "$template")")
+	done
+done
+
+# codegen's golden tests run the generator in-process on a descriptor set of its test protos and
+# compare the output with golden files: rebuild both.
+echo "generate.sh: codegen test descriptors and golden files" >&2
+buf build codegen/internal/testdata --as-file-descriptor-set -o codegen/internal/testdata/descriptors.binpb
+(cd codegen && GOWORK=off go test ./internal/generator -run '^TestGolden$' -count=1 -update >/dev/null)
