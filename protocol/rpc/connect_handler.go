@@ -52,6 +52,7 @@ type connectHandlerConn struct {
 	getMsg   []byte // GET: the decoded message
 	received bool   // unary: the single request was read
 	wrote    bool   // headers written
+	out      *streamWriter
 	resBody  *bytes.Buffer
 	resComp  bool
 	respEnc  string
@@ -281,11 +282,7 @@ func (c *connectHandlerConn) Send(msg any) error {
 	if err := c.m.marshalEnvelope(buf, msg, 0); err != nil {
 		return err
 	}
-	if _, err := c.w.Write(buf.Bytes()); err != nil {
-		return errorf(CodeCanceled, "write response: "+err.Error())
-	}
-	flush(c.w)
-	return nil
+	return c.out.write(buf.Bytes())
 }
 
 func flush(w http.ResponseWriter) {
@@ -306,6 +303,7 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	}
 	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
+	c.out = newStreamWriter(c.w)
 }
 
 func (c *connectHandlerConn) finish(err error) {
@@ -404,8 +402,8 @@ func (c *connectHandlerConn) finishStream(err error) {
 	buf.Write(hdr[:])
 	buf.Write(payload)
 	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
-	_, _ = c.w.Write(buf.Bytes())
-	flush(c.w)
+	_ = c.out.write(buf.Bytes())
+	_ = c.out.close()
 }
 
 // connectGetQuery builds the query of a Connect GET request.
