@@ -157,8 +157,8 @@ func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *htt
 		return c.unaryError(ctx, resp)
 	}
 	ct := resp.Header.Get("Content-Type")
-	if contentTypeCodecName(ct, connectUnaryPrefix) != c.p.codec.Name() || !strings.HasPrefix(ct, connectUnaryPrefix) {
-		return errorf(CodeInternal, "unexpected response content type "+strconv.Quote(ct))
+	if !strings.HasPrefix(ct, connectUnaryPrefix) || contentTypeCodecName(ct, connectUnaryPrefix) != c.p.codec.Name() {
+		return unexpectedContentType(ct)
 	}
 	u := unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != compressionIdentity {
@@ -173,6 +173,19 @@ func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *htt
 		return err
 	}
 	return u.unmarshal(buf.Bytes(), u.comp != nil, res)
+}
+
+// unexpectedContentType is the error for a successful response whose
+// Content-Type is not the one requested. A response that is not even an
+// application/… type did not come from an RPC server (a proxy's page, say):
+// its code is Unknown. A Connect server answering with another codec or
+// stream type is broken: Internal.
+func unexpectedContentType(ct string) *Error {
+	code := CodeInternal
+	if !strings.HasPrefix(ct, connectUnaryPrefix) {
+		code = CodeUnknown
+	}
+	return errorf(code, "unexpected response content type "+strconv.Quote(ct))
 }
 
 // readBody reads a whole response body, bounded by limit (0: none).
@@ -216,16 +229,16 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 	}
 	_, _ = buf.ReadFrom(io.LimitReader(r, 1<<20))
 	meta := resp.Header.Clone()
+	code := CodeFromHTTPStatus(resp.StatusCode)
 	var wire connectWireError
 	if json.Unmarshal(buf.Bytes(), &wire) == nil {
-		if e, ok := wire.toError(); ok {
-			e.meta = meta
-			return e
-		}
+		// A JSON error without a valid code keeps the code of the HTTP
+		// status, and its message.
+		e := wire.toError(code)
+		e.meta = meta
+		return e
 	}
-	code := CodeFromHTTPStatus(resp.StatusCode)
-	e := &Error{code: code, msg: "HTTP status " + resp.Status, wire: true, meta: meta}
-	return e
+	return &Error{code: code, msg: "HTTP status " + resp.Status, wire: true, meta: meta}
 }
 
 func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
@@ -246,7 +259,7 @@ type connectClientStream struct {
 
 	startOnce sync.Once
 	startErr  error
-	pw        *io.PipeWriter
+	pw        *bodyPipe
 	sendDone  atomic.Bool
 
 	ready   chan struct{}
@@ -283,15 +296,21 @@ func (s *connectClientStream) start() error {
 		if s.c.sendEncoding != nil {
 			h[connectStreamEncoding] = s.c.sendEncoding
 		}
-		pr, pw := io.Pipe()
+		pw := newBodyPipe()
 		s.pw = pw
-		hreq.Body = pr
+		hreq.Body = pw
 		hreq.ContentLength = -1
+		// The HTTP/2 transport stops watching the context once the response
+		// headers are in, while it is still copying the request body: a
+		// canceled or expired call whose requests are still open would wait
+		// for the server. Failing the body makes the transport reset the
+		// stream, which ends the response body too.
+		context.AfterFunc(s.ctx, func() { pw.closeWrite(s.ctx.Err()) })
 		go func() {
 			resp, err := s.c.p.httpClient.Do(hreq)
 			if err != nil {
 				s.respErr = transportError(s.ctx, err)
-				_ = pr.CloseWithError(io.ErrClosedPipe)
+				_ = pw.Close()
 			} else {
 				s.resp = resp
 			}
@@ -308,13 +327,17 @@ func (s *connectClientStream) Send(msg any) error {
 	if s.sendDone.Load() {
 		return errorf(CodeInternal, "send after CloseRequest")
 	}
+	if s.ctx.Err() != nil {
+		// The call is over; Receive reports the cancellation.
+		return io.EOF
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	m := marshaler{codec: s.c.p.codec, comp: s.c.p.sendComp, sendMax: s.c.p.sendMax, compressMin: s.c.p.compressMin}
 	if err := m.marshalEnvelope(buf, msg, 0); err != nil {
 		return err
 	}
-	if _, err := s.pw.Write(buf.Bytes()); err != nil {
+	if err := s.pw.write(buf.Bytes()); err != nil {
 		// The transport stopped reading: the server ended the call or the
 		// connection broke. Receive reports the status.
 		return io.EOF
@@ -329,7 +352,10 @@ func (s *connectClientStream) CloseRequest() error {
 	if s.sendDone.Swap(true) {
 		return nil
 	}
-	return s.pw.Close()
+	// A canceled call must not end its requests cleanly: the error makes
+	// the transport reset the stream instead.
+	s.pw.closeWrite(s.ctx.Err())
+	return nil
 }
 
 func (s *connectClientStream) Receive(msg any) error {
@@ -339,6 +365,11 @@ func (s *connectClientStream) Receive(msg any) error {
 	if err := s.start(); err != nil {
 		s.recvErr = err
 		return err
+	}
+	if err := s.ctx.Err(); err != nil {
+		// Canceled or expired: report it even if responses are buffered.
+		s.recvErr = asError(err)
+		return s.recvErr
 	}
 	if !s.recvStarted {
 		s.recvStarted = true
@@ -384,7 +415,7 @@ func (s *connectClientStream) receiveHeaders() error {
 	}
 	ct := resp.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, connectStreamPrefix) || contentTypeCodecName(ct, connectStreamPrefix) != s.c.p.codec.Name() {
-		return errorf(CodeInternal, "unexpected response content type "+strconv.Quote(ct))
+		return unexpectedContentType(ct)
 	}
 	s.u = unmarshaler{codec: s.c.p.codec, readMax: s.c.p.readMax}
 	if enc := resp.Header.Get(connectStreamEncoding); enc != "" && enc != compressionIdentity {
@@ -420,10 +451,7 @@ func (s *connectClientStream) endStream(flags byte) error {
 		s.info.resTrailer[http.CanonicalHeaderKey(k)] = vs
 	}
 	if end.Error != nil {
-		e, ok := end.Error.toError()
-		if !ok {
-			return errorf(CodeInternal, "protocol error: invalid error in end-of-stream message")
-		}
+		e := end.Error.toError(CodeUnknown)
 		e.meta = s.info.resHeader.Clone()
 		mergeHeaders(e.meta, s.info.resTrailer)
 		return e
@@ -439,7 +467,7 @@ func (s *connectClientStream) CloseResponse() error {
 		close(s.ready)
 	})
 	if s.pw != nil && !s.sendDone.Swap(true) {
-		_ = s.pw.CloseWithError(io.ErrClosedPipe)
+		s.pw.closeWrite(io.ErrClosedPipe)
 	}
 	<-s.ready
 	if s.resp != nil {

@@ -1,0 +1,67 @@
+package rpc
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestBodyPipeDeliversInOrder(t *testing.T) {
+	p := newBodyPipe()
+	var want bytes.Buffer
+	go func() {
+		for i := range 10_000 {
+			msg := bytes.Repeat([]byte{byte(i)}, i%300)
+			if err := p.write(msg); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		p.closeWrite(nil)
+	}()
+	for i := range 10_000 {
+		want.Write(bytes.Repeat([]byte{byte(i)}, i%300))
+	}
+	got, err := io.ReadAll(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("got %d bytes, want %d", len(got), want.Len())
+	}
+}
+
+func TestBodyPipeBlocksAtBoundAndFailsAfterReaderClose(t *testing.T) {
+	p := newBodyPipe()
+	if err := p.write(make([]byte, maxPipeBytes)); err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan error)
+	go func() { blocked <- p.write([]byte("more")) }()
+	// The reader closing (the transport giving up) must release the writer.
+	_ = p.Close()
+	if err := <-blocked; !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("blocked write returned %v", err)
+	}
+	if _, err := p.Read(make([]byte, 1)); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("read after close: %v", err)
+	}
+}
+
+func TestBodyPipeCloseWithError(t *testing.T) {
+	p := newBodyPipe()
+	_ = p.write([]byte("abc"))
+	boom := errors.New("boom")
+	p.closeWrite(boom)
+	b := make([]byte, 10)
+	if n, err := p.Read(b); n != 3 || err != nil {
+		t.Fatalf("drain: %d %v", n, err)
+	}
+	if _, err := p.Read(b); !errors.Is(err, boom) {
+		t.Fatalf("after drain: %v", err)
+	}
+	if err := p.write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("write after closeWrite: %v", err)
+	}
+}
