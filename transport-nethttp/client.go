@@ -1,0 +1,137 @@
+package nethttp
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"polyconnect.dev/protocol/transport"
+)
+
+// Client is an HTTP client with a pooled, keep-alive connection pool that
+// speaks exactly one protocol: HTTP/1.1 ("http1"), HTTP/2 with prior
+// knowledge ("h2c") or HTTP/2 over TLS ("h2"). It implements
+// transport.Client and rpc.HTTPClient, and is safe for concurrent use.
+// Create one per configuration and share it: each Client has its own pool.
+type Client struct {
+	name      string
+	url       string
+	client    *http.Client
+	transport *http.Transport
+}
+
+var _ transport.Client = (*Client)(nil)
+
+// NewClient returns a client configured from cfg, which must name "http1",
+// "h2c" or "h2".
+//
+// An "h2" client verifies servers with Config.TLS's CA (the system roots
+// by default) and presents its certificate, if one is set, to servers that
+// ask for one. It fails requests to servers that do not negotiate HTTP/2.
+// An "h2c" client refuses a TLS configuration and https URLs. An "http1"
+// client uses its TLS configuration for https URLs.
+func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
+	if err := checkName(cfg.Name); err != nil {
+		return nil, err
+	}
+	var o clientOptions
+	for _, opt := range opts {
+		opt.applyClient(&o)
+	}
+	tlsConf, err := cfg.ClientTLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Name == transport.NameH2C && tlsConf != nil {
+		return nil, errors.New(`nethttp: "h2c" is HTTP/2 without TLS but a TLS configuration is set; use "h2" for HTTP/2 over TLS`)
+	}
+	secure := tlsConf != nil || cfg.Name == transport.NameH2
+	if tlsConf == nil && cfg.Name != transport.NameH2C {
+		// The transport sets ALPN on it; keep net/http's other defaults.
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+
+	var protocols http.Protocols
+	proxy := http.ProxyFromEnvironment
+	switch cfg.Name {
+	case transport.NameHTTP1:
+		protocols.SetHTTP1(true)
+	case transport.NameH2C:
+		protocols.SetUnencryptedHTTP2(true)
+		proxy = nil
+	case transport.NameH2:
+		protocols.SetHTTP2(true)
+	}
+	if o.proxySet {
+		proxy = o.proxy
+	}
+
+	dial := o.dial
+	if dial == nil {
+		dial = (&net.Dialer{
+			Timeout:   orDefault(cfg.DialTimeout, DefaultDialTimeout),
+			KeepAlive: 30 * time.Second,
+		}).DialContext
+	}
+
+	t := &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           dial,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   orDefault(cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
+		DisableCompression:    true,
+		MaxIdleConns:          orDefaultInt(cfg.MaxIdleConns, DefaultMaxIdleConns),
+		MaxIdleConnsPerHost:   orDefaultInt(cfg.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost),
+		MaxConnsPerHost:       max(cfg.MaxConnsPerHost, 0),
+		IdleConnTimeout:       orDefault(cfg.IdleTimeout, DefaultClientIdleTimeout),
+		ExpectContinueTimeout: time.Second,
+		Protocols:             &protocols,
+	}
+	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
+		t.HTTP2 = &http.HTTP2Config{SendPingTimeout: orDefault(cfg.PingInterval, 0)}
+	}
+	for _, hook := range o.hooks {
+		hook(t)
+	}
+
+	c := &Client{
+		name:      cfg.Name,
+		transport: t,
+		client: &http.Client{
+			Transport: t,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}
+	if cfg.Addr != "" {
+		if secure {
+			c.url = "https://" + cfg.Addr
+		} else {
+			c.url = "http://" + cfg.Addr
+		}
+	}
+	return c, nil
+}
+
+// Do sends req and returns the response, as [http.Client.Do] does, except
+// that redirects are returned rather than followed. The caller must close
+// the response body.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	return c.client.Do(req)
+}
+
+// CloseIdleConnections closes pooled connections that carry no call.
+func (c *Client) CloseIdleConnections() {
+	c.transport.CloseIdleConnections()
+}
+
+// URL returns the base URL for Config.Addr ("https://addr" for h2, or for
+// http1 with TLS, else "http://addr"), or "" if Config.Addr was empty.
+func (c *Client) URL() string { return c.url }
+
+// HTTPClient returns the underlying *http.Client, for APIs that want one.
+// It shares the connection pool with c.
+func (c *Client) HTTPClient() *http.Client { return c.client }

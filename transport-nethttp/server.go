@@ -1,0 +1,287 @@
+package nethttp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"polyconnect.dev/protocol/transport"
+)
+
+// Server serves an http.Handler over HTTP/1.1, h2c or HTTP/2 with TLS. It
+// implements transport.Server. Its methods are safe for concurrent use.
+type Server struct {
+	name    string
+	addr    string
+	tls     *tls.Config // nil for cleartext
+	srv     *http.Server
+	presetL net.Listener // from WithListener
+
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+
+	mu        sync.Mutex
+	state     serverState
+	ln        net.Listener  // set by Start
+	serveDone chan struct{} // closed when http.Server.Serve returns
+	serveErr  error         // what it returned; read after serveDone
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when Shutdown or Close has finished
+}
+
+type serverState uint8
+
+const (
+	stateNew serverState = iota
+	stateServing
+	stateStopped
+)
+
+var _ transport.Server = (*Server)(nil)
+
+// NewServer returns a server for h configured from cfg, which must name
+// "http1", "h2c" or "h2". It validates the configuration and loads
+// certificates but does not listen yet: call Start or Serve.
+//
+// "h2" needs a certificate (Config.TLS or Config.TLSConfig); "h2c" refuses
+// one; "http1" serves HTTPS when given one. Config fields left at zero get
+// the Default values of this package.
+func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
+	if err := checkName(cfg.Name); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("nethttp: NewServer with a nil handler")
+	}
+	var o serverOptions
+	for _, opt := range opts {
+		opt.applyServer(&o)
+	}
+	if cfg.Addr == "" && o.listener == nil {
+		return nil, errors.New(`nethttp: Config.Addr is empty (use ":8080", or "127.0.0.1:0" for a free port)`)
+	}
+	tlsConf, err := cfg.ServerTLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Name == transport.NameH2C && tlsConf != nil:
+		return nil, errors.New(`nethttp: "h2c" is HTTP/2 without TLS but a TLS configuration is set; use "h2" for HTTP/2 over TLS`)
+	case cfg.Name == transport.NameH2 && tlsConf == nil:
+		return nil, errors.New(`nethttp: "h2" needs a certificate: set tls.cert_file and tls.key_file (or Config.TLSConfig); use "h2c" for HTTP/2 without TLS`)
+	case tlsConf != nil && len(tlsConf.Certificates) == 0 && tlsConf.GetCertificate == nil && tlsConf.GetConfigForClient == nil:
+		return nil, errors.New("nethttp: Config.TLSConfig has no certificate (Certificates, GetCertificate or GetConfigForClient)")
+	}
+
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	switch cfg.Name {
+	case transport.NameH2C:
+		protocols.SetUnencryptedHTTP2(true)
+	case transport.NameH2:
+		protocols.SetHTTP2(true)
+	}
+
+	s := &Server{
+		name:    cfg.Name,
+		addr:    cfg.Addr,
+		tls:     tlsConf,
+		presetL: o.listener,
+		stopped: make(chan struct{}),
+	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	s.srv = &http.Server{
+		Handler:           h,
+		Protocols:         &protocols,
+		TLSConfig:         tlsConf,
+		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(cfg.ReadTimeout, 0),
+		WriteTimeout:      orDefault(cfg.WriteTimeout, 0),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultServerIdleTimeout),
+		MaxHeaderBytes:    orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		ErrorLog:          o.errorLog,
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+	}
+	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
+		s.srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0)}
+	}
+	for _, hook := range o.hooks {
+		hook(s.srv)
+	}
+	return s, nil
+}
+
+// Start listens on Config.Addr (or uses the WithListener listener) and
+// serves in the background. Addr and URL are valid once it returns. It
+// fails if the address cannot be bound, if the server was already
+// started, or after Shutdown or Close.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startLocked()
+}
+
+func (s *Server) startLocked() error {
+	switch s.state {
+	case stateServing:
+		return errors.New("nethttp: server already started")
+	case stateStopped:
+		return http.ErrServerClosed
+	}
+	ln := s.presetL
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("nethttp: %w", err)
+		}
+	}
+	s.ln = ln
+	s.state = stateServing
+	s.serveDone = make(chan struct{})
+	go func() {
+		var err error
+		if s.tls != nil {
+			// The certificates are in srv.TLSConfig; ServeTLS adds the ALPN
+			// protocols that match srv.Protocols.
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		s.serveErr = err
+		close(s.serveDone)
+	}()
+	return nil
+}
+
+// Serve starts the server if Start has not been called, then blocks until
+// it stops. It returns nil once Shutdown or Close has finished stopping
+// it, and otherwise the error that stopped it.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.state == stateNew {
+		if err := s.startLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	done := s.serveDone
+	s.mu.Unlock()
+	if done == nil { // stopped before it was started
+		return http.ErrServerClosed
+	}
+	<-done
+	if errors.Is(s.serveErr, http.ErrServerClosed) {
+		<-s.stopped
+		return nil
+	}
+	return s.serveErr
+}
+
+// Addr returns the address the server listens on, or nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL returns "http://host:port", or "https://host:port" when the server
+// uses TLS, or "" before Start. A server listening on all interfaces
+// reports the loopback address of the same family.
+func (s *Server) URL() string {
+	addr := s.Addr()
+	if addr == nil {
+		return ""
+	}
+	scheme := "http://"
+	if s.tls != nil {
+		scheme = "https://"
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return scheme + addr.String()
+	}
+	ip := tcp.IP
+	switch {
+	case ip == nil || ip.Equal(net.IPv4zero):
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.Equal(net.IPv6unspecified):
+		ip = net.IPv6loopback
+	}
+	return scheme + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// Shutdown stops the server gracefully. It closes the listener, closes
+// idle connections, tells HTTP/2 clients to go away, and waits for the
+// calls in flight, unary and streaming, to finish. If ctx ends first, it
+// cancels the contexts of the remaining calls, closes their connections
+// and returns ctx's error. Serve returns once Shutdown has finished.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	err := s.srv.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		s.forceClose()
+	}
+	s.markStopped()
+	return err
+}
+
+// Close stops the server at once: it cancels the contexts of the calls in
+// flight and closes every connection.
+func (s *Server) Close() error {
+	s.stop()
+	err := s.forceClose()
+	s.markStopped()
+	return err
+}
+
+// forceClose closes every connection, then cancels the base context for
+// handlers that outlive their connection (hijacked ones). Closing first
+// means a handler that returns when its context ends cannot get a
+// response out: the calls fail rather than seeming to succeed.
+func (s *Server) forceClose() error {
+	err := s.srv.Close()
+	s.cancelBase()
+	return err
+}
+
+// HTTPServer returns the underlying *http.Server, for inspection. Change
+// its settings with WithServerHook instead: changes made after Start may
+// race with serving.
+func (s *Server) HTTPServer() *http.Server { return s.srv }
+
+// stop moves the server to its final state, closing a WithListener
+// listener that was never served.
+func (s *Server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateNew && s.presetL != nil {
+		_ = s.presetL.Close()
+	}
+	s.state = stateStopped
+}
+
+func (s *Server) markStopped() {
+	s.stopOnce.Do(func() { close(s.stopped) })
+}
+
+// String describes the server for logs, such as "h2 server on 127.0.0.1:8443".
+func (s *Server) String() string {
+	var b strings.Builder
+	b.WriteString(s.name)
+	b.WriteString(" server")
+	if addr := s.Addr(); addr != nil {
+		b.WriteString(" on ")
+		b.WriteString(addr.String())
+	}
+	return b.String()
+}
