@@ -10,8 +10,8 @@ set -euo pipefail
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
 	# conformance/proto
-	# examples/proto
-	# bench/proto
+	examples/proto # the quick-start greet service → examples/gen
+	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,0 +1,16 @@
+module polyconnect.dev/examples
+
+go 1.26.0
+
+require (
+	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/protocol v0.0.0
+	polyconnect.dev/transport-nethttp v0.0.0
+)
+
+require github.com/klauspost/compress v1.20.4 // indirect
+
+replace (
+	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/transport-nethttp => ../transport-nethttp
+)
