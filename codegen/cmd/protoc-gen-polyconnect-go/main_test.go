@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"strings"
 	"testing"
 
@@ -10,6 +11,10 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 )
+
+// The golden files are in internal/generator; the flag is declared here too so that
+// go test ./... -update works from the module root.
+var _ = flag.Bool("update", false, "no effect in this package")
 
 // greetFile is a small file with one service, built in code so this test needs no test data.
 func greetFile() *descriptorpb.FileDescriptorProto {
