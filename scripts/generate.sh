@@ -4,12 +4,14 @@
 # pinned tool versions and the working tree. .ci/gencheck.sh runs it and fails on any difference.
 set -euo pipefail
 
-# Proto roots, relative to the repository root. Each holds a buf.yaml and one or more
-# buf.gen*.yaml templates; buf generate runs every template from inside its root, so the `out`
-# paths in a template are relative to the root. Add your module's root here.
+# Proto roots, relative to the repository root. Add your module's root here. A root either
+#   - holds a generate.sh of its own, which is run (with .tools/bin first on PATH) instead of
+#     the templates, for inputs buf cannot find by itself, such as protos in the module cache; or
+#   - holds a buf.yaml and one or more buf.gen*.yaml templates: buf generate runs every template
+#     from inside the root, so the `out` paths in a template are relative to the root.
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
-	# conformance/proto
+	# conformance
 	examples/proto # the quick-start greet service → examples/gen
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
 )
@@ -20,11 +22,16 @@ bash scripts/tools.sh
 export PATH="$root/.tools/bin:$PATH"
 
 for dir in "${ROOTS[@]}"; do
+	if [[ -f "$dir/generate.sh" ]]; then
+		echo "generate.sh: $dir/generate.sh" >&2
+		bash "$dir/generate.sh"
+		continue
+	fi
 	shopt -s nullglob
 	templates=("$dir"/buf.gen*.yaml)
 	shopt -u nullglob
 	if [[ ${#templates[@]} == 0 ]]; then
-		echo "generate.sh: $dir has no buf.gen*.yaml" >&2
+		echo "generate.sh: $dir has neither a generate.sh nor a buf.gen*.yaml" >&2
 		exit 1
 	fi
 	for template in "${templates[@]}"; do
