@@ -225,6 +225,10 @@ func (s *Server) URL() string {
 // calls in flight, unary and streaming, to finish. If ctx ends first, it
 // cancels the contexts of the remaining calls, closes their connections
 // and returns ctx's error. Serve returns once Shutdown has finished.
+//
+// net/http gives an HTTP/2 client up to a second after the GOAWAY to close
+// the connection itself, so Shutdown of a server with open HTTP/2
+// connections takes about that long even when no call is in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	err := s.srv.Shutdown(ctx)
