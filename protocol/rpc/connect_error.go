@@ -41,15 +41,14 @@ func toConnectWireError(e *Error) *connectWireError {
 	return w
 }
 
-// fromConnectWireError decodes a wire error; it reports false when the JSON
-// does not describe an error.
-func (w *connectWireError) toError() (*Error, bool) {
-	var code Code
-	if w.Code == "" || code.UnmarshalText([]byte(w.Code)) != nil {
-		return nil, false
-	}
-	if code < minCode || code > maxCode {
-		code = CodeUnknown
+// toError decodes a wire error. A missing, null or unknown code becomes
+// fallback: the code implied by the HTTP status for a unary error, Unknown in
+// an end-of-stream message. The message and details are kept either way.
+func (w *connectWireError) toError(fallback Code) *Error {
+	code := fallback
+	var parsed Code
+	if w.Code != "" && parsed.UnmarshalText([]byte(w.Code)) == nil && parsed >= minCode && parsed <= maxCode {
+		code = parsed
 	}
 	e := &Error{code: code, msg: w.Message, wire: true}
 	for _, d := range w.Details {
@@ -63,7 +62,7 @@ func (w *connectWireError) toError() (*Error, bool) {
 		}
 		e.details = append(e.details, &anypb.Any{TypeUrl: typ, Value: value})
 	}
-	return e, true
+	return e
 }
 
 // decodeBase64 accepts standard or URL-safe base64, padded or not.
