@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -217,7 +218,7 @@ func (s *Server) URL() string {
 	case ip.Equal(net.IPv6unspecified):
 		ip = net.IPv6loopback
 	}
-	return scheme + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+	return scheme + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }
 
 // Shutdown stops the server gracefully. It closes the listener, closes
