@@ -14,6 +14,9 @@ const (
 	flagEndStream    = 0x02 // Connect end-of-stream message
 	flagGRPCWebTrail = 0x80 // gRPC-Web trailers frame
 	envelopePrefix   = 5
+	// controlFrameMinLimit is the least size allowed to end-of-stream and
+	// trailer frames whatever the read limit.
+	controlFrameMinLimit = 1 << 20
 )
 
 // envelopeReader reads length-prefixed messages from a body. It never
@@ -43,9 +46,15 @@ func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
 	}
 	flags := e.hdr[0]
 	size := int64(binary.BigEndian.Uint32(e.hdr[1:]))
-	if e.limit > 0 && size > e.limit && flags&(flagEndStream|flagGRPCWebTrail) == 0 {
+	limit := e.limit
+	if limit > 0 && limit < controlFrameMinLimit && flags&(flagEndStream|flagGRPCWebTrail) != 0 {
+		// End-of-stream and trailer frames carry metadata, not a message:
+		// they may exceed a small message limit, but stay bounded.
+		limit = controlFrameMinLimit
+	}
+	if limit > 0 && size > limit {
 		// Discard nothing: the stream is unusable after this error anyway.
-		return flags, errorf(CodeResourceExhausted, "message size "+strconv.FormatInt(size, 10)+" exceeds the limit of "+strconv.FormatInt(e.limit, 10)+" bytes")
+		return flags, errorf(CodeResourceExhausted, "message size "+strconv.FormatInt(size, 10)+" exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 	}
 	if size == 0 {
 		return flags, nil

@@ -1,0 +1,528 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func init() {
+	newProtocolClients[ProtocolGRPC] = func(p *clientParams) protocolClient { return newGRPCClient(p, false) }
+	newProtocolClients[ProtocolGRPCWeb] = func(p *clientParams) protocolClient { return newGRPCClient(p, true) }
+}
+
+var (
+	headerTrailers   = []string{"trailers"}
+	headerOne        = []string{"1"}
+	headerGRPCUA     = []string{"grpc-go-polyconnect/dev"}
+	headerGRPCWebUA  = []string{"grpc-web-go-polyconnect/dev"}
+	errTrailersFrame = errorf(CodeInternal, "protocol error: gRPC response carries a gRPC-Web trailers frame")
+)
+
+// grpcClient is the client side of gRPC (web false) and gRPC-Web for one
+// procedure. gRPC needs an HTTPClient that speaks HTTP/2 (h2 over TLS, or h2c
+// with prior knowledge): the status travels in HTTP trailers, and an
+// HTTP/1.1 server answers a gRPC request with an error. gRPC-Web works over
+// any HTTP version.
+type grpcClient struct {
+	p           *clientParams
+	web         bool
+	name        string
+	contentType []string
+	accept      []string
+	sendEnc     []string
+	userAgent   []string
+	host        string
+}
+
+func newGRPCClient(p *clientParams, web bool) *grpcClient {
+	c := &grpcClient{p: p, web: web, name: protocolNameGRPC, userAgent: headerGRPCUA}
+	prefix := grpcContentType
+	if web {
+		c.name = protocolNameGRPCWeb
+		c.userAgent = headerGRPCWebUA
+		prefix = grpcWebContentType
+	}
+	if !web && p.codec.Name() == codecNameProto {
+		c.contentType = []string{grpcContentType}
+	} else {
+		c.contentType = []string{prefix + "+" + p.codec.Name()}
+	}
+	if p.comps.accept != "" {
+		c.accept = []string{p.comps.accept}
+	}
+	if p.sendName != "" {
+		c.sendEnc = []string{p.sendName}
+	}
+	if p.url != nil {
+		c.host = p.url.Host
+	}
+	return c
+}
+
+func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Request, *Error) {
+	var h http.Header
+	if info != nil {
+		h = info.reqHeader
+		info.protocol = c.name
+		info.peer = Peer{Addr: c.host, Protocol: c.name}
+	} else {
+		h = make(http.Header, 8)
+	}
+	h["Content-Type"] = c.contentType
+	if c.web {
+		h["X-Grpc-Web"] = headerOne
+	} else {
+		h["Te"] = headerTrailers
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = c.userAgent
+	}
+	if c.accept != nil {
+		h[grpcHeaderAcceptEncoding] = c.accept
+	}
+	if c.sendEnc != nil {
+		h[grpcHeaderEncoding] = c.sendEnc
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return nil, errorf(CodeDeadlineExceeded, "deadline exceeded before the call started")
+		}
+		h[grpcHeaderTimeout] = []string{encodeGRPCTimeout(d)}
+	}
+	req := &http.Request{
+		Method:     http.MethodPost,
+		URL:        c.p.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       c.host,
+	}
+	return req.WithContext(ctx), nil
+}
+
+func (c *grpcClient) marshaler() marshaler {
+	return marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin}
+}
+
+// unary sends the single request envelope from a pooled buffer and reads the
+// response on the calling goroutine.
+func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) error {
+	buf := getBuffer()
+	m := c.marshaler()
+	if err := m.marshalEnvelope(buf, req, 0); err != nil {
+		putBuffer(buf)
+		return err
+	}
+	hreq, rerr := c.newRequest(ctx, info)
+	if rerr != nil {
+		putBuffer(buf)
+		return rerr
+	}
+	body := newPayloadBody(buf)
+	hreq.Body = body
+	hreq.GetBody = body.getBody
+	if c.web {
+		hreq.ContentLength = int64(buf.Len())
+	} else {
+		// Over HTTP/2 the body's end is the END_STREAM flag; gRPC peers do
+		// not look for a Content-Length.
+		hreq.ContentLength = -1
+	}
+	resp, derr := c.p.httpClient.Do(hreq)
+	body.release()
+	if derr != nil {
+		return transportError(ctx, derr)
+	}
+	defer resp.Body.Close()
+	var r grpcResponse
+	defer r.release()
+	if err := r.init(ctx, c, info, resp); err != nil {
+		return err
+	}
+	if ok, err := r.frame(); !ok {
+		if err == io.EOF {
+			return errorf(CodeUnimplemented, "protocol error: the server sent no response message to a unary call")
+		}
+		return err
+	}
+	if err := r.unmarshal(res); err != nil {
+		return err
+	}
+	if ok, err := r.frame(); ok {
+		return errorf(CodeUnimplemented, "protocol error: the server sent more than one response message to a unary call")
+	} else if err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// grpcResponse reads a gRPC or gRPC-Web response: headers, messages, then
+// the status from HTTP trailers, a gRPC-Web trailers frame, or the headers of
+// a trailers-only response.
+type grpcResponse struct {
+	ctx    context.Context
+	c      *grpcClient
+	info   *CallInfo // may be nil for unary calls
+	resp   *http.Response
+	reader envelopeReader
+	u      unmarshaler
+	buf    *bytes.Buffer
+	flags  byte
+	// headerStatus: the headers carry a grpc-status, so the response may be
+	// trailers-only; it is, if the body turns out empty.
+	headerStatus bool
+	// codecMismatch: the response's codec is not ours. Acceptable only for
+	// a trailers-only response, which has no message to decode.
+	codecMismatch bool
+	gotFrame      bool
+	trailer       http.Header
+}
+
+// init validates the response headers.
+func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, resp *http.Response) *Error {
+	r.ctx, r.c, r.info, r.resp = ctx, c, info, resp
+	copyResponseHeaders(info, resp.Header, false)
+	_, r.headerStatus = resp.Header[grpcHeaderStatus]
+	if resp.StatusCode != http.StatusOK {
+		// Not a gRPC response: an intermediary, or a server that does not
+		// speak gRPC. A status it carries wins over the HTTP status.
+		if r.headerStatus {
+			if e, _ := grpcStatusFromHeader(resp.Header); e != nil {
+				e.meta = resp.Header.Clone()
+				return e
+			}
+		}
+		return &Error{code: grpcCodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
+	}
+	ct := resp.Header.Get("Content-Type")
+	variant, codecName, ok := parseGRPCContentType(ct)
+	if !ok || (variant != grpcPlain) != c.web {
+		return &Error{code: grpcCodeFromHTTPStatus(resp.StatusCode), msg: "unexpected response content type " + strconv.Quote(ct), wire: true, meta: resp.Header.Clone()}
+	}
+	if codecName != c.p.codec.Name() {
+		if !r.headerStatus {
+			return errorf(CodeInternal, "protocol error: response codec "+strconv.Quote(codecName)+" differs from the request's "+strconv.Quote(c.p.codec.Name()))
+		}
+		r.codecMismatch = true
+	}
+	r.u = unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
+	if enc := resp.Header.Get(grpcHeaderEncoding); enc != "" && enc != compressionIdentity {
+		if r.u.comp = c.p.comps.get(enc); r.u.comp == nil {
+			return errorf(CodeInternal, "protocol error: response uses unknown compression "+strconv.Quote(enc))
+		}
+	}
+	var body io.Reader = resp.Body
+	if variant == grpcWebText {
+		body = newBase64StreamReader(resp.Body, false)
+	}
+	r.reader = envelopeReader{r: body, limit: c.p.readMax}
+	r.buf = getBuffer()
+	return nil
+}
+
+func (r *grpcResponse) release() {
+	if r.buf != nil {
+		putBuffer(r.buf)
+		r.buf = nil
+	}
+}
+
+// frame reads the next envelope. It reports true when a message is in r.buf;
+// otherwise the call is over and err is io.EOF (status OK) or the status.
+func (r *grpcResponse) frame() (bool, error) {
+	flags, err := r.reader.read(r.buf)
+	if err != nil {
+		if err == io.EOF {
+			return false, r.end()
+		}
+		return false, transportError(r.ctx, err)
+	}
+	r.gotFrame = true
+	if flags&flagGRPCWebTrail != 0 {
+		if !r.c.web {
+			return false, errTrailersFrame
+		}
+		return false, r.webTrailers(flags)
+	}
+	if flags&^flagCompressed != 0 {
+		return false, errorf(CodeInternal, "protocol error: invalid envelope flags 0x"+strconv.FormatUint(uint64(flags), 16))
+	}
+	if r.codecMismatch {
+		return false, errorf(CodeInternal, "protocol error: response codec differs from the request's")
+	}
+	if flags&flagCompressed != 0 && r.u.comp == nil {
+		return false, errorf(CodeInternal, "protocol error: compressed message without a grpc-encoding")
+	}
+	r.flags = flags
+	return true, nil
+}
+
+func (r *grpcResponse) unmarshal(msg any) error {
+	return r.u.unmarshal(r.buf.Bytes(), r.flags&flagCompressed != 0, msg)
+}
+
+// end finds the status once the body has ended.
+func (r *grpcResponse) end() error {
+	if hasHeaderValues(r.resp.Trailer) {
+		return r.status(r.resp.Trailer, false)
+	}
+	if !r.gotFrame && r.headerStatus {
+		return r.status(r.resp.Header, true)
+	}
+	if r.c.web {
+		return errorf(CodeInternal, "protocol error: the response ended without a trailers frame")
+	}
+	return errorf(CodeInternal, "protocol error: the response ended without trailers (a proxy may have dropped them)")
+}
+
+// webTrailers decodes a gRPC-Web trailers frame.
+func (r *grpcResponse) webTrailers(flags byte) error {
+	block := r.buf.Bytes()
+	if flags&flagCompressed != 0 {
+		if r.u.comp == nil {
+			return errorf(CodeInternal, "protocol error: compressed trailers without a grpc-encoding")
+		}
+		out := getBuffer()
+		defer putBuffer(out)
+		limit := r.c.p.readMax
+		if limit > 0 && limit < controlFrameMinLimit {
+			limit = controlFrameMinLimit
+		}
+		if err := r.u.comp.decompress(out, block, limit); err != nil {
+			return errorf(CodeInternal, "protocol error: decompress trailers: "+err.Error())
+		}
+		block = out.Bytes()
+	}
+	h, err := parseGRPCWebTrailers(block)
+	if err != nil {
+		return err
+	}
+	return r.status(h, false)
+}
+
+// status turns the trailers h into the call's result. trailersOnly says h
+// is the response's only header block.
+func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
+	e, found := grpcStatusFromHeader(h)
+	trailer := h
+	if trailersOnly {
+		// The one header block is both; keep only metadata as trailers.
+		trailer = h.Clone()
+		delete(trailer, "Content-Type")
+		delete(trailer, "Content-Length")
+		delete(trailer, "Date")
+		delete(trailer, grpcHeaderAcceptEncoding)
+		delete(trailer, grpcHeaderEncoding)
+	}
+	deleteGRPCStatus(trailer)
+	r.trailer = trailer
+	if r.info != nil {
+		mergeHeaders(r.info.resTrailer, trailer)
+	}
+	if !found {
+		e = errorf(CodeUnknown, "protocol error: trailers without a grpc-status")
+	}
+	if e == nil {
+		return io.EOF
+	}
+	if e.code == CodeCanceled && errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
+		// The server saw our deadline pass before we did.
+		e = errorf(CodeDeadlineExceeded, e.msg)
+	}
+	e.meta = r.resp.Header.Clone()
+	if !trailersOnly {
+		mergeHeaders(e.meta, trailer)
+	}
+	return e
+}
+
+func hasHeaderValues(h http.Header) bool {
+	for _, vs := range h {
+		if len(vs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// grpcCodeFromHTTPStatus maps the HTTP status of a response without a gRPC
+// status, per the gRPC HTTP-to-code table.
+func grpcCodeFromHTTPStatus(status int) Code {
+	if status == http.StatusRequestHeaderFieldsTooLarge {
+		return CodeInternal
+	}
+	return CodeFromHTTPStatus(status)
+}
+
+func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
+	ctx, cancel := context.WithCancel(ctx)
+	return &grpcClientStream{c: c, ctx: ctx, cancel: cancel, info: info, ready: make(chan struct{})}
+}
+
+// grpcClientStream is the client side of a gRPC or gRPC-Web streaming call.
+// The request starts with the first Send, CloseRequest or Receive; Do runs on
+// its own goroutine, because a full-duplex server may answer only after
+// reading requests, and the request body is a pipe fed by Send.
+type grpcClientStream struct {
+	c      *grpcClient
+	ctx    context.Context
+	cancel context.CancelFunc
+	info   *CallInfo
+
+	startOnce sync.Once
+	startErr  error
+	pw        *bodyPipe
+	sendDone  atomic.Bool
+
+	ready   chan struct{}
+	resp    *http.Response
+	respErr error
+
+	recvStarted bool
+	r           grpcResponse
+	recvErr     error // sticky: io.EOF or the final status
+}
+
+func (s *grpcClientStream) Spec() Spec                   { return s.c.p.spec }
+func (s *grpcClientStream) Peer() Peer                   { return s.info.peer }
+func (s *grpcClientStream) RequestHeader() http.Header   { return s.info.reqHeader }
+func (s *grpcClientStream) ResponseHeader() http.Header  { return s.info.resHeader }
+func (s *grpcClientStream) ResponseTrailer() http.Header { return s.info.resTrailer }
+
+func (s *grpcClientStream) start() error {
+	s.startOnce.Do(func() {
+		hreq, err := s.c.newRequest(s.ctx, s.info)
+		if err != nil {
+			s.startErr = err
+			s.respErr = err
+			close(s.ready)
+			return
+		}
+		pw := newBodyPipe()
+		s.pw = pw
+		hreq.Body = pw
+		hreq.ContentLength = -1
+		// Once the response headers are in, the HTTP/2 transport no longer
+		// watches the context while it copies the request body: failing the
+		// body on cancellation makes it reset the stream.
+		context.AfterFunc(s.ctx, func() { pw.closeWrite(s.ctx.Err()) })
+		go func() {
+			resp, err := s.c.p.httpClient.Do(hreq)
+			if err != nil {
+				s.respErr = transportError(s.ctx, err)
+				_ = pw.Close()
+			} else {
+				s.resp = resp
+			}
+			close(s.ready)
+		}()
+	})
+	return s.startErr
+}
+
+func (s *grpcClientStream) Send(msg any) error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	if s.sendDone.Load() {
+		return errorf(CodeInternal, "send after CloseRequest")
+	}
+	if s.ctx.Err() != nil {
+		// The call is over; Receive reports why.
+		return io.EOF
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	m := s.c.marshaler()
+	if err := m.marshalEnvelope(buf, msg, 0); err != nil {
+		return err
+	}
+	if err := s.pw.write(buf.Bytes()); err != nil {
+		// The transport stopped reading: the server ended the call or the
+		// connection broke. Receive reports the status.
+		return io.EOF
+	}
+	return nil
+}
+
+func (s *grpcClientStream) CloseRequest() error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	if s.sendDone.Swap(true) {
+		return nil
+	}
+	// A canceled call must not end its requests cleanly: the error makes
+	// the transport reset the stream.
+	s.pw.closeWrite(s.ctx.Err())
+	return nil
+}
+
+func (s *grpcClientStream) Receive(msg any) error {
+	if s.recvErr != nil {
+		return s.recvErr
+	}
+	if err := s.start(); err != nil {
+		s.recvErr = err
+		return err
+	}
+	if err := s.ctx.Err(); err != nil {
+		// Canceled or expired: say so even if responses are buffered.
+		s.recvErr = asError(err)
+		return s.recvErr
+	}
+	if !s.recvStarted {
+		s.recvStarted = true
+		select {
+		case <-s.ready:
+		case <-s.ctx.Done():
+			<-s.ready
+		}
+		if s.respErr != nil {
+			s.recvErr = s.respErr
+			return s.recvErr
+		}
+		if err := s.r.init(s.ctx, s.c, s.info, s.resp); err != nil {
+			s.recvErr = err
+			return err
+		}
+	}
+	ok, err := s.r.frame()
+	if !ok {
+		s.recvErr = err
+		return err
+	}
+	if err := s.r.unmarshal(msg); err != nil {
+		s.recvErr = err
+		return err
+	}
+	return nil
+}
+
+func (s *grpcClientStream) CloseResponse() error {
+	s.startOnce.Do(func() {
+		// Never started: nothing to cancel on the wire.
+		s.startErr = errorf(CodeCanceled, "stream closed before it started")
+		s.respErr = s.startErr
+		close(s.ready)
+	})
+	if s.pw != nil && !s.sendDone.Swap(true) {
+		s.pw.closeWrite(io.ErrClosedPipe)
+	}
+	<-s.ready
+	if s.resp != nil {
+		discardBody(s.resp)
+	}
+	s.cancel()
+	s.r.release()
+	return nil
+}

@@ -1,0 +1,413 @@
+package rpc
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	extraHandlerProtocols = append(extraHandlerProtocols,
+		grpcHandlerProtocol{}, grpcHandlerProtocol{web: true})
+	writeGRPCUnimplemented = grpcWriteUnimplemented
+}
+
+const (
+	grpcContentType        = "application/grpc"
+	grpcWebContentType     = "application/grpc-web"
+	grpcWebTextContentType = "application/grpc-web-text"
+
+	grpcHeaderTimeout        = "Grpc-Timeout"
+	grpcHeaderEncoding       = "Grpc-Encoding"
+	grpcHeaderAcceptEncoding = "Grpc-Accept-Encoding"
+)
+
+// grpcVariant tells gRPC from the two forms of gRPC-Web.
+type grpcVariant uint8
+
+const (
+	grpcPlain grpcVariant = iota
+	grpcWebBinary
+	grpcWebText
+)
+
+func (v grpcVariant) prefix() string {
+	switch v {
+	case grpcWebBinary:
+		return grpcWebContentType
+	case grpcWebText:
+		return grpcWebTextContentType
+	}
+	return grpcContentType
+}
+
+// parseGRPCContentType splits a gRPC or gRPC-Web Content-Type into its
+// variant and codec name ("proto" when none is given). ok is false for any
+// other Content-Type.
+func parseGRPCContentType(ct string) (v grpcVariant, codec string, ok bool) {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = strings.TrimSpace(ct[:i])
+	}
+	if len(ct) < len(grpcContentType) || !strings.EqualFold(ct[:len(grpcContentType)], grpcContentType) {
+		return 0, "", false
+	}
+	rest := ct[len(grpcContentType):]
+	switch {
+	case len(rest) >= 9 && strings.EqualFold(rest[:9], "-web-text"):
+		v, rest = grpcWebText, rest[9:]
+	case len(rest) >= 4 && strings.EqualFold(rest[:4], "-web"):
+		v, rest = grpcWebBinary, rest[4:]
+	}
+	switch {
+	case rest == "":
+		return v, codecNameProto, true
+	case len(rest) > 1 && rest[0] == '+':
+		return v, strings.ToLower(rest[1:]), true
+	}
+	return 0, "", false
+}
+
+// grpcContentTypes holds the header values of the usual Content-Types, keyed
+// by themselves, so that answering in the request's type does not allocate.
+var grpcContentTypes = func() map[string][]string {
+	m := make(map[string][]string)
+	for _, p := range []string{grpcContentType, grpcWebContentType, grpcWebTextContentType} {
+		for _, s := range []string{"", "+" + codecNameProto, "+" + codecNameJSON} {
+			m[p+s] = []string{p + s}
+		}
+	}
+	return m
+}()
+
+// grpcHandlerProtocol is the server side of gRPC (web false) or gRPC-Web
+// (web true, binary and text).
+type grpcHandlerProtocol struct{ web bool }
+
+func (p grpcHandlerProtocol) handles(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	v, _, ok := parseGRPCContentType(r.Header.Get("Content-Type"))
+	return ok && (v != grpcPlain) == p.web
+}
+
+// grpcHandlerConn is the server side of one gRPC or gRPC-Web call. Receive
+// and Send may run on two goroutines (bidi); everything else runs on the
+// handler's goroutine.
+type grpcHandlerConn struct {
+	h       *Handler
+	w       http.ResponseWriter
+	r       *http.Request
+	variant grpcVariant
+	info    CallInfo
+	codec   Codec
+	m       marshaler
+	u       unmarshaler
+	reader  envelopeReader
+	buf     *bytes.Buffer
+	respEnc string
+	// single is true when the client sends exactly one message (unary and
+	// server streaming).
+	single      bool
+	received    bool
+	flushEach   bool
+	wroteHeader bool
+	out         *streamWriter // server-streaming kinds, once headers are out
+	deadline    time.Time
+
+	// Header values stored here spare an allocation each.
+	contentType [1]string
+	accept      [1]string
+	encoding    [1]string
+}
+
+func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
+	ct := r.Header.Get("Content-Type")
+	variant, codecName, _ := parseGRPCContentType(ct)
+	c := &grpcHandlerConn{h: h, w: w, r: r, variant: variant}
+	name := protocolNameGRPC
+	if variant != grpcPlain {
+		name = protocolNameGRPCWeb
+	}
+	c.info = CallInfo{
+		spec:       h.spec,
+		protocol:   name,
+		method:     r.Method,
+		peer:       Peer{Addr: r.RemoteAddr, Protocol: name},
+		reqHeader:  r.Header,
+		resHeader:  w.Header(),
+		resTrailer: make(http.Header),
+	}
+	c.accept[0] = h.compressions.accept
+	if cts, ok := grpcContentTypes[ct]; ok {
+		c.contentType[0] = cts[0]
+	} else {
+		c.contentType[0] = variant.prefix() + "+" + codecName
+	}
+	if variant == grpcPlain && r.ProtoMajor < 2 {
+		c.fail(errorf(CodeUnimplemented, "gRPC requires HTTP/2, the request came over "+r.Proto+"; use gRPC-Web or Connect over HTTP/1"))
+		return nil, 0
+	}
+	c.codec = h.codecs.get(codecName)
+	if c.codec == nil {
+		w.Header()["Accept-Post"] = h.acceptPost()
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		return nil, 0
+	}
+	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin}
+	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true}
+	reqEnc := r.Header.Get(grpcHeaderEncoding)
+	if !h.compressions.supports(reqEnc) {
+		c.fail(h.compressions.unsupportedError(reqEnc))
+		return nil, 0
+	}
+	// Responses are compressed when the request was: a gRPC client that
+	// compresses accepts its own algorithm, and one that does not is not made
+	// to pay for decompression.
+	if c.u.comp = h.compressions.get(reqEnc); c.u.comp != nil {
+		c.m.comp = c.u.comp
+		c.respEnc = reqEnc
+	}
+	var timeout time.Duration
+	if v := r.Header.Get(grpcHeaderTimeout); v != "" {
+		d, ok := parseGRPCTimeout(v)
+		if !ok {
+			c.fail(errorf(CodeInvalidArgument, "invalid grpc-timeout "+strconv.Quote(v)))
+			return nil, 0
+		}
+		if d == 0 {
+			c.fail(errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived"))
+			return nil, 0
+		}
+		if d != math.MaxInt64 {
+			timeout = d
+			c.deadline = time.Now().Add(d)
+			// A body read must not outlive the deadline, even if the client
+			// never cancels.
+			_ = http.NewResponseController(w).SetReadDeadline(c.deadline)
+		}
+	}
+	var body io.Reader = r.Body
+	if variant == grpcWebText {
+		body = newBase64StreamReader(r.Body, true)
+	}
+	c.reader = envelopeReader{r: body, limit: h.readMax, server: true}
+	c.single = h.spec.StreamType&StreamTypeClient == 0
+	c.flushEach = h.spec.StreamType&StreamTypeServer != 0
+	if h.spec.StreamType == StreamTypeBidi {
+		_ = http.NewResponseController(w).EnableFullDuplex()
+	}
+	return c, timeout
+}
+
+func (c *grpcHandlerConn) callInfo() *CallInfo          { return &c.info }
+func (c *grpcHandlerConn) Spec() Spec                   { return c.info.spec }
+func (c *grpcHandlerConn) Peer() Peer                   { return c.info.peer }
+func (c *grpcHandlerConn) RequestHeader() http.Header   { return c.info.reqHeader }
+func (c *grpcHandlerConn) ResponseHeader() http.Header  { return c.info.resHeader }
+func (c *grpcHandlerConn) ResponseTrailer() http.Header { return c.info.resTrailer }
+
+func (c *grpcHandlerConn) Receive(msg any) error {
+	if !c.single {
+		return c.receive(msg)
+	}
+	if c.received {
+		return io.EOF
+	}
+	c.received = true
+	if err := c.receive(msg); err != nil {
+		if err == io.EOF {
+			return errorf(CodeUnimplemented, "protocol error: no request message for a "+c.info.spec.StreamType.String()+" method")
+		}
+		return err
+	}
+	// The request must end here; a second message is a protocol error.
+	if _, err := c.reader.read(c.buf); err != io.EOF {
+		if err != nil {
+			return c.readError(err)
+		}
+		return errorf(CodeUnimplemented, "protocol error: more than one request message for a "+c.info.spec.StreamType.String()+" method")
+	}
+	return nil
+}
+
+func (c *grpcHandlerConn) receive(msg any) error {
+	if c.buf == nil {
+		c.buf = getBuffer()
+	}
+	flags, err := c.reader.read(c.buf)
+	if err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return c.readError(err)
+	}
+	if flags&^flagCompressed != 0 {
+		return errorf(CodeInternal, "protocol error: invalid envelope flags 0x"+strconv.FormatUint(uint64(flags), 16))
+	}
+	compressed := flags&flagCompressed != 0
+	if compressed && c.u.comp == nil {
+		return errorf(CodeInternal, "protocol error: compressed message without a grpc-encoding")
+	}
+	return c.u.unmarshal(c.buf.Bytes(), compressed, msg)
+}
+
+// readError converts a failure to read the request body into an RPC error.
+func (c *grpcHandlerConn) readError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if ctxErr := c.r.Context().Err(); ctxErr != nil {
+		return asError(ctxErr)
+	}
+	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return errorf(CodeResourceExhausted, "request body too large")
+	}
+	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+}
+
+func (c *grpcHandlerConn) Send(msg any) error {
+	if err := c.r.Context().Err(); err != nil {
+		return asError(err)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	// Marshal first: a failure on the first message can still be answered
+	// trailers-only.
+	if err := c.m.marshalEnvelope(buf, msg, 0); err != nil {
+		return err
+	}
+	c.writeHeader()
+	return c.write(buf.Bytes())
+}
+
+// write writes body bytes, base64-encoded for gRPC-Web text: through the
+// stream writer when the response streams, else straight.
+func (c *grpcHandlerConn) write(b []byte) error {
+	if c.variant == grpcWebText {
+		enc := getBuffer()
+		defer putBuffer(enc)
+		appendBase64(enc, b)
+		b = enc.Bytes()
+	}
+	if c.out != nil {
+		return c.out.write(b)
+	}
+	if _, err := c.w.Write(b); err != nil {
+		return errorf(CodeCanceled, "write response: "+err.Error())
+	}
+	return nil
+}
+
+func (c *grpcHandlerConn) writeHeader() {
+	if c.wroteHeader {
+		return
+	}
+	c.wroteHeader = true
+	h := c.w.Header()
+	h["Content-Type"] = c.contentType[:]
+	if c.accept[0] != "" {
+		h[grpcHeaderAcceptEncoding] = c.accept[:]
+	}
+	if c.respEnc != "" {
+		c.encoding[0] = c.respEnc
+		h[grpcHeaderEncoding] = c.encoding[:]
+	}
+	c.w.WriteHeader(http.StatusOK)
+	if c.flushEach {
+		c.out = newStreamWriter(c.w)
+	}
+}
+
+func (c *grpcHandlerConn) finish(err error) {
+	if c.buf != nil {
+		putBuffer(c.buf)
+		c.buf = nil
+	}
+	var e *Error
+	if err != nil {
+		e = asError(err)
+	}
+	if e != nil && !c.wroteHeader {
+		c.fail(e)
+		return
+	}
+	c.writeHeader()
+	if c.variant != grpcPlain {
+		buf := getBuffer()
+		appendGRPCWebTrailers(buf, e, c.info.resTrailer)
+		_ = c.write(buf.Bytes())
+		putBuffer(buf)
+		if c.out != nil {
+			_ = c.out.close()
+		}
+		return
+	}
+	if c.out != nil {
+		// Drain the queue before touching the header map again.
+		_ = c.out.close()
+	}
+	// HTTP/2 trailers: net/http sends keys with the TrailerPrefix after the
+	// body, without any prior Trailer declaration.
+	h := c.w.Header()
+	setGRPCStatus(h, e, true)
+	for k, vs := range c.info.resTrailer {
+		if !isProtocolHeader(k) {
+			h[http.TrailerPrefix+k] = vs
+		}
+	}
+	if e != nil {
+		for k, vs := range e.meta {
+			if !isProtocolHeader(k) {
+				h[http.TrailerPrefix+k] = append(h[http.TrailerPrefix+k], vs...)
+			}
+		}
+	}
+}
+
+// fail answers with a trailers-only response: the status, the trailers and
+// the error's metadata all travel in the headers, with no body.
+func (c *grpcHandlerConn) fail(e *Error) {
+	c.wroteHeader = true
+	h := c.w.Header()
+	for k, vs := range c.info.resTrailer {
+		if !isProtocolHeader(k) {
+			h[k] = append(h[k], vs...)
+		}
+	}
+	for k, vs := range e.meta {
+		if !isProtocolHeader(k) {
+			h[k] = append(h[k], vs...)
+		}
+	}
+	h["Content-Type"] = c.contentType[:]
+	if c.accept[0] != "" {
+		h[grpcHeaderAcceptEncoding] = c.accept[:]
+	}
+	delete(h, grpcHeaderEncoding)
+	setGRPCStatus(h, e, false)
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// grpcWriteUnimplemented answers a gRPC or gRPC-Web request for an unknown
+// procedure with a trailers-only UNIMPLEMENTED.
+func grpcWriteUnimplemented(w http.ResponseWriter, r *http.Request, contentType string) {
+	if _, _, ok := parseGRPCContentType(contentType); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{contentType}
+	setGRPCStatus(h, errorf(CodeUnimplemented, "unknown procedure "+r.URL.Path), false)
+	w.WriteHeader(http.StatusOK)
+}

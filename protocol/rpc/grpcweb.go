@@ -1,0 +1,184 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// gRPC-Web differs from gRPC in three ways that matter here: it runs over any
+// HTTP version, so the status and trailers travel in the body as a last
+// envelope flagged 0x80 whose payload is an HTTP/1-style header block; its
+// -text variant (application/grpc-web-text) base64-encodes the body, each
+// flushed piece padded on its own; and it needs no HTTP trailers at all.
+
+// base64StreamReader decodes a gRPC-Web text body. The body is a sequence of
+// base64 pieces, each possibly padded, so padding may appear in the middle of
+// the stream; the standard decoders reject that. Memory use is fixed.
+type base64StreamReader struct {
+	r        io.Reader
+	server   bool // decides the code of decoding errors
+	in       [4096]byte
+	inN      int
+	out      [3072]byte
+	outStart int
+	outEnd   int
+	err      error // sticky, returned once out is drained
+}
+
+func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
+	return &base64StreamReader{r: r, server: server}
+}
+
+func (b *base64StreamReader) Read(p []byte) (int, error) {
+	for b.outStart == b.outEnd {
+		if b.err != nil {
+			return 0, b.err
+		}
+		b.outStart, b.outEnd = 0, 0
+		b.fill()
+	}
+	n := copy(p, b.out[b.outStart:b.outEnd])
+	b.outStart += n
+	return n, nil
+}
+
+// fill reads input and decodes every complete 4-byte quantum.
+func (b *base64StreamReader) fill() {
+	n, err := b.r.Read(b.in[b.inN:])
+	b.inN += n
+	whole := b.inN / 4 * 4
+	if derr := b.decode(b.in[:whole]); derr != nil {
+		b.err = derr
+		return
+	}
+	b.inN = copy(b.in[:], b.in[whole:b.inN])
+	if err == nil {
+		return
+	}
+	if err == io.EOF && b.inN > 0 {
+		// An unpadded tail of 2 or 3 characters is fine; 1 is not.
+		m, derr := base64.RawStdEncoding.Decode(b.out[b.outEnd:], b.in[:b.inN])
+		if derr != nil {
+			b.err = b.corrupt()
+			return
+		}
+		b.outEnd += m
+		b.inN = 0
+	}
+	b.err = err
+}
+
+// decode decodes src, a whole number of quanta, into out. A quantum with
+// padding ends a piece; decoding resumes after it.
+func (b *base64StreamReader) decode(src []byte) error {
+	for len(src) > 0 {
+		end := len(src)
+		if i := bytes.IndexByte(src, '='); i >= 0 {
+			end = (i/4 + 1) * 4
+		}
+		m, err := base64.StdEncoding.Decode(b.out[b.outEnd:], src[:end])
+		if err != nil {
+			return b.corrupt()
+		}
+		b.outEnd += m
+		src = src[end:]
+	}
+	return nil
+}
+
+func (b *base64StreamReader) corrupt() *Error {
+	if b.server {
+		return errorf(CodeInvalidArgument, "protocol error: invalid base64 in gRPC-Web text body")
+	}
+	return errorf(CodeInternal, "protocol error: invalid base64 in gRPC-Web text body")
+}
+
+// appendBase64 appends the padded base64 encoding of src to dst.
+func appendBase64(dst *bytes.Buffer, src []byte) {
+	dst.Write(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src))
+}
+
+// appendGRPCWebTrailers appends the trailers frame (prefix and header block)
+// holding the status of e (nil: OK), the trailers and the error's metadata.
+func appendGRPCWebTrailers(dst *bytes.Buffer, e *Error, trailer http.Header) {
+	start := dst.Len()
+	var hdr [envelopePrefix]byte
+	dst.Write(hdr[:])
+	status, message, details := grpcStatusHeaders(e)
+	writeTrailerLine(dst, "grpc-status", status[0])
+	if message != "" {
+		writeTrailerLine(dst, "grpc-message", message)
+	}
+	if details != "" {
+		writeTrailerLine(dst, "grpc-status-details-bin", details)
+	}
+	writeTrailerBlock(dst, trailer)
+	if e != nil {
+		writeTrailerBlock(dst, e.meta)
+	}
+	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
+}
+
+func writeTrailerBlock(dst *bytes.Buffer, h http.Header) {
+	if len(h) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if !isProtocolHeader(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := strings.ToLower(k)
+		for _, v := range h[k] {
+			writeTrailerLine(dst, name, v)
+		}
+	}
+}
+
+func writeTrailerLine(dst *bytes.Buffer, name, value string) {
+	dst.WriteString(name)
+	dst.WriteString(": ")
+	dst.WriteString(value)
+	dst.WriteString("\r\n")
+}
+
+// parseGRPCWebTrailers parses the header block of a trailers frame.
+func parseGRPCWebTrailers(block []byte) (http.Header, *Error) {
+	h := make(http.Header)
+	for len(block) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(block, '\n'); i >= 0 {
+			line, block = block[:i], block[i+1:]
+		} else {
+			line, block = block, nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
+		}
+		name := strings.TrimSpace(string(line[:colon]))
+		value := strings.TrimSpace(string(line[colon+1:]))
+		key := http.CanonicalHeaderKey(name)
+		h[key] = append(h[key], value)
+	}
+	return h, nil
+}
+
+func quoteShort(b []byte) string {
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	return strconv.Quote(string(b))
+}
