@@ -1,0 +1,33 @@
+module polyconnect.dev/bench
+
+go 1.26.0
+
+require (
+	connectrpc.com/connect v1.21.1
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/protocol v0.0.0
+	polyconnect.dev/transport-nethttp v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 // indirect
+)
+
+replace (
+	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/transport-nethttp => ../transport-nethttp
+)
+
+tool (
+	connectrpc.com/connect/cmd/protoc-gen-connect-go
+	golang.org/x/perf/cmd/benchstat
+	google.golang.org/grpc/cmd/protoc-gen-go-grpc
+)
