@@ -339,3 +339,7 @@ func (c *rawClient) Bidi(ctx context.Context, count int, msg *benchv1.Payload) e
 }
 
 func (c *rawClient) Close() { c.hc.CloseIdleConnections() }
+
+// NewRawClient returns the raw implementation's client over hc, for
+// benchmarks that supply their own HTTP client.
+func NewRawClient(hc HTTPDoer, baseURL string) Client { return newRawClient(hc, baseURL) }
