@@ -1,0 +1,279 @@
+// Command load makes unary calls of a fixed size for a fixed time at a fixed
+// concurrency against one or more implementations, and prints the request
+// rate and the latency distribution of each.
+//
+//	go run ./cmd/load -impl polyconnect,connect-go -protocol connect -transport h2c -c 64 -d 10s
+//
+// By default it starts the implementation's server in-process on
+// 127.0.0.1; with -addr it calls a server that is already running there (of
+// the same implementation or any other that speaks the protocol). -impl,
+// -protocol and -transport take comma-separated lists, and every meaningful
+// combination runs in turn, each with a fresh server and client.
+//
+// To keep the server's CPU apart from the load generator's, start one
+// process with -serve (it prints the server's URL and serves for -d, or
+// until interrupted) and point another at it with -addr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	benchv1 "polyconnect.dev/bench/gen/bench/v1"
+	"polyconnect.dev/bench/internal/harness"
+)
+
+type config struct {
+	impls, protocols, transports []string
+	concurrency                  int
+	duration, warmup, timeout    time.Duration
+	size                         int
+	addr                         string
+	insecure                     bool
+	maxRequests                  int64
+	serve                        bool
+}
+
+func main() {
+	var cfg config
+	impls := flag.String("impl", harness.ImplPolyconnect, "implementations, comma-separated: "+strings.Join(harness.Impls, ", ")+", or all")
+	protocols := flag.String("protocol", harness.ProtocolConnect, "protocols, comma-separated: "+strings.Join(harness.Protocols, ", ")+" (raw's), or all")
+	transports := flag.String("transport", harness.TransportH2C, "transports, comma-separated: "+strings.Join(harness.Transports, ", ")+", or all")
+	flag.IntVar(&cfg.concurrency, "c", 64, "concurrent callers, sharing one client")
+	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "how long to measure")
+	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "how long to call before measuring")
+	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "deadline of each call")
+	flag.IntVar(&cfg.size, "size", 100, "payload bytes of each request and response")
+	flag.StringVar(&cfg.addr, "addr", "", "call the server at this host:port or URL instead of starting one (loopback only)")
+	flag.BoolVar(&cfg.insecure, "insecure", false, "with -addr and h2: accept any server certificate")
+	flag.Int64Var(&cfg.maxRequests, "n", 0, "stop after this many measured requests, even before -d (0: no limit)")
+	flag.BoolVar(&cfg.serve, "serve", false, "only start the server of the one target given, on 127.0.0.1, print its URL and serve for -d or until interrupted")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: load [flags]\n\nFixed-duration unary load; prints req/s and latency percentiles.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	cfg.impls = list(*impls, harness.Impls)
+	cfg.protocols = list(*protocols, harness.Protocols)
+	cfg.transports = list(*transports, harness.Transports)
+	if cfg.concurrency < 1 || cfg.duration <= 0 || cfg.size < 0 {
+		fatalf("-c must be at least 1, -d positive and -size not negative")
+	}
+
+	var targets []harness.Target
+	var firstErr error
+	for _, impl := range cfg.impls {
+		for _, p := range cfg.protocols {
+			for _, tr := range cfg.transports {
+				t := harness.Target{Impl: impl, Protocol: p, Transport: tr}
+				if err := t.Check(); err != nil {
+					if firstErr == nil {
+						firstErr = fmt.Errorf("%s: %w", t, err)
+					}
+					continue
+				}
+				targets = append(targets, t)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		fatalf("no meaningful combination of -impl, -protocol and -transport: %v", firstErr)
+	}
+	if cfg.serve {
+		if len(targets) != 1 {
+			fatalf("-serve needs exactly one target, not %d", len(targets))
+		}
+		serve(cfg, targets[0])
+		return
+	}
+	failed := false
+	for _, t := range targets {
+		res, err := run(cfg, t)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "load: %s: %v\n", t, err)
+			failed = true
+			continue
+		}
+		res.print(os.Stdout, cfg, t)
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// serve runs t's server until cfg.duration has passed or the process is
+// interrupted.
+func serve(cfg config, t harness.Target) {
+	srv, err := harness.StartServer(t)
+	if err != nil {
+		fatalf("%s: %v", t, err)
+	}
+	defer srv.Close()
+	fmt.Printf("%s serving at %s for %v\n", t, srv.URL, cfg.duration)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(cfg.duration):
+	}
+}
+
+// list splits a comma-separated flag; "all" means every value.
+func list(s string, all []string) []string {
+	if s == "all" {
+		return all
+	}
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "load: "+format+"\n", args...)
+	os.Exit(2)
+}
+
+// baseURL turns -addr into a URL with the transport's scheme.
+func baseURL(addr, transport string) string {
+	if strings.Contains(addr, "://") {
+		return strings.TrimRight(addr, "/")
+	}
+	if transport == harness.TransportH2 {
+		return "https://" + addr
+	}
+	return "http://" + addr
+}
+
+type result struct {
+	hist     histogram
+	elapsed  time.Duration
+	errors   int64
+	firstErr error
+}
+
+func run(cfg config, t harness.Target) (*result, error) {
+	url := ""
+	if cfg.addr != "" {
+		url = baseURL(cfg.addr, t.Transport)
+	} else {
+		srv, err := harness.StartServer(t)
+		if err != nil {
+			return nil, fmt.Errorf("starting the server: %w", err)
+		}
+		defer srv.Close()
+		url = srv.URL
+	}
+	client, err := harness.NewClientWith(t, url, harness.ClientOptions{InsecureSkipVerify: cfg.insecure})
+	if err != nil {
+		return nil, fmt.Errorf("making the client: %w", err)
+	}
+	defer client.Close()
+	msg := harness.NewPayload(cfg.size)
+
+	// One call first, so a broken target fails at once with its error.
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	err = client.Unary(ctx, msg)
+	cancel()
+	if err != nil {
+		if cfg.addr != "" && t.Transport == harness.TransportH2 && !cfg.insecure {
+			return nil, fmt.Errorf("first call (a server this process did not start needs -insecure): %w", err)
+		}
+		return nil, fmt.Errorf("first call: %w", err)
+	}
+	if cfg.warmup > 0 {
+		_ = load(client, msg, cfg, cfg.warmup, 0)
+	}
+	return load(client, msg, cfg, cfg.duration, cfg.maxRequests), nil
+}
+
+// load calls from cfg.concurrency goroutines until d has passed or limit
+// calls (if positive) have been made.
+func load(client harness.Client, msg *benchv1.Payload, cfg config, d time.Duration, limit int64) *result {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		res      = new(result)
+		issued   atomic.Int64
+		stop     atomic.Bool
+		errCount atomic.Int64
+	)
+	timer := time.AfterFunc(d, func() { stop.Store(true) })
+	defer timer.Stop()
+	start := time.Now()
+	for range cfg.concurrency {
+		wg.Go(func() {
+			h := new(histogram)
+			var firstErr error
+			for !stop.Load() {
+				if limit > 0 && issued.Add(1) > limit {
+					break
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+				t0 := time.Now()
+				err := client.Unary(ctx, msg)
+				lat := time.Since(t0)
+				cancel()
+				if err != nil {
+					errCount.Add(1)
+					if firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				h.record(lat)
+			}
+			mu.Lock()
+			res.hist.merge(h)
+			if res.firstErr == nil {
+				res.firstErr = firstErr
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.errors = errCount.Load()
+	return res
+}
+
+func (r *result) print(w io.Writer, cfg config, t harness.Target) {
+	rate := float64(r.hist.total) / r.elapsed.Seconds()
+	fmt.Fprintf(w, "%s c=%d size=%dB\n", t, cfg.concurrency, cfg.size)
+	fmt.Fprintf(w, "  requests %d in %v, %.0f req/s, errors %d\n", r.hist.total, r.elapsed.Round(time.Millisecond), rate, r.errors)
+	fmt.Fprintf(w, "  latency  mean %v  p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
+		round(r.hist.mean()), round(r.hist.quantile(0.5)), round(r.hist.quantile(0.9)),
+		round(r.hist.quantile(0.99)), round(r.hist.quantile(0.999)), round(time.Duration(r.hist.max)))
+	if r.firstErr != nil {
+		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
+		if errors.Is(r.firstErr, context.DeadlineExceeded) {
+			fmt.Fprintf(w, "  (calls hit -timeout %v)\n", cfg.timeout)
+		}
+	}
+}
+
+// round keeps three or four significant digits.
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Microsecond)
+	case d >= time.Microsecond:
+		return d.Round(100 * time.Nanosecond)
+	}
+	return d
+}
