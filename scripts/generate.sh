@@ -13,6 +13,7 @@ ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
 	# conformance
 	examples/proto # the quick-start greet service → examples/gen
+	conformance/grpcproto # gRPC interop protos (grpc.testing), from grpc-go's compiled descriptors → conformance/internal/grpctesting
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
 )
 
