@@ -77,7 +77,11 @@ func (s *streamWriter) run() {
 		for {
 			s.mu.Lock()
 			data := s.queue
-			s.queue = s.spare[:0]
+			if len(data) > 0 {
+				// Swap only when taking something: swapping an empty queue
+				// would leave queue and spare on the same array.
+				s.queue = s.spare[:0]
+			}
 			closing := s.closing
 			s.mu.Unlock()
 			if len(data) == 0 {
