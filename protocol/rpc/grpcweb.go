@@ -50,7 +50,15 @@ func (b *base64StreamReader) Read(p []byte) (int, error) {
 // fill reads input and decodes every complete 4-byte quantum.
 func (b *base64StreamReader) fill() {
 	n, err := b.r.Read(b.in[b.inN:])
-	b.inN += n
+	// Line breaks are ignored wherever they fall, as base64 decoders do.
+	kept := b.inN
+	for _, c := range b.in[b.inN : b.inN+n] {
+		if c != '\r' && c != '\n' {
+			b.in[kept] = c
+			kept++
+		}
+	}
+	b.inN = kept
 	whole := b.inN / 4 * 4
 	if derr := b.decode(b.in[:whole]); derr != nil {
 		b.err = derr

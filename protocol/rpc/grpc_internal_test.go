@@ -1,0 +1,301 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+func TestGRPCTimeoutEncode(t *testing.T) {
+	cases := []struct {
+		d    time.Duration
+		want string
+	}{
+		{1, "1n"},
+		{99_999_999, "99999999n"},
+		{100_000_000, "100000u"},
+		{100_000_001, "100001u"}, // rounded up
+		{time.Second, "1000000u"},
+		{99_999_999 * time.Microsecond, "99999999u"},
+		{100 * time.Second, "100000m"},
+		{99_999_999 * time.Millisecond, "99999999m"},
+		{100_000 * time.Second, "100000S"},
+		{30 * 24 * time.Hour, "2592000S"},
+		{5 * 365 * 24 * time.Hour, "2628000M"},
+		{time.Duration(math.MaxInt64), "2562048H"},
+	}
+	for _, c := range cases {
+		got := encodeGRPCTimeout(c.d)
+		if got != c.want {
+			t.Errorf("encode(%v) = %q, want %q", c.d, got, c.want)
+		}
+		if len(got) > 9 {
+			t.Errorf("encode(%v) = %q has more than 8 digits", c.d, got)
+		}
+		back, ok := parseGRPCTimeout(got)
+		if !ok || back < c.d && back != math.MaxInt64 {
+			t.Errorf("parse(%q) = %v, %v: earlier than %v", got, back, ok, c.d)
+		}
+	}
+}
+
+func TestGRPCTimeoutParse(t *testing.T) {
+	good := map[string]time.Duration{
+		"1n":        1,
+		"7u":        7 * time.Microsecond,
+		"250m":      250 * time.Millisecond,
+		"3S":        3 * time.Second,
+		"2M":        2 * time.Minute,
+		"1H":        time.Hour,
+		"0n":        0,
+		"00000010S": 10 * time.Second,
+		"99999999H": math.MaxInt64, // beyond time.Duration: no deadline
+		"99999999M": 99_999_999 * time.Minute,
+		"99999999S": 99_999_999 * time.Second,
+	}
+	for in, want := range good {
+		if got, ok := parseGRPCTimeout(in); !ok || got != want {
+			t.Errorf("parse(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "S", "1", "1s", "1h", "-1S", "+1S", "1.5S", " 1S", "123456789S", "1x", "１S"} {
+		if got, ok := parseGRPCTimeout(in); ok {
+			t.Errorf("parse(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestGRPCPercentEncoding(t *testing.T) {
+	cases := map[string]string{
+		"":                "",
+		"plain message":   "plain message",
+		"100%":            "100%25",
+		"café":            "caf%C3%A9",
+		"line\nbreak\x7f": "line%0Abreak%7F",
+		"~ ok":            "~ ok",
+		"\x00":            "%00",
+	}
+	for in, want := range cases {
+		if got := grpcPercentEncode(in); got != want {
+			t.Errorf("encode(%q) = %q, want %q", in, got, want)
+		}
+		if back := grpcPercentDecode(want); back != in {
+			t.Errorf("decode(%q) = %q, want %q", want, back, in)
+		}
+	}
+	// Broken escapes are kept, never an error.
+	for in, want := range map[string]string{"%": "%", "%4": "%4", "%zz!": "%zz!", "a%4g": "a%4g", "%41%": "A%", "%e2%9c%93": "✓"} {
+		if got := grpcPercentDecode(in); got != want {
+			t.Errorf("decode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestGRPCStatusProto(t *testing.T) {
+	// Hand-checked encoding: code 5, message "x", no details.
+	if got := appendGRPCStatusProto(nil, 5, "x", nil); !bytes.Equal(got, []byte{0x08, 0x05, 0x12, 0x01, 'x'}) {
+		t.Fatalf("encoding % x", got)
+	}
+	d1, _ := anypb.New(wrapperspb.String("detail"))
+	d2, _ := anypb.New(durationpb.New(3 * time.Second))
+	empty := &anypb.Any{}
+	b := appendGRPCStatusProto(nil, CodeResourceExhausted, "too much", []*anypb.Any{d1, d2, empty})
+	code, msg, details, err := parseGRPCStatusProto(b)
+	if err != nil || code != CodeResourceExhausted || msg != "too much" || len(details) != 3 {
+		t.Fatalf("parse: %v %v %q %v", err, code, msg, details)
+	}
+	for i, want := range []*anypb.Any{d1, d2, empty} {
+		if !proto.Equal(details[i], want) {
+			t.Errorf("detail %d = %v, want %v", i, details[i], want)
+		}
+	}
+	// Each detail is a plain google.protobuf.Any on the wire.
+	first, _ := proto.Marshal(d1)
+	if !bytes.Contains(b, first) {
+		t.Error("detail bytes differ from proto.Marshal of the Any")
+	}
+	// Unknown fields are skipped; garbage is an error, never a panic.
+	withUnknown := append(append([]byte{}, b...), 0x20, 0x01, 0x2a, 0x00)
+	if c, _, _, err := parseGRPCStatusProto(withUnknown); err != nil || c != CodeResourceExhausted {
+		t.Errorf("unknown fields: %v %v", c, err)
+	}
+	for _, bad := range [][]byte{{0x08}, {0x12, 0x05, 'a'}, {0x1a, 0x02, 0xff, 0xff}, {0xff}} {
+		if _, _, _, err := parseGRPCStatusProto(bad); err == nil {
+			t.Errorf("parse(% x) succeeded", bad)
+		}
+	}
+}
+
+func TestGRPCStatusHeaders(t *testing.T) {
+	e := NewError(CodeNotFound, "no such thing: ünïcode 100%")
+	_ = e.AddDetail(wrapperspb.String("d"))
+	h := make(http.Header)
+	setGRPCStatus(h, e, false)
+	back, found := grpcStatusFromHeader(h)
+	if !found || back.Code() != CodeNotFound || back.Message() != e.Message() || len(back.Details()) != 1 || !proto.Equal(back.Details()[0], e.Details()[0]) {
+		t.Fatalf("round trip: %v %v", back, found)
+	}
+	if strings.ContainsAny(h.Get(grpcHeaderDetails), "=") {
+		t.Errorf("details header is padded: %q", h.Get(grpcHeaderDetails))
+	}
+	// Padded details are accepted too.
+	h[grpcHeaderDetails] = []string{base64.StdEncoding.EncodeToString(appendGRPCStatusProto(nil, CodeNotFound, "from proto", nil))}
+	delete(h, grpcHeaderMessage)
+	if back, _ := grpcStatusFromHeader(h); back.Message() != "from proto" {
+		t.Errorf("message from details: %q", back.Message())
+	}
+	// OK, and a zero code that must never read as OK.
+	h = make(http.Header)
+	setGRPCStatus(h, nil, true)
+	if h[http.TrailerPrefix+grpcHeaderStatus][0] != "0" {
+		t.Errorf("OK trailers %v", h)
+	}
+	h = make(http.Header)
+	setGRPCStatus(h, NewError(0, "zero"), false)
+	if h.Get(grpcHeaderStatus) != "2" {
+		t.Errorf("zero code sent as %q", h.Get(grpcHeaderStatus))
+	}
+	if _, found := grpcStatusFromHeader(http.Header{}); found {
+		t.Error("status found in empty header")
+	}
+	if e, _ := grpcStatusFromHeader(http.Header{grpcHeaderStatus: {"0"}}); e != nil {
+		t.Errorf("OK status: %v", e)
+	}
+	for _, bad := range []string{"", "x", "-1", "1.0", "4294967296", "01"} {
+		if e, found := grpcStatusFromHeader(http.Header{grpcHeaderStatus: {bad}}); !found || e.Code() != CodeInternal {
+			t.Errorf("status %q: %v", bad, e)
+		}
+	}
+}
+
+func TestBase64StreamReader(t *testing.T) {
+	pieces := [][]byte{[]byte("a"), []byte("bc"), []byte("def"), bytes.Repeat([]byte{0xfe}, 10_000), []byte("g")}
+	var enc bytes.Buffer
+	var want []byte
+	for _, p := range pieces {
+		enc.WriteString(base64.StdEncoding.EncodeToString(p))
+		want = append(want, p...)
+	}
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+err": iotest.DataErrReader,
+	}
+	for name, wrap := range readers {
+		got, err := io.ReadAll(newBase64StreamReader(wrap(bytes.NewReader(enc.Bytes())), true))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
+		}
+		got, err = io.ReadAll(iotest.OneByteReader(newBase64StreamReader(wrap(bytes.NewReader(enc.Bytes())), true)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s, read byte by byte: %v", name, err)
+		}
+	}
+	// An unpadded tail is fine.
+	got, err := io.ReadAll(newBase64StreamReader(strings.NewReader("QUJD"+"QUI"), false))
+	if err != nil || string(got) != "ABCAB" {
+		t.Errorf("unpadded tail: %q %v", got, err)
+	}
+	// Line breaks are ignored wherever they fall.
+	got, err = io.ReadAll(iotest.OneByteReader(newBase64StreamReader(strings.NewReader("QU\r\nJD\nQQ=\n=\n"), false)))
+	if err != nil || string(got) != "ABCA" {
+		t.Errorf("line breaks: %q %v", got, err)
+	}
+	for _, bad := range []string{"Q", "QUJDQ", "QQ=A", "Q===", "!!!!", "QUJD Q", "QQ==Q"} {
+		_, err := io.ReadAll(newBase64StreamReader(strings.NewReader(bad), true))
+		var e *Error
+		if !errors.As(err, &e) || e.Code() != CodeInvalidArgument {
+			t.Errorf("%q: %v", bad, err)
+		}
+		_, err = io.ReadAll(newBase64StreamReader(strings.NewReader(bad), false))
+		if !errors.As(err, &e) || e.Code() != CodeInternal {
+			t.Errorf("%q, client: %v", bad, err)
+		}
+	}
+	// A read error from below is passed on.
+	boom := errors.New("boom")
+	if _, err := io.ReadAll(newBase64StreamReader(iotest.ErrReader(boom), true)); !errors.Is(err, boom) {
+		t.Errorf("read error: %v", err)
+	}
+}
+
+func TestGRPCWebTrailersFrame(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewError(CodeAborted, "stop\nnow")
+	e.Meta().Set("X-From-Error", "1")
+	e.Meta().Set("Content-Type", "not/allowed")
+	trailer := http.Header{"X-Multi": {"a", "b"}, "Grpc-Status": {"0"}}
+	appendGRPCWebTrailers(&buf, e, trailer)
+	b := buf.Bytes()
+	if b[0] != flagGRPCWebTrail || int(b[1])<<24|int(b[2])<<16|int(b[3])<<8|int(b[4]) != len(b)-5 {
+		t.Fatalf("frame prefix % x, %d payload bytes", b[:5], len(b)-5)
+	}
+	block := string(b[5:])
+	for _, line := range []string{"grpc-status: 10\r\n", "grpc-message: stop%0Anow\r\n", "x-multi: a\r\nx-multi: b\r\n", "x-from-error: 1\r\n"} {
+		if !strings.Contains(block, line) {
+			t.Errorf("block lacks %q:\n%s", line, block)
+		}
+	}
+	if strings.Contains(block, "content-type") || strings.Count(block, "grpc-status") != 1 {
+		t.Errorf("protocol headers leaked:\n%s", block)
+	}
+	h, perr := parseGRPCWebTrailers(b[5:])
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	back, found := grpcStatusFromHeader(h)
+	if !found || back.Code() != CodeAborted || back.Message() != "stop\nnow" || len(h["X-Multi"]) != 2 {
+		t.Errorf("parsed %v: %v", h, back)
+	}
+	// Lenient about line endings and blank lines, strict about colons.
+	if h, err := parseGRPCWebTrailers([]byte("a: 1\nb:2\r\n\r\n")); err != nil || h.Get("A") != "1" || h.Get("B") != "2" {
+		t.Errorf("lenient parse: %v %v", h, err)
+	}
+	for _, bad := range []string{"nocolon\r\n", ": novalue\r\n"} {
+		if _, err := parseGRPCWebTrailers([]byte(bad)); err == nil || err.Code() != CodeInternal {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestParseGRPCContentType(t *testing.T) {
+	cases := []struct {
+		ct      string
+		variant grpcVariant
+		codec   string
+		ok      bool
+	}{
+		{"application/grpc", grpcPlain, "proto", true},
+		{"application/grpc+proto", grpcPlain, "proto", true},
+		{"application/grpc+json; charset=utf-8", grpcPlain, "json", true},
+		{"Application/GRPC+JSON", grpcPlain, "json", true},
+		{"application/grpc-web", grpcWebBinary, "proto", true},
+		{"application/grpc-web+thrift", grpcWebBinary, "thrift", true},
+		{"application/grpc-web-text", grpcWebText, "proto", true},
+		{"application/grpc-web-text+proto", grpcWebText, "proto", true},
+		{"application/grpc+", 0, "", false},
+		{"application/grpcx", 0, "", false},
+		{"application/grpc-webx", 0, "", false},
+		{"application/proto", 0, "", false},
+		{"", 0, "", false},
+	}
+	for _, c := range cases {
+		v, codec, ok := parseGRPCContentType(c.ct)
+		if v != c.variant || codec != c.codec || ok != c.ok {
+			t.Errorf("%q: %v %q %v", c.ct, v, codec, ok)
+		}
+	}
+}
