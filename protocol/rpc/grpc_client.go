@@ -184,7 +184,6 @@ type grpcResponse struct {
 	// a trailers-only response, which has no message to decode.
 	codecMismatch bool
 	gotFrame      bool
-	trailer       http.Header
 }
 
 // init validates the response headers.
@@ -324,7 +323,6 @@ func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
 		delete(trailer, grpcHeaderEncoding)
 	}
 	deleteGRPCStatus(trailer)
-	r.trailer = trailer
 	if r.info != nil {
 		mergeHeaders(r.info.resTrailer, trailer)
 	}

@@ -18,8 +18,14 @@ type Protocol uint8
 
 // The protocols. Handlers answer all three; clients speak one.
 const (
+	// ProtocolConnect is the Connect protocol, over any HTTP version.
 	ProtocolConnect Protocol = iota
+	// ProtocolGRPC is gRPC. It needs HTTP/2: give the client an HTTPClient
+	// that speaks it (TLS h2, or h2c with prior knowledge), since gRPC
+	// carries the status in HTTP trailers; over HTTP/1.1 calls fail.
 	ProtocolGRPC
+	// ProtocolGRPCWeb is gRPC-Web, over any HTTP version. Bidirectional
+	// streams are full duplex only over HTTP/2 and later.
 	ProtocolGRPCWeb
 )
 
