@@ -143,8 +143,10 @@ func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) er
 		return transportError(ctx, derr)
 	}
 	defer resp.Body.Close()
-	var r grpcResponse
-	defer r.release()
+	// The reader's state escapes (its prefix buffer goes through an
+	// io.Reader), so it is pooled rather than allocated per call.
+	r := grpcResponsePool.Get().(*grpcResponse)
+	defer r.free()
 	if err := r.init(ctx, c, info, resp); err != nil {
 		return err
 	}
@@ -235,6 +237,15 @@ func (r *grpcResponse) release() {
 	}
 }
 
+var grpcResponsePool = sync.Pool{New: func() any { return new(grpcResponse) }}
+
+// free releases the buffer and returns a pooled reader to the pool.
+func (r *grpcResponse) free() {
+	r.release()
+	*r = grpcResponse{}
+	grpcResponsePool.Put(r)
+}
+
 // frame reads the next envelope. It reports true when a message is in r.buf;
 // otherwise the call is over and err is io.EOF (status OK) or the status.
 func (r *grpcResponse) frame() (bool, error) {
@@ -301,30 +312,25 @@ func (r *grpcResponse) webTrailers(flags byte) error {
 		}
 		block = out.Bytes()
 	}
-	h, err := parseGRPCWebTrailers(block)
+	f, meta, err := parseGRPCWebTrailers(block)
 	if err != nil {
 		return err
 	}
-	return r.status(h, false)
+	return r.result(f, meta, false)
 }
 
 // status turns the trailers h into the call's result. trailersOnly says h
-// is the response's only header block.
+// is the response's only header block. h is left as it is.
 func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
-	e, found := grpcStatusFromHeader(h)
-	trailer := h
-	if trailersOnly {
-		// The one header block is both; keep only metadata as trailers.
-		trailer = h.Clone()
-		delete(trailer, "Content-Type")
-		delete(trailer, "Content-Length")
-		delete(trailer, "Date")
-		delete(trailer, grpcHeaderAcceptEncoding)
-		delete(trailer, grpcHeaderEncoding)
-	}
-	deleteGRPCStatus(trailer)
+	return r.result(grpcStatusFieldsOf(h), h, trailersOnly)
+}
+
+// result turns status entries and the trailers that came with them into the
+// call's result: io.EOF for OK, else the error.
+func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersOnly bool) error {
+	e, found := f.toError()
 	if r.info != nil {
-		mergeHeaders(r.info.resTrailer, trailer)
+		copyGRPCMetadata(r.info.resTrailer, trailer, trailersOnly)
 	}
 	if !found {
 		e = errorf(CodeUnknown, "protocol error: trailers without a grpc-status")
@@ -338,9 +344,26 @@ func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
 	}
 	e.meta = r.resp.Header.Clone()
 	if !trailersOnly {
-		mergeHeaders(e.meta, trailer)
+		copyGRPCMetadata(e.meta, trailer, false)
 	}
 	return e
+}
+
+// copyGRPCMetadata adds the metadata of trailers src to dst, leaving out
+// the status; from the one block of a trailers-only response it also leaves
+// out what only describes the body.
+func copyGRPCMetadata(dst, src http.Header, trailersOnly bool) {
+	for k, vs := range src {
+		switch k {
+		case grpcHeaderStatus, grpcHeaderMessage, grpcHeaderDetails:
+			continue
+		case "Content-Type", "Content-Length", "Date", grpcHeaderEncoding, grpcHeaderAcceptEncoding:
+			if trailersOnly {
+				continue
+			}
+		}
+		dst[k] = append(dst[k], vs...)
+	}
 }
 
 func hasHeaderValues(h http.Header) bool {

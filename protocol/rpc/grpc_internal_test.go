@@ -252,20 +252,31 @@ func TestGRPCWebTrailersFrame(t *testing.T) {
 	if strings.Contains(block, "content-type") || strings.Count(block, "grpc-status") != 1 {
 		t.Errorf("protocol headers leaked:\n%s", block)
 	}
-	h, perr := parseGRPCWebTrailers(b[5:])
+	f, h, perr := parseGRPCWebTrailers(b[5:])
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	back, found := grpcStatusFromHeader(h)
-	if !found || back.Code() != CodeAborted || back.Message() != "stop\nnow" || len(h["X-Multi"]) != 2 {
+	back, found := f.toError()
+	if !found || back.Code() != CodeAborted || back.Message() != "stop\nnow" || len(h["X-Multi"]) != 2 || h.Get("Grpc-Status") != "" {
 		t.Errorf("parsed %v: %v", h, back)
 	}
-	// Lenient about line endings and blank lines, strict about colons.
-	if h, err := parseGRPCWebTrailers([]byte("a: 1\nb:2\r\n\r\n")); err != nil || h.Get("A") != "1" || h.Get("B") != "2" {
-		t.Errorf("lenient parse: %v %v", h, err)
+	// Lenient about line endings, blank lines and case, strict about colons.
+	f, h, err := parseGRPCWebTrailers([]byte("a: 1\nb:2\r\nGRPC-Status: 0\r\n\r\n"))
+	if e, found := f.toError(); err != nil || h.Get("A") != "1" || h.Get("B") != "2" || e != nil || !found {
+		t.Errorf("lenient parse: %v %v %v", h, err, e)
 	}
-	for _, bad := range []string{"nocolon\r\n", ": novalue\r\n"} {
-		if _, err := parseGRPCWebTrailers([]byte(bad)); err == nil || err.Code() != CodeInternal {
+	// A bare OK status allocates no header.
+	if f, h, err := parseGRPCWebTrailers([]byte("grpc-status: 0\r\n")); h != nil || err != nil || f.status != "0" {
+		t.Errorf("bare status: %+v %v %v", f, h, err)
+	}
+	// Two statuses are a protocol error.
+	if f, _, _ := parseGRPCWebTrailers([]byte("grpc-status: 0\r\ngrpc-status: 0\r\n")); f.statusCount != 2 {
+		t.Errorf("two statuses: %+v", f)
+	} else if e, _ := f.toError(); e == nil || e.Code() != CodeInternal {
+		t.Errorf("two statuses: %v", e)
+	}
+	for _, bad := range []string{"nocolon\r\n", ": novalue\r\n", "  : x\r\n"} {
+		if _, _, err := parseGRPCWebTrailers([]byte(bad)); err == nil || err.Code() != CodeInternal {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}

@@ -78,19 +78,45 @@ func setGRPCStatus(h http.Header, e *Error, trailer bool) {
 	}
 }
 
+// grpcStatusFields are the status entries of one block of trailers.
+type grpcStatusFields struct {
+	status      string
+	statusCount int // how many grpc-status entries; one is expected
+	message     string
+	hasMessage  bool
+	details     string
+}
+
+func grpcStatusFieldsOf(h http.Header) grpcStatusFields {
+	var f grpcStatusFields
+	if vs := h[grpcHeaderStatus]; len(vs) > 0 {
+		f.status, f.statusCount = vs[0], len(vs)
+	}
+	if vs := h[grpcHeaderMessage]; len(vs) > 0 {
+		f.message, f.hasMessage = vs[0], true
+	}
+	if vs := h[grpcHeaderDetails]; len(vs) > 0 {
+		f.details = vs[0]
+	}
+	return f
+}
+
 // grpcStatusFromHeader reads the status carried by h (trailers, or the
 // headers of a trailers-only response). It reports found=false when h has no
 // grpc-status; err is nil for an OK status. A status that cannot be parsed
 // is an error with CodeInternal.
 func grpcStatusFromHeader(h http.Header) (err *Error, found bool) {
-	raw := h[grpcHeaderStatus]
-	if len(raw) == 0 {
+	return grpcStatusFieldsOf(h).toError()
+}
+
+func (f grpcStatusFields) toError() (err *Error, found bool) {
+	if f.statusCount == 0 {
 		return nil, false
 	}
-	v := strings.TrimSpace(raw[0])
+	v := strings.TrimSpace(f.status)
 	n, perr := strconv.ParseUint(v, 10, 32)
-	if perr != nil || len(raw) > 1 || (len(v) > 1 && v[0] == '0') {
-		return errorf(CodeInternal, "protocol error: invalid grpc-status "+strconv.Quote(strings.Join(raw, ","))), true
+	if perr != nil || f.statusCount > 1 || (len(v) > 1 && v[0] == '0') {
+		return errorf(CodeInternal, "protocol error: invalid grpc-status "+strconv.Quote(f.status)), true
 	}
 	if n == 0 {
 		return nil, true
@@ -100,28 +126,21 @@ func grpcStatusFromHeader(h http.Header) (err *Error, found bool) {
 		code = CodeUnknown
 	}
 	e := &Error{code: code, wire: true}
-	if msgs := h[grpcHeaderMessage]; len(msgs) > 0 {
-		e.msg = grpcPercentDecode(msgs[0])
+	if f.hasMessage {
+		e.msg = grpcPercentDecode(f.message)
 	}
-	if bins := h[grpcHeaderDetails]; len(bins) > 0 {
-		// A broken details header does not hide the status it accompanies.
-		if b, derr := decodeBase64(bins[0]); derr == nil {
+	if f.details != "" {
+		// A broken details entry does not hide the status it accompanies.
+		if b, derr := decodeBase64(f.details); derr == nil {
 			if _, msg, details, perr := parseGRPCStatusProto(b); perr == nil {
 				e.details = details
-				if len(h[grpcHeaderMessage]) == 0 {
+				if !f.hasMessage {
 					e.msg = msg
 				}
 			}
 		}
 	}
 	return e, true
-}
-
-// deleteGRPCStatus removes the status keys from h, leaving user metadata.
-func deleteGRPCStatus(h http.Header) {
-	delete(h, grpcHeaderStatus)
-	delete(h, grpcHeaderMessage)
-	delete(h, grpcHeaderDetails)
 }
 
 // grpcPercentEncode encodes a status message for the grpc-message header:

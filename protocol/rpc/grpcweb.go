@@ -158,9 +158,12 @@ func writeTrailerLine(dst *bytes.Buffer, name, value string) {
 	dst.WriteString("\r\n")
 }
 
-// parseGRPCWebTrailers parses the header block of a trailers frame.
-func parseGRPCWebTrailers(block []byte) (http.Header, *Error) {
-	h := make(http.Header)
+// parseGRPCWebTrailers parses the header block of a trailers frame into the
+// status entries and the other trailers (nil when there are none). Names are
+// case-insensitive.
+func parseGRPCWebTrailers(block []byte) (grpcStatusFields, http.Header, *Error) {
+	var f grpcStatusFields
+	var meta http.Header
 	for len(block) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(block, '\n'); i >= 0 {
@@ -173,15 +176,34 @@ func parseGRPCWebTrailers(block []byte) (http.Header, *Error) {
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
+		if colon <= 0 || len(bytes.TrimSpace(line[:colon])) == 0 {
+			return f, nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
 		}
-		name := strings.TrimSpace(string(line[:colon]))
-		value := strings.TrimSpace(string(line[colon+1:]))
-		key := http.CanonicalHeaderKey(name)
-		h[key] = append(h[key], value)
+		name := bytes.TrimSpace(line[:colon])
+		value := string(bytes.TrimSpace(line[colon+1:]))
+		switch {
+		case bytes.EqualFold(name, []byte("grpc-status")):
+			if f.statusCount == 0 {
+				f.status = value
+			}
+			f.statusCount++
+		case bytes.EqualFold(name, []byte("grpc-message")):
+			if !f.hasMessage {
+				f.message, f.hasMessage = value, true
+			}
+		case bytes.EqualFold(name, []byte("grpc-status-details-bin")):
+			if f.details == "" {
+				f.details = value
+			}
+		default:
+			if meta == nil {
+				meta = make(http.Header)
+			}
+			key := http.CanonicalHeaderKey(string(name))
+			meta[key] = append(meta[key], value)
+		}
 	}
-	return h, nil
+	return f, meta, nil
 }
 
 func quoteShort(b []byte) string {
