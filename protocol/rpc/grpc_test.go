@@ -400,3 +400,84 @@ func TestGRPCOverHTTP1(t *testing.T) {
 		t.Fatalf("stream over HTTP/1.1: %v", err)
 	}
 }
+
+// TestGRPCEarlyServerClose checks a handler that fails before reading all
+// requests: the client's sends stop with io.EOF and the status arrives.
+func TestGRPCEarlyServerClose(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle(specClient.Procedure, rpc.NewClientStreamHandler(specClient, func(ctx context.Context, s *rpc.ClientStream[sv]) (*sv, error) {
+		if _, err := s.Receive(); err != nil {
+			return nil, err
+		}
+		return nil, rpc.NewError(rpc.CodeResourceExhausted, "enough")
+	}))
+	srv, h2 := newH2CServer(t, mux)
+	chunk := wrapperspb.String(strings.Repeat("x", 16<<10))
+	for _, p := range grpcProtocols {
+		clients := map[string]*http.Client{"h2c": h2}
+		if p.http1 {
+			clients["http1"] = srv.Client()
+		}
+		for cname, hc := range clients {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			cs := rpc.NewClient[sv, sv](hc, srv.URL, specClient, rpc.WithProtocol(p.protocol)).CallClientStream(ctx)
+			var sendErr error
+			for range 1000 { // 16 MB: far beyond any flow-control window
+				if sendErr = cs.Send(chunk); sendErr != nil {
+					break
+				}
+			}
+			if !errors.Is(sendErr, io.EOF) {
+				t.Errorf("%s/%s: send ended with %v", p.name, cname, sendErr)
+			}
+			if _, err := cs.CloseAndReceive(); rpc.CodeOf(err) != rpc.CodeResourceExhausted {
+				t.Errorf("%s/%s: %v", p.name, cname, err)
+			}
+			cancel()
+		}
+	}
+}
+
+// TestGRPCClientCancel checks that canceling a call mid-stream reaches the
+// handler and ends the client's side with CANCELED.
+func TestGRPCClientCancel(t *testing.T) {
+	handlerDone := make(chan error, 1)
+	mux := http.NewServeMux()
+	mux.Handle(specBidi.Procedure, rpc.NewBidiStreamHandler(specBidi, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
+		for {
+			msg, err := s.Receive()
+			if err != nil {
+				handlerDone <- err
+				return err
+			}
+			if err := s.Send(msg); err != nil {
+				handlerDone <- err
+				return err
+			}
+		}
+	}))
+	srv, h2 := newH2CServer(t, mux)
+	for _, p := range grpcProtocols {
+		ctx, cancel := context.WithCancel(context.Background())
+		bidi := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p.protocol)).CallBidiStream(ctx)
+		if err := bidi.Send(wrapperspb.String("a")); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := bidi.Receive(); err != nil || msg.Value != "a" {
+			t.Fatal(msg, err)
+		}
+		cancel()
+		if _, err := bidi.Receive(); rpc.CodeOf(err) != rpc.CodeCanceled {
+			t.Errorf("%s: receive after cancel: %v", p.name, err)
+		}
+		select {
+		case err := <-handlerDone:
+			if rpc.CodeOf(err) != rpc.CodeCanceled {
+				t.Errorf("%s: handler ended with %v", p.name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: handler did not see the cancellation", p.name)
+		}
+		_ = bidi.CloseReceive()
+	}
+}
