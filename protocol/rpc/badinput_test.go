@@ -164,7 +164,7 @@ func TestBadInputStream(t *testing.T) {
 				{"claims 4 GiB, limit", srv.URL, ct, envelope(0, 0xFFFFFFFF, []byte("tiny")), "resource_exhausted"},
 				{"claims 4 GiB, no limit", unlimited.URL, ct, envelope(0, 0xFFFFFFFF, []byte("tiny")), "invalid_argument"},
 				{"invalid proto", srv.URL, ct, envelope(0, 3, []byte{0xff, 0xff, 0xff}), "invalid_argument"},
-				{"compressed without encoding", srv.URL, ct, envelope(1, 3, []byte{1, 2, 3}), "invalid_argument"},
+				{"compressed without encoding", srv.URL, ct, envelope(1, 3, []byte{1, 2, 3}), "internal"},
 				{"client end-stream flag", srv.URL, ct, envelope(2, 2, []byte("{}")), "invalid_argument"},
 				{"unknown compression", srv.URL, map[string]string{"Content-Type": "application/connect+proto", "Connect-Content-Encoding": "lz77"}, nil, "unimplemented"},
 			}

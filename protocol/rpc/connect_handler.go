@@ -23,6 +23,7 @@ const (
 )
 
 var (
+	headerClose           = []string{"close"}
 	headerJSONContentType = []string{"application/json"}
 	headerVersion1        = []string{"1"}
 )
@@ -51,6 +52,7 @@ type connectHandlerConn struct {
 	reader   envelopeReader
 	getMsg   []byte // GET: the decoded message
 	received bool   // unary: the single request was read
+	reqEOF   bool   // streams: the request body was read to its end
 	wrote    bool   // headers written
 	out      *streamWriter
 	resBody  *bytes.Buffer
@@ -200,9 +202,17 @@ func (c *connectHandlerConn) Receive(msg any) error {
 	if c.buf == nil {
 		c.buf = getBuffer()
 	}
+	if c.h.spec.StreamType == StreamTypeServer {
+		return c.receiveSingle(msg)
+	}
+	return c.receiveEnvelope(msg)
+}
+
+func (c *connectHandlerConn) receiveEnvelope(msg any) error {
 	flags, err := c.reader.read(c.buf)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
+			c.reqEOF = true
 			return io.EOF
 		}
 		return c.readError(err)
@@ -211,6 +221,28 @@ func (c *connectHandlerConn) Receive(msg any) error {
 		return errorf(CodeInvalidArgument, "protocol error: client sent an end-of-stream message")
 	}
 	return c.u.unmarshal(c.buf.Bytes(), flags&flagCompressed != 0, msg)
+}
+
+// receiveSingle reads the one request of a server-streaming call and checks
+// that the body ends after it: none or more than one is a protocol error.
+func (c *connectHandlerConn) receiveSingle(msg any) error {
+	if c.received {
+		return io.EOF
+	}
+	c.received = true
+	if err := c.receiveEnvelope(msg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errorf(CodeUnimplemented, "protocol error: server-streaming call without a request message")
+		}
+		return err
+	}
+	if _, err := c.reader.read(c.buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return c.readError(err)
+	}
+	return errorf(CodeUnimplemented, "protocol error: server-streaming call with more than one request message")
 }
 
 // readError converts a body read failure to an RPC error.
@@ -376,6 +408,12 @@ func (c *connectHandlerConn) writeUnaryError(e *Error) {
 }
 
 func (c *connectHandlerConn) finishStream(err error) {
+	if !c.wrote && !c.reqEOF && c.r.ProtoMajor == 1 && c.h.spec.StreamType == StreamTypeBidi {
+		// A full-duplex HTTP/1.1 call that ends while the client may still
+		// be uploading leaves the connection at an unknown point of the
+		// request body: don't let the client reuse it for another call.
+		c.w.Header()["Connection"] = headerClose
+	}
 	c.writeStreamHeader()
 	end := connectEndStream{}
 	trailer := c.info.resTrailer
@@ -406,20 +444,26 @@ func (c *connectHandlerConn) finishStream(err error) {
 	_ = c.out.close()
 }
 
-// connectGetQuery builds the query of a Connect GET request.
+// connectGetQuery builds the query of a Connect GET request. The parameters
+// come in the order the protocol recommends (connect, base64, compression,
+// encoding, message), so that equal requests make equal URLs for caches.
 func connectGetQuery(codec Codec, payload []byte, compression string) string {
 	var b strings.Builder
-	b.WriteString("connect=v1&encoding=")
-	b.WriteString(url.QueryEscape(codec.Name()))
+	b.WriteString("connect=v1")
+	b64 := isBinaryCodec(codec) || compression != ""
+	if b64 {
+		b.WriteString("&base64=1")
+	}
 	if compression != "" {
 		b.WriteString("&compression=")
 		b.WriteString(url.QueryEscape(compression))
 	}
-	if isBinaryCodec(codec) || compression != "" {
-		b.WriteString("&base64=1&message=")
+	b.WriteString("&encoding=")
+	b.WriteString(url.QueryEscape(codec.Name()))
+	b.WriteString("&message=")
+	if b64 {
 		b.WriteString(base64URLEncode(payload))
 	} else {
-		b.WriteString("&message=")
 		b.WriteString(url.QueryEscape(string(payload)))
 	}
 	return b.String()

@@ -161,7 +161,9 @@ type unmarshaler struct {
 func (u *unmarshaler) unmarshal(payload []byte, compressed bool, msg any) error {
 	if compressed {
 		if u.comp == nil {
-			return u.protocolError("received a compressed message without a negotiated compression")
+			// The peer broke the protocol rather than sent a bad message:
+			// Internal on both sides, as Connect and gRPC specify.
+			return errorf(CodeInternal, "protocol error: received a compressed message without a negotiated compression")
 		}
 		out := getBuffer()
 		defer putBuffer(out)
