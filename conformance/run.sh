@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# run.sh runs the Connect conformance suite (connectrpc.com/conformance, the
+# version in go.mod) against polyconnect's client and server.
+#
+#   ./run.sh                  every config in config/
+#   ./run.sh connect.client   only config/connect.client.yaml (names as in config/)
+#   ./run.sh -v connect.server --run 'Basic/**'   extra flags go to the runner
+#
+# Each config/NAME.MODE.yaml (MODE is client or server) runs in that mode with
+# config/NAME.MODE.known-failing.txt, which must exist and list no test case:
+# a failing case is a bug to fix. The runner's pass/fail lines are printed as
+# they come; the last line sums up every run. The exit status is non-zero if
+# any run failed.
+#
+# Parallelism (2 cores are plenty): MAX_SERVERS processes under test at once
+# (default 2), PARALLEL RPCs in flight from the reference client in server mode
+# (default 8), CLIENT_PARALLEL RPCs in flight from our client in client mode
+# (default 16).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+export GOWORK=off
+
+names=()
+extra=()
+while (($#)); do
+	case "$1" in
+	-*) extra+=("$@"); break ;;
+	*) names+=("$1"); shift ;;
+	esac
+done
+if ((${#names[@]} == 0)); then
+	for conf in config/*.yaml; do
+		names+=("$(basename "$conf" .yaml)")
+	done
+fi
+
+bin="$(mktemp -d)"
+trap 'rm -rf "$bin"' EXIT
+echo "run.sh: building the runner and the programs under test" >&2
+go build -o "$bin/" ./cmd/conformanceclient ./cmd/conformanceserver
+go build -o "$bin/connectconformance" connectrpc.com/conformance/cmd/connectconformance
+
+total_pass=0
+total_fail=0
+status=0
+summary=()
+for name in "${names[@]}"; do
+	conf="config/$name.yaml"
+	known="config/$name.known-failing.txt"
+	mode="${name##*.}"
+	if [[ ! -f "$conf" ]]; then
+		echo "run.sh: no $conf" >&2
+		exit 2
+	fi
+	if [[ ! -f "$known" ]]; then
+		echo "run.sh: $known is missing (it must exist, and be empty)" >&2
+		exit 2
+	fi
+	if grep -qvE '^[[:space:]]*(#.*)?$' "$known"; then
+		echo "run.sh: $known lists test cases; fix them instead" >&2
+		status=1
+	fi
+	args=(--conf "$conf" --mode "$mode" --known-failing "@$known" --max-servers "${MAX_SERVERS:-2}")
+	case "$mode" in
+	client) cmd=("$bin/conformanceclient" -p "${CLIENT_PARALLEL:-16}") ;;
+	server)
+		args+=(--parallel "${PARALLEL:-8}")
+		cmd=("$bin/conformanceserver")
+		;;
+	*)
+		echo "run.sh: $conf: mode must be client or server" >&2
+		exit 2
+		;;
+	esac
+	echo "=== $name ($mode mode)"
+	start=$SECONDS
+	log="$bin/$name.log"
+	rc=0
+	"$bin/connectconformance" "${args[@]}" "${extra[@]}" -- "${cmd[@]}" 2>&1 | tee "$log" || rc=$?
+	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)"
+	pass="$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"${line:-0 passed}")"
+	fail="$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"${line:-0 passed, 0 failed}")"
+	if ((rc != 0)) || [[ -z "$line" ]]; then
+		status=1
+		if ((fail == 0)); then fail=1; fi
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	summary+=("$(printf '%-28s %6d passed, %4d failed  %4ds' "$name" "$pass" "$fail" $((SECONDS - start)))")
+done
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "conformance: $total_pass passed, $total_fail failed"
+exit "$status"
