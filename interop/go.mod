@@ -6,8 +6,16 @@ require (
 	connectrpc.com/connect v1.21.1
 	github.com/andybalholm/brotli v1.3.0
 	github.com/klauspost/compress v1.20.4
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.0.0
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
 
 replace polyconnect.dev/protocol => ../protocol
