@@ -129,7 +129,7 @@ func run(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	}
 	hostname, _ := os.Hostname()
 	handler := grpcinterop.NewHandler(&grpcinterop.Server{ID: cfg.serverID, Hostname: hostname})
-	srv, err := nethttp.NewServer(tc, handler, nethttp.WithErrorLog(log.New(os.Stderr, "interopserver: http: ", 0)))
+	srv, err := nethttp.NewServer(tc, handler, nethttp.WithErrorLog(log.New(os.Stderr, "interopserver: ", 0)))
 	if err != nil {
 		return err
 	}
