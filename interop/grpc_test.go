@@ -290,7 +290,9 @@ func TestGRPCGoClientAgainstPolyconnect(t *testing.T) {
 func runGRPCGoClient(t *testing.T, cc *grpc.ClientConn, opts []grpc.CallOption) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	with := func(extra ...grpc.CallOption) []grpc.CallOption { return append(append([]grpc.CallOption{}, opts...), extra...) }
+	with := func(extra ...grpc.CallOption) []grpc.CallOption {
+		return append(append([]grpc.CallOption{}, opts...), extra...)
+	}
 
 	// Unary, with ASCII and binary metadata both ways.
 	var header, trailer metadata.MD

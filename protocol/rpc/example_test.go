@@ -127,7 +127,9 @@ func ExampleUnaryInterceptorFunc() {
 		}
 	})
 	spec := rpc.Spec{Procedure: "/example.v1.Echo/Echo"}
-	echo := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) { return req, nil }
+	echo := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		return req, nil
+	}
 	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo, rpc.WithInterceptors(logCalls)))
 	defer srv.Close()
 
