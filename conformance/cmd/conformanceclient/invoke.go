@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -34,7 +32,7 @@ func invoke(ctx context.Context, clients *httpClients, req *v1.ClientCompatReque
 	if req.GetRawRequest() != nil {
 		return nil, errors.New("raw requests are only for the reference client")
 	}
-	hc, scheme, err := clients.get(req)
+	hc, err := clients.get(req)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +43,7 @@ func invoke(ctx context.Context, clients *httpClients, req *v1.ClientCompatReque
 	c := &call{
 		req:  req,
 		hc:   hc,
-		base: scheme + "://" + net.JoinHostPort(req.GetHost(), strconv.Itoa(int(req.GetPort()))),
+		base: hc.URL(),
 		opts: opts,
 	}
 	if req.TimeoutMs != nil {

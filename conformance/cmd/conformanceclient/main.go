@@ -23,6 +23,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
+	// The http1, h2c and h2 transports.
+	_ "polyconnect.dev/transport-nethttp"
 )
 
 func main() {

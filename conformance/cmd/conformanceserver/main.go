@@ -3,17 +3,18 @@
 // stdin, starts ConformanceService on a loopback port with the requested HTTP
 // version and TLS settings, writes a ServerCompatResponse to stdout, and serves
 // until it receives SIGTERM or SIGINT.
+//
+// The server is built as an application would build it: a transport.Config
+// naming the transport ("http1", "h2c" or "h2", registered by the blank import
+// of transport-nethttp) and the handlers of package rpc.
 package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,12 +24,15 @@ import (
 	v1 "polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1"
 	"polyconnect.dev/conformance/internal/service"
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/transport"
 
 	// Every compression the configs list; each registers itself.
 	_ "polyconnect.dev/protocol/compress/brotli"
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
+	// The http1, h2c and h2 transports.
+	_ "polyconnect.dev/transport-nethttp"
 )
 
 func main() {
@@ -44,53 +48,35 @@ func run() error {
 	if err := compat.ReadMessage(os.Stdin, &req); err != nil {
 		return fmt.Errorf("read ServerCompatRequest: %w", err)
 	}
+	cfg, err := serverConfig(&req)
+	if err != nil {
+		return err
+	}
 	var opts []rpc.HandlerOption
 	if n := req.GetMessageReceiveLimit(); n > 0 {
 		opts = append(opts, rpc.WithReadMaxBytes(int64(n)))
 	}
-	srv := &http.Server{
-		Handler:           service.NewHandler(opts...),
-		ReadHeaderTimeout: 10 * time.Second,
-		Protocols:         new(http.Protocols),
-		ErrorLog:          log.New(os.Stderr, "conformanceserver: http: ", 0),
-	}
-	srv.Protocols.SetHTTP1(true)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := transport.NewServer(cfg, service.NewHandler(opts...))
 	if err != nil {
 		return err
 	}
-	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(ln.Addr().(*net.TCPAddr).Port)}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(srv.Addr().(*net.TCPAddr).Port)}
 	if req.GetUseTls() {
-		cfg, err := tlsConfig(&req)
-		if err != nil {
-			return err
-		}
-		srv.TLSConfig = cfg
-		srv.Protocols.SetHTTP2(true)
 		res.PemCert = req.GetServerCreds().GetCert()
-	} else if req.GetHttpVersion() == v1.HTTPVersion_HTTP_VERSION_2 {
-		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
-	if v := req.GetHttpVersion(); v == v1.HTTPVersion_HTTP_VERSION_3 {
-		return fmt.Errorf("HTTP version %v is not supported", v)
-	}
-
-	errc := make(chan error, 1)
-	go func() {
-		if srv.TLSConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
 	if err := compat.WriteMessage(os.Stdout, res); err != nil {
 		return fmt.Errorf("write ServerCompatResponse: %w", err)
 	}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
 	select {
-	case err := <-errc:
+	case err := <-served:
 		return err
 	case <-stop:
 	}
@@ -102,25 +88,30 @@ func run() error {
 	return nil
 }
 
-// tlsConfig serves the runner's certificate and, when the request carries a
-// client certificate, requires clients to present one it signed.
-func tlsConfig(req *v1.ServerCompatRequest) (*tls.Config, error) {
-	creds := req.GetServerCreds()
-	cert, err := tls.X509KeyPair(creds.GetCert(), creds.GetKey())
-	if err != nil {
-		return nil, fmt.Errorf("server credentials: %w", err)
-	}
-	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-	}
-	if pem := req.GetClientTlsCert(); len(pem) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("client certificate: no PEM certificate found")
+// serverConfig maps the runner's request to a transport configuration:
+// HTTP/1.1 ("http1", with TLS when asked), h2c, or HTTP/2 over TLS ("h2"),
+// with the runner's certificate and, when it sends a client certificate,
+// mutual TLS.
+func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
+	cfg := transport.Config{Addr: "127.0.0.1:0"}
+	switch v := req.GetHttpVersion(); v {
+	case v1.HTTPVersion_HTTP_VERSION_1:
+		cfg.Name = transport.NameHTTP1
+	case v1.HTTPVersion_HTTP_VERSION_2:
+		cfg.Name = transport.NameH2C
+		if req.GetUseTls() {
+			cfg.Name = transport.NameH2
 		}
-		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	default:
+		return cfg, fmt.Errorf("HTTP version %v is not supported", v)
+	}
+	if req.GetUseTls() {
+		creds := req.GetServerCreds()
+		cfg.TLS = &transport.TLSConfig{CertPEM: string(creds.GetCert()), KeyPEM: string(creds.GetKey())}
+		if pem := req.GetClientTlsCert(); len(pem) > 0 {
+			cfg.TLS.ClientCAPEM = string(pem)
+			cfg.TLS.RequireClientCert = true
+		}
 	}
 	return cfg, nil
 }
