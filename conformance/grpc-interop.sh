@@ -14,6 +14,8 @@
 #
 #   bash conformance/grpc-interop.sh
 #   CASES=large_unary,ping_pong bash conformance/grpc-interop.sh   # only these cases
+#
+# It first runs the Go tests of the interop packages (as one more line, "unit_tests").
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +51,20 @@ skipped=0
 selected() { # selected CASE: whether $CASES (if set) names CASE
 	[[ -z "${CASES:-}" || ",$CASES," == *",$1,"* ]]
 }
+
+# The unit tests of the interop code first (scripts/test.sh runs no tests in this module): one line.
+unit_pkgs=(./internal/grpcinterop ./cmd/interopserver ./cmd/interopclient)
+if selected unit_tests; then
+	start=$(date +%s%N)
+	if out="$(go test -count=1 "${unit_pkgs[@]}" 2>&1)"; then
+		passed=$((passed + 1))
+		printf 'PASS  %-52s %-30s %6dms\n' "go test ${unit_pkgs[*]}" unit_tests $((($(date +%s%N) - start) / 1000000))
+	else
+		failed=$((failed + 1))
+		printf 'FAIL  %-52s %-30s\n' "go test ${unit_pkgs[*]}" unit_tests
+		tail -n 40 <<<"$out" | sed 's/^/    /'
+	fi
+fi
 
 echo "grpc-interop: building" >&2
 mkdir -p "$tmp/bin"
