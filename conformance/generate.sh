@@ -4,8 +4,9 @@
 #
 # Tools: buf from the npm registry into the repository's .tools/ (gitignored),
 # protoc-gen-go built from the version of google.golang.org/protobuf in go.mod
-# (a tool line there). The generated code is committed, so running the suite
-# needs only Go.
+# (a tool line there), protoc-gen-polyconnect-go built from ../codegen. The
+# generated code is committed, so running the suite needs only Go.
+# scripts/generate.sh runs this script for the conformance root.
 set -euo pipefail
 
 BUF_VERSION=1.75.0
@@ -26,6 +27,7 @@ fi
 bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
+(cd "$root/codegen" && go build -o "$bin/protoc-gen-polyconnect-go" ./cmd/protoc-gen-polyconnect-go)
 
 go mod download connectrpc.com/conformance
 suite="$(go list -m -f '{{.Dir}}' connectrpc.com/conformance)"

@@ -11,7 +11,7 @@ set -euo pipefail
 #     from inside the root, so the `out` paths in a template are relative to the root.
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
-	# conformance
+	conformance # the conformance suite's protos, from the module cache (conformance/generate.sh) → conformance/internal/gen
 	examples/proto # the quick-start greet service → examples/gen
 	conformance/grpcproto # gRPC interop protos (grpc.testing), from grpc-go's compiled descriptors → conformance/internal/grpctesting
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)

@@ -12,21 +12,20 @@ import (
 
 	"polyconnect.dev/conformance/internal/compat"
 	v1 "polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1"
+	"polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1/conformancev1rpc"
 	"polyconnect.dev/protocol/rpc"
 )
 
-// call is one test case: the client options it asks for and the RPC.
+// call is one test case and the client configured as it asks.
 type call struct {
-	req  *v1.ClientCompatRequest
-	hc   rpc.HTTPClient
-	base string
-	opts []rpc.ClientOption
+	req    *v1.ClientCompatRequest
+	client conformancev1rpc.ConformanceServiceClient
 }
 
 // invoke performs the RPC a request describes. An error means the RPC could
 // not be attempted; RPC failures are part of the result.
 func invoke(ctx context.Context, clients *httpClients, req *v1.ClientCompatRequest) (*v1.ClientResponseResult, error) {
-	if s := req.GetService(); s != "" && s != compat.ServiceName {
+	if s := req.GetService(); s != "" && s != conformancev1rpc.ConformanceServiceName {
 		return nil, fmt.Errorf("unknown service %q", s)
 	}
 	if req.GetRawRequest() != nil {
@@ -40,12 +39,7 @@ func invoke(ctx context.Context, clients *httpClients, req *v1.ClientCompatReque
 	if err != nil {
 		return nil, err
 	}
-	c := &call{
-		req:  req,
-		hc:   hc,
-		base: hc.URL(),
-		opts: opts,
-	}
+	c := &call{req: req, client: conformancev1rpc.NewConformanceServiceClient(hc, hc.URL(), opts...)}
 	if req.TimeoutMs != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.GetTimeoutMs())*time.Millisecond)
@@ -53,11 +47,11 @@ func invoke(ctx context.Context, clients *httpClients, req *v1.ClientCompatReque
 	}
 	switch req.GetMethod() {
 	case "Unary":
-		return unary[v1.UnaryRequest, v1.UnaryResponse](ctx, c, compat.SpecUnary)
+		return unary(ctx, c, c.client.Unary)
 	case "IdempotentUnary":
-		return unary[v1.IdempotentUnaryRequest, v1.IdempotentUnaryResponse](ctx, c, compat.SpecIdempotentUnary)
+		return unary(ctx, c, c.client.IdempotentUnary)
 	case "Unimplemented":
-		return unary[v1.UnimplementedRequest, v1.UnimplementedResponse](ctx, c, compat.SpecUnimplemented)
+		return unary(ctx, c, c.client.Unimplemented)
 	case "ServerStream":
 		return serverStream(ctx, c)
 	case "ClientStream":
@@ -175,7 +169,7 @@ func newCallContext(ctx context.Context, req *v1.ClientCompatRequest) (context.C
 	return ctx, info
 }
 
-func unary[Req, Res any, PReq message[Req], PRes message[Res]](ctx context.Context, c *call, spec rpc.Spec) (*v1.ClientResponseResult, error) {
+func unary[Req, Res any, PReq message[Req]](ctx context.Context, c *call, method func(context.Context, *Req) (*Res, error)) (*v1.ClientResponseResult, error) {
 	if n := len(c.req.GetRequestMessages()); n != 1 {
 		return nil, fmt.Errorf("unary call with %d request messages", n)
 	}
@@ -190,8 +184,7 @@ func unary[Req, Res any, PReq message[Req], PRes message[Res]](ctx context.Conte
 		timer := time.AfterFunc(time.Duration(t.afterCloseSendMs)*time.Millisecond, cancel)
 		defer timer.Stop()
 	}
-	client := rpc.NewClient[Req, Res](c.hc, c.base, spec, c.opts...)
-	res, err := client.CallUnary(ctx, msg)
+	res, err := method(ctx, msg)
 	result := &v1.ClientResponseResult{}
 	if err != nil {
 		result.Error = compat.ErrorToProto(err)
@@ -214,9 +207,8 @@ func serverStream(ctx context.Context, c *call) (*v1.ClientResponseResult, error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctx, info := newCallContext(ctx, c.req)
-	client := rpc.NewClient[v1.ServerStreamRequest, v1.ServerStreamResponse](c.hc, c.base, compat.SpecServerStream, c.opts...)
 	result := &v1.ClientResponseResult{}
-	stream, err := client.CallServerStream(ctx, msg)
+	stream, err := c.client.ServerStream(ctx, msg)
 	if err != nil {
 		result.Error = compat.ErrorToProto(err)
 		result.ResponseHeaders = compat.HeadersToProto(info.ResponseHeader())
@@ -261,8 +253,7 @@ func clientStream(ctx context.Context, c *call) (*v1.ClientResponseResult, error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctx, info := newCallContext(ctx, c.req)
-	client := rpc.NewClient[v1.ClientStreamRequest, v1.ClientStreamResponse](c.hc, c.base, compat.SpecClientStream, c.opts...)
-	stream := client.CallClientStream(ctx)
+	stream := c.client.ClientStream(ctx)
 	result := &v1.ClientResponseResult{}
 	for i, msg := range msgs {
 		delay(c.req.GetRequestDelayMs())
@@ -297,8 +288,7 @@ func bidiStream(ctx context.Context, c *call, fullDuplex bool) (*v1.ClientRespon
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctx, info := newCallContext(ctx, c.req)
-	client := rpc.NewClient[v1.BidiStreamRequest, v1.BidiStreamResponse](c.hc, c.base, compat.SpecBidiStream, c.opts...)
-	stream := client.CallBidiStream(ctx)
+	stream := c.client.BidiStream(ctx)
 	defer stream.CloseReceive()
 	result := &v1.ClientResponseResult{}
 	t := timingOf(c.req)

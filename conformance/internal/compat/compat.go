@@ -1,7 +1,7 @@
 // Package compat holds what the conformance client and server under test
-// share: the size-delimited framing of the suite's stdin/stdout protocol, the
-// procedure specs of ConformanceService, and conversions between the suite's
-// messages and package rpc's headers and errors.
+// share: the size-delimited framing of the suite's stdin/stdout protocol and
+// conversions between the suite's messages and package rpc's headers and
+// errors.
 package compat
 
 import (
@@ -12,8 +12,6 @@ import (
 	"net/http"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	v1 "polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1"
@@ -57,32 +55,6 @@ func WriteMessage(w io.Writer, msg proto.Message) error {
 	_, err = w.Write(buf)
 	return err
 }
-
-// ServiceName is the fully-qualified name of the service under test.
-const ServiceName = "connectrpc.conformance.v1.ConformanceService"
-
-func method(name string) protoreflect.MethodDescriptor {
-	return v1.File_connectrpc_conformance_v1_service_proto.Services().ByName("ConformanceService").Methods().ByName(protoreflect.Name(name))
-}
-
-func spec(name string, st rpc.StreamType) rpc.Spec {
-	m := method(name)
-	s := rpc.Spec{Procedure: "/" + ServiceName + "/" + name, StreamType: st, Schema: m}
-	if opts, ok := m.Options().(*descriptorpb.MethodOptions); ok {
-		s.IdempotencyLevel = rpc.IdempotencyLevel(opts.GetIdempotencyLevel())
-	}
-	return s
-}
-
-// The specs of ConformanceService, as generated code would declare them.
-var (
-	SpecUnary           = spec("Unary", rpc.StreamTypeUnary)
-	SpecServerStream    = spec("ServerStream", rpc.StreamTypeServer)
-	SpecClientStream    = spec("ClientStream", rpc.StreamTypeClient)
-	SpecBidiStream      = spec("BidiStream", rpc.StreamTypeBidi)
-	SpecUnimplemented   = spec("Unimplemented", rpc.StreamTypeUnary)
-	SpecIdempotentUnary = spec("IdempotentUnary", rpc.StreamTypeUnary)
-)
 
 // HeadersToProto converts HTTP headers to the suite's Header list.
 func HeadersToProto(h map[string][]string) []*v1.Header {

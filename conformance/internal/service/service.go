@@ -1,6 +1,6 @@
 // Package service implements ConformanceService, the service the suite's
-// reference client calls on the server under test, with package rpc's handler
-// constructors as a user would wire them by hand.
+// reference client calls on the server under test, through the generated
+// conformancev1rpc package as a user would.
 package service
 
 import (
@@ -15,24 +15,25 @@ import (
 
 	"polyconnect.dev/conformance/internal/compat"
 	v1 "polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1"
+	"polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1/conformancev1rpc"
 	"polyconnect.dev/protocol/rpc"
 )
 
-// NewHandler returns an http.Handler serving ConformanceService. Unimplemented
-// is deliberately not mounted: unknown procedures get rpc.NotFound.
+// NewHandler returns an http.Handler serving ConformanceService. The
+// Unimplemented method is left to the generated UnimplementedConformanceServiceHandler,
+// and unknown paths get a 404.
 func NewHandler(opts ...rpc.HandlerOption) http.Handler {
 	mux := http.NewServeMux()
-	mount := func(h *rpc.Handler) { mux.Handle(h.Spec().Procedure, h) }
-	mount(rpc.NewUnaryHandler(compat.SpecUnary, unary, opts...))
-	mount(rpc.NewUnaryHandler(compat.SpecIdempotentUnary, idempotentUnary, opts...))
-	mount(rpc.NewServerStreamHandler(compat.SpecServerStream, serverStream, opts...))
-	mount(rpc.NewClientStreamHandler(compat.SpecClientStream, clientStream, opts...))
-	mount(rpc.NewBidiStreamHandler(compat.SpecBidiStream, bidiStream, opts...))
-	mux.HandleFunc("/", rpc.NotFound)
+	mux.Handle(conformancev1rpc.NewConformanceServiceHandler(server{}, opts...))
 	return mux
 }
 
-func unary(ctx context.Context, req *v1.UnaryRequest) (*v1.UnaryResponse, error) {
+// server implements conformancev1rpc.ConformanceServiceHandler.
+type server struct {
+	conformancev1rpc.UnimplementedConformanceServiceHandler
+}
+
+func (server) Unary(ctx context.Context, req *v1.UnaryRequest) (*v1.UnaryResponse, error) {
 	payload, err := unaryResult(ctx, req.GetResponseDefinition(), []proto.Message{req})
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func unary(ctx context.Context, req *v1.UnaryRequest) (*v1.UnaryResponse, error)
 	return &v1.UnaryResponse{Payload: payload}, nil
 }
 
-func idempotentUnary(ctx context.Context, req *v1.IdempotentUnaryRequest) (*v1.IdempotentUnaryResponse, error) {
+func (server) IdempotentUnary(ctx context.Context, req *v1.IdempotentUnaryRequest) (*v1.IdempotentUnaryResponse, error) {
 	payload, err := unaryResult(ctx, req.GetResponseDefinition(), []proto.Message{req})
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func idempotentUnary(ctx context.Context, req *v1.IdempotentUnaryRequest) (*v1.I
 	return &v1.IdempotentUnaryResponse{Payload: payload}, nil
 }
 
-func clientStream(ctx context.Context, stream *rpc.ClientStream[v1.ClientStreamRequest]) (*v1.ClientStreamResponse, error) {
+func (server) ClientStream(ctx context.Context, stream *rpc.ClientStream[v1.ClientStreamRequest]) (*v1.ClientStreamResponse, error) {
 	var def *v1.UnaryResponseDefinition
 	var reqs []proto.Message
 	for msg, err := range stream.All() {
@@ -90,7 +91,7 @@ func unaryResult(ctx context.Context, def *v1.UnaryResponseDefinition, reqs []pr
 	return &v1.ConformancePayload{Data: def.GetResponseData(), RequestInfo: info}, nil
 }
 
-func serverStream(ctx context.Context, req *v1.ServerStreamRequest, stream *rpc.ServerStream[v1.ServerStreamResponse]) error {
+func (server) ServerStream(ctx context.Context, req *v1.ServerStreamRequest, stream *rpc.ServerStream[v1.ServerStreamResponse]) error {
 	def := req.GetResponseDefinition()
 	if def == nil {
 		return nil
@@ -124,7 +125,7 @@ func serverStream(ctx context.Context, req *v1.ServerStreamRequest, stream *rpc.
 	return nil
 }
 
-func bidiStream(ctx context.Context, stream *rpc.BidiStream[v1.BidiStreamRequest, v1.BidiStreamResponse]) error {
+func (server) BidiStream(ctx context.Context, stream *rpc.BidiStream[v1.BidiStreamRequest, v1.BidiStreamResponse]) error {
 	var (
 		def        *v1.StreamResponseDefinition
 		fullDuplex bool
