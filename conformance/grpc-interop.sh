@@ -70,6 +70,7 @@ echo "grpc-interop: building" >&2
 mkdir -p "$tmp/bin"
 if ! go build -o "$tmp/bin/" ./cmd/interopserver ./cmd/interopclient; then
 	echo "grpc-interop: building interopserver and interopclient failed" >&2
+	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
 our_server="$tmp/bin/interopserver"
@@ -77,6 +78,7 @@ our_client="$tmp/bin/interopclient"
 if ! grpc_client="$(go tool -n google.golang.org/grpc/interop/client)" ||
 	! grpc_server="$(go tool -n google.golang.org/grpc/interop/server)"; then
 	echo "grpc-interop: building grpc-go's interop client and server (go tool) failed" >&2
+	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
 # grpc-go's test certificates: a CA, and a server certificate for *.test.google.fr.
