@@ -294,7 +294,7 @@ func newUnaryCaller(t allocTarget, hc *memoryHTTPClient) unaryCaller {
 	const baseURL = "http://bench"
 	switch t.impl {
 	case harness.ImplPolyconnect:
-		c := benchv1rpc.NewBenchServiceClient(hc, baseURL, harness.PolyconnectProtocol(t.protocol))
+		c := benchv1rpc.NewBenchServiceClient(hc, baseURL, harness.PolyconnectClientOptions(t.protocol))
 		return func(ctx context.Context, msg *benchv1.Payload) error {
 			_, err := c.Unary(ctx, msg)
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 
 	benchv1 "polyconnect.dev/bench/gen/bench/v1"
@@ -53,23 +54,32 @@ func (polyconnectService) Bidi(_ context.Context, stream *rpc.BidiStream[benchv1
 	}
 }
 
+// polyconnect, like connect-go, compresses responses by default: its
+// clients accept gzip and its Connect handler then compresses every message
+// of any size. rpc has no option to withdraw the built-in gzip, so the bench
+// sets the compression threshold out of reach on both sides instead.
+var polyconnectNoCompression = rpc.WithCompressMinBytes(math.MaxInt)
+
 // PolyconnectHandler returns polyconnect's handler for the bench service and
-// the path to mount it on. It answers Connect, gRPC and gRPC-Web.
+// the path to mount it on. It answers Connect, gRPC and gRPC-Web, without
+// compression.
 func PolyconnectHandler() (string, http.Handler) {
-	return benchv1rpc.NewBenchServiceHandler(polyconnectService{})
+	return benchv1rpc.NewBenchServiceHandler(polyconnectService{}, polyconnectNoCompression)
 }
 
 func mountPolyconnect(mux *http.ServeMux) { mux.Handle(PolyconnectHandler()) }
 
-// PolyconnectProtocol maps a protocol name to polyconnect's client option.
-func PolyconnectProtocol(protocol string) rpc.ClientOption {
+// PolyconnectClientOptions returns polyconnect's client options for a
+// protocol name, without compression.
+func PolyconnectClientOptions(protocol string) rpc.ClientOption {
+	p := rpc.ProtocolConnect
 	switch protocol {
 	case ProtocolGRPC:
-		return rpc.WithProtocol(rpc.ProtocolGRPC)
+		p = rpc.ProtocolGRPC
 	case ProtocolGRPCWeb:
-		return rpc.WithProtocol(rpc.ProtocolGRPCWeb)
+		p = rpc.ProtocolGRPCWeb
 	}
-	return rpc.WithProtocol(rpc.ProtocolConnect)
+	return rpc.WithClientOptions(rpc.WithProtocol(p), polyconnectNoCompression)
 }
 
 type polyconnectClient struct {
@@ -78,7 +88,7 @@ type polyconnectClient struct {
 }
 
 func newPolyconnectClient(hc rpc.HTTPClient, baseURL, protocol string) *polyconnectClient {
-	c := &polyconnectClient{c: benchv1rpc.NewBenchServiceClient(hc, baseURL, PolyconnectProtocol(protocol))}
+	c := &polyconnectClient{c: benchv1rpc.NewBenchServiceClient(hc, baseURL, PolyconnectClientOptions(protocol))}
 	c.hc, _ = hc.(interface{ CloseIdleConnections() })
 	return c
 }
