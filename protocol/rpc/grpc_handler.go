@@ -117,6 +117,7 @@ type grpcHandlerConn struct {
 	received    bool
 	flushEach   bool
 	wroteHeader bool
+	reqEOF      bool          // the request body was read to its end (streams)
 	out         *streamWriter // server-streaming kinds, once headers are out
 	deadline    time.Time
 
@@ -243,6 +244,7 @@ func (c *grpcHandlerConn) receive(msg any) error {
 	flags, err := c.reader.read(c.buf)
 	if err != nil {
 		if err == io.EOF {
+			c.reqEOF = true
 			return io.EOF
 		}
 		return c.readError(err)
@@ -338,7 +340,22 @@ func (c *grpcHandlerConn) finish(err error) {
 	if err != nil {
 		e = asError(err)
 	}
-	if e != nil && !c.wroteHeader {
+	if c.r.ProtoMajor == 1 && c.h.spec.StreamType == StreamTypeBidi && !c.reqEOF {
+		// Full duplex over HTTP/1.1 makes net/http leave an unread request
+		// body alone until the handler returns, and discarding it then
+		// breaks the connection's next request. Close the connection if
+		// headers can still say so, else drain the body once the response
+		// is complete.
+		if !c.wroteHeader {
+			c.w.Header()["Connection"] = headerClose
+		} else {
+			defer c.drainRequest()
+		}
+	}
+	if e != nil && !c.wroteHeader && len(c.w.Header()) == 0 {
+		// Trailers-only, unless the handler set headers: clients such as
+		// grpc-go report everything in a trailers-only response as
+		// trailers, and the headers would be lost to them.
 		c.fail(e)
 		return
 	}
@@ -373,6 +390,14 @@ func (c *grpcHandlerConn) finish(err error) {
 			}
 		}
 	}
+}
+
+// drainRequest reads the rest of the request body, after the response's
+// last frame has been flushed, so the client knows the call is over and
+// stops sending.
+func (c *grpcHandlerConn) drainRequest() {
+	flush(c.w)
+	_, _ = io.Copy(io.Discard, c.r.Body)
 }
 
 // fail answers with a trailers-only response: the status, the trailers and

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -117,10 +119,10 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url, protocol string, fullDup
 		if rerr.Meta().Get("X-Err") != "yes" {
 			t.Errorf("error meta = %v", rerr.Meta())
 		}
-		// The handler failed before sending anything: a trailers-only
-		// response, whose metadata shows up as headers and trailers.
-		if info.ResponseTrailer().Get("X-Method") != "POST" || info.ResponseHeader().Get("X-Method") != "POST" {
-			t.Errorf("trailers-only metadata: headers %v trailers %v", info.ResponseHeader(), info.ResponseTrailer())
+		// The handler set a header before failing: headers, then the
+		// status and metadata in trailers.
+		if _, ok := info.ResponseHeader()["X-Echo"]; !ok || info.ResponseTrailer().Get("X-Method") != "POST" || info.ResponseTrailer().Get("X-Err") != "yes" {
+			t.Errorf("error metadata: headers %v trailers %v", info.ResponseHeader(), info.ResponseTrailer())
 		}
 	}
 
@@ -479,5 +481,74 @@ func TestGRPCClientCancel(t *testing.T) {
 			t.Fatalf("%s: handler did not see the cancellation", p.name)
 		}
 		_ = bidi.CloseReceive()
+	}
+}
+
+// lockedBuffer collects a server's error log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestGRPCWebHTTP1BidiEndsEarly checks a gRPC-Web bidi handler over
+// HTTP/1.1 that returns before reading the whole request, with and without
+// having sent a response: the connection must serve the next call (net/http
+// used to panic with "invalid concurrent Body.Read call" on it).
+func TestGRPCWebHTTP1BidiEndsEarly(t *testing.T) {
+	mux := echoMux()
+	early := rpc.Spec{Procedure: "/test.v1.Early/Bidi", StreamType: rpc.StreamTypeBidi}
+	mux.Handle(early.Procedure, rpc.NewBidiStreamHandler(early, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
+		msg, err := s.Receive()
+		if err != nil {
+			return err
+		}
+		if msg.Value == "respond" {
+			if err := s.Send(msg); err != nil {
+				return err
+			}
+		}
+		return rpc.NewError(rpc.CodeAborted, "early")
+	}))
+	var logs lockedBuffer
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ErrorLog = log.New(&logs, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{MaxConnsPerHost: 1}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	var body []byte
+	for _, v := range []string{"respond", "more", "and more"} {
+		body = append(body, msgFrame(t, v)...)
+	}
+	silent := append(msgFrame(t, "silent"), msgFrame(t, "more")...)
+	for i := range 50 {
+		b := body
+		if i%2 == 1 {
+			b = silent
+		}
+		r := grpcRawCall(t, hc, srv.URL+early.Procedure, map[string]string{"Content-Type": "application/grpc-web"}, b)
+		if r.code != "10" {
+			t.Fatalf("call %d: %+v", i, r)
+		}
+		res, err := rpc.NewClient[sv, sv](hc, srv.URL, specUnary, rpc.WithProtocol(rpc.ProtocolGRPCWeb)).CallUnary(context.Background(), wrapperspb.String("next"))
+		if err != nil || res.Value != "next" {
+			t.Fatalf("call %d, next on the connection: %v %v", i, res, err)
+		}
+	}
+	if strings.Contains(logs.String(), "panic") {
+		t.Fatalf("server panicked:\n%s", logs.String())
 	}
 }
