@@ -232,6 +232,15 @@ func TestGRPCBadInputHandler(t *testing.T) {
 func TestGRPCHandlerResponses(t *testing.T) {
 	mux := echoMux()
 	mux.HandleFunc("/", rpc.NotFound)
+	bare := rpc.Spec{Procedure: "/test.v1.Bare/Fail"}
+	mux.Handle(bare.Procedure, rpc.NewUnaryHandler(bare, func(ctx context.Context, _ *sv) (*sv, error) {
+		info, _ := rpc.CallInfoFromContext(ctx)
+		info.ResponseTrailer().Set("X-Trailer", "t")
+		e := rpc.NewError(rpc.CodeFailedPrecondition, "bare")
+		_ = e.AddDetail(wrapperspb.String("d"))
+		e.Meta().Set("X-Err", "yes")
+		return nil, e
+	}))
 	srv, h2 := newH2CServer(t, mux)
 	ok := msgFrame(t, "hello")
 
@@ -261,9 +270,17 @@ func TestGRPCHandlerResponses(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); ct != "application/grpc+proto" {
 		t.Errorf("content type %q", ct)
 	}
-	// An error before any message: trailers-only, with the details.
+	// An error before any message from a handler that set a header:
+	// headers, then the status, details and metadata in trailers.
 	r = grpcRawCall(t, h2, srv.URL+specUnary.Procedure, map[string]string{"Content-Type": "application/grpc"}, msgFrame(t, "fail"))
-	if r.code != "9" || r.message != "told to fail" || len(r.trailer) != 0 || r.header.Get("Grpc-Status-Details-Bin") == "" || r.header.Get("X-Err") != "yes" {
+	if r.code != "9" || r.message != "told to fail" || r.header.Get("Grpc-Status") != "" || r.trailer.Get("Grpc-Status-Details-Bin") == "" || r.trailer.Get("X-Err") != "yes" || r.trailer.Get("X-Method") != "POST" {
+		t.Errorf("error with headers: %+v", r)
+	}
+	// The same from a handler that set no header: trailers-only, with the
+	// details and metadata in the one header block.
+	r = grpcRawCall(t, h2, srv.URL+"/test.v1.Bare/Fail", map[string]string{"Content-Type": "application/grpc"}, msgFrame(t, "x"))
+	if r.status != http.StatusOK || r.code != "9" || r.message != "bare" || len(r.trailer) != 0 || len(r.frames) != 0 ||
+		r.header.Get("Grpc-Status-Details-Bin") == "" || r.header.Get("X-Err") != "yes" || r.header.Get("X-Trailer") != "t" {
 		t.Errorf("trailers-only error: %+v", r)
 	}
 	// An error after messages: in the trailers.
@@ -343,7 +360,9 @@ func TestGRPCClientUnexpectedResponses(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 		}, want: rpc.CodeUnimplemented},
 		{name: "503", respond: func(t *testing.T, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) }, want: rpc.CodeUnavailable},
-		{name: "431", respond: func(t *testing.T, w http.ResponseWriter) { w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge) }, want: rpc.CodeInternal},
+		// The gRPC doc's table now says INTERNAL for 431; the conformance
+		// suite, and CodeFromHTTPStatus, say UNKNOWN.
+		{name: "431", respond: func(t *testing.T, w http.ResponseWriter) { w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge) }, want: rpc.CodeUnknown},
 		{name: "401", respond: func(t *testing.T, w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized) }, want: rpc.CodeUnauthenticated},
 		{name: "200 html", respond: func(t *testing.T, w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "text/html")

@@ -203,12 +203,12 @@ func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, 
 				return e
 			}
 		}
-		return &Error{code: grpcCodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
+		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
 	}
 	ct := resp.Header.Get("Content-Type")
 	variant, codecName, ok := parseGRPCContentType(ct)
 	if !ok || (variant != grpcPlain) != c.web {
-		return &Error{code: grpcCodeFromHTTPStatus(resp.StatusCode), msg: "unexpected response content type " + strconv.Quote(ct), wire: true, meta: resp.Header.Clone()}
+		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "unexpected response content type " + strconv.Quote(ct), wire: true, meta: resp.Header.Clone()}
 	}
 	if codecName != c.p.codec.Name() {
 		if !r.headerStatus {
@@ -423,15 +423,6 @@ func grpcCodeFromStreamReset(msg string) (Code, bool) {
 		return CodePermissionDenied, true
 	}
 	return CodeInternal, true
-}
-
-// grpcCodeFromHTTPStatus maps the HTTP status of a response without a gRPC
-// status, per the gRPC HTTP-to-code table.
-func grpcCodeFromHTTPStatus(status int) Code {
-	if status == http.StatusRequestHeaderFieldsTooLarge {
-		return CodeInternal
-	}
-	return CodeFromHTTPStatus(status)
 }
 
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
