@@ -436,8 +436,9 @@ func TestPolyconnectGRPCClientAgainstGRPCGo(t *testing.T) {
 	}
 }
 
-// runOurGRPCClient runs every kind of call with our client. binary says
-// the server echoes x-bin-bin; slowCalls says it has the Slow method.
+// runOurGRPCClient runs every kind of call with our client. grpcGoPeer says
+// the server is grpcGoService, which also echoes x-bin-bin, fails server
+// streams on request, and has the Slow method.
 func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, grpcGoPeer bool, opts []rpc.ClientOption) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
