@@ -36,6 +36,9 @@ if ((${#names[@]} == 0)); then
 	done
 fi
 
+# The programs' own unit tests first: scripts/test.sh runs no tests in this module.
+go test -count=1 ./internal/compat ./internal/service
+
 bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
 echo "run.sh: building the runner and the programs under test" >&2
