@@ -77,7 +77,13 @@ func (c *CallInfo) RequestHeader() http.Header { return c.reqHeader }
 func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
 
 // ResponseTrailer returns the response trailers.
-func (c *CallInfo) ResponseTrailer() http.Header { return c.resTrailer }
+func (c *CallInfo) ResponseTrailer() http.Header {
+	if c.resTrailer == nil {
+		// Handlers allocate the trailer map only when someone asks for it.
+		c.resTrailer = make(http.Header)
+	}
+	return c.resTrailer
+}
 
 // IsClient reports whether this is the client side of a call.
 func (c *CallInfo) IsClient() bool { return c.client }

@@ -143,6 +143,7 @@ type compressionPool struct {
 type pooledDecompressor struct {
 	d  Decompressor
 	br bytes.Reader
+	lr io.LimitedReader
 }
 
 // compress appends the compressed form of src to dst.
@@ -187,7 +188,8 @@ func (p *compressionPool) decompress(dst *bytes.Buffer, src []byte, limit int64)
 	}
 	var r io.Reader = pd.d
 	if limit > 0 {
-		r = io.LimitReader(r, limit+1)
+		pd.lr = io.LimitedReader{R: r, N: limit + 1}
+		r = &pd.lr
 	}
 	_, err := dst.ReadFrom(r)
 	_ = pd.d.Close()

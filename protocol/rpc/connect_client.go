@@ -193,8 +193,16 @@ func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit
 	if limit > 0 && resp.ContentLength > limit && !compressed {
 		return errorf(CodeResourceExhausted, "response size "+strconv.FormatInt(resp.ContentLength, 10)+" exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 	}
-	if resp.ContentLength > 0 && resp.ContentLength <= 4<<20 {
-		buf.Grow(int(resp.ContentLength))
+	if n := resp.ContentLength; n >= 0 && n <= 4<<20 && (limit <= 0 || n <= limit) {
+		// The length is known and within bounds: read exactly that much,
+		// straight into the buffer, without a limiting reader.
+		buf.Grow(int(n))
+		b := buf.AvailableBuffer()[:n]
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return transportError(ctx, err)
+		}
+		buf.Write(b)
+		return nil
 	}
 	var r io.Reader = resp.Body
 	if limit > 0 {

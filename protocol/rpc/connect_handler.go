@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// smallResponse is the body size under which net/http sets Content-Length
+// for a handler that writes its whole response at once (HTTP/1.1 and HTTP/2).
+const smallResponse = 2048
+
 const (
 	connectUnaryPrefix     = "application/"
 	connectStreamPrefix    = "application/connect+"
@@ -41,6 +45,7 @@ func (connectHandlerProtocol) handles(r *http.Request) bool {
 // connectHandlerConn is the server side of one Connect call, unary or
 // streaming.
 type connectHandlerConn struct {
+	lr       io.LimitedReader // bounds unary request bodies without an allocation
 	h        *Handler
 	w        http.ResponseWriter
 	r        *http.Request
@@ -72,13 +77,12 @@ func contentTypeCodecName(ct, prefix string) string {
 func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
 	c := &connectHandlerConn{h: h, w: w, r: r}
 	c.info = CallInfo{
-		spec:       h.spec,
-		protocol:   protocolNameConnect,
-		method:     r.Method,
-		peer:       Peer{Addr: r.RemoteAddr, Protocol: protocolNameConnect},
-		reqHeader:  r.Header,
-		resHeader:  w.Header(),
-		resTrailer: make(http.Header),
+		spec:      h.spec,
+		protocol:  protocolNameConnect,
+		method:    r.Method,
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: protocolNameConnect},
+		reqHeader: r.Header,
+		resHeader: w.Header(),
 	}
 	isStreamType := h.spec.StreamType != StreamTypeUnary
 	var reqEncoding, acceptEncoding string
@@ -193,7 +197,7 @@ func (c *connectHandlerConn) RequestHeader() http.Header { return c.info.reqHead
 func (c *connectHandlerConn) ResponseHeader() http.Header {
 	return c.info.resHeader
 }
-func (c *connectHandlerConn) ResponseTrailer() http.Header { return c.info.resTrailer }
+func (c *connectHandlerConn) ResponseTrailer() http.Header { return c.info.ResponseTrailer() }
 
 func (c *connectHandlerConn) Receive(msg any) error {
 	if !c.stream {
@@ -280,7 +284,8 @@ func (c *connectHandlerConn) receiveUnary(msg any) error {
 	}
 	var body io.Reader = c.r.Body
 	if c.h.readMax > 0 {
-		body = io.LimitReader(body, c.h.readMax+1)
+		c.lr = io.LimitedReader{R: body, N: c.h.readMax + 1}
+		body = &c.lr
 	}
 	if _, err := buf.ReadFrom(body); err != nil {
 		return c.readError(err)
@@ -367,7 +372,11 @@ func (c *connectHandlerConn) finish(err error) {
 	if c.resComp {
 		h["Content-Encoding"] = []string{c.respEnc}
 	}
-	h["Content-Length"] = []string{strconv.Itoa(c.resBody.Len())}
+	if c.resBody.Len() >= smallResponse {
+		// Below this size net/http computes Content-Length itself, since
+		// the whole body is written before the handler returns.
+		h["Content-Length"] = []string{strconv.Itoa(c.resBody.Len())}
+	}
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(c.resBody.Bytes())
 	putBuffer(c.resBody)

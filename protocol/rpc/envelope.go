@@ -24,6 +24,7 @@ const (
 // length costs nothing until the bytes arrive, and the read limit rejects it
 // before that.
 type envelopeReader struct {
+	lr     io.LimitedReader // reused per envelope, so reading allocates nothing
 	r      io.Reader
 	limit  int64 // 0: unlimited
 	server bool  // decides the code of protocol errors
@@ -62,7 +63,8 @@ func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
 	if size <= 64<<10 {
 		buf.Grow(int(size))
 	}
-	got, err := buf.ReadFrom(io.LimitReader(e.r, size))
+	e.lr = io.LimitedReader{R: e.r, N: size}
+	got, err := buf.ReadFrom(&e.lr)
 	if err != nil {
 		return flags, err
 	}

@@ -136,13 +136,12 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		name = protocolNameGRPCWeb
 	}
 	c.info = CallInfo{
-		spec:       h.spec,
-		protocol:   name,
-		method:     r.Method,
-		peer:       Peer{Addr: r.RemoteAddr, Protocol: name},
-		reqHeader:  r.Header,
-		resHeader:  w.Header(),
-		resTrailer: make(http.Header),
+		spec:      h.spec,
+		protocol:  name,
+		method:    r.Method,
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: name},
+		reqHeader: r.Header,
+		resHeader: w.Header(),
 	}
 	c.accept[0] = h.compressions.accept
 	if cts, ok := grpcContentTypes[ct]; ok {
@@ -211,7 +210,7 @@ func (c *grpcHandlerConn) Spec() Spec                   { return c.info.spec }
 func (c *grpcHandlerConn) Peer() Peer                   { return c.info.peer }
 func (c *grpcHandlerConn) RequestHeader() http.Header   { return c.info.reqHeader }
 func (c *grpcHandlerConn) ResponseHeader() http.Header  { return c.info.resHeader }
-func (c *grpcHandlerConn) ResponseTrailer() http.Header { return c.info.resTrailer }
+func (c *grpcHandlerConn) ResponseTrailer() http.Header { return c.info.ResponseTrailer() }
 
 func (c *grpcHandlerConn) Receive(msg any) error {
 	if !c.single {

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"net/http"
 	"strings"
@@ -229,6 +230,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := h.call(ctx, conn)
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
 		err = asError(ctx.Err())
+	}
+	if err == nil && timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The client has given up: a late success would arrive after its
+		// deadline, so report the deadline, as gRPC servers do.
+		err = errorf(CodeDeadlineExceeded, "the handler finished after the call's deadline")
 	}
 	conn.finish(err)
 }

@@ -290,3 +290,19 @@ func TestClientConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A handler that succeeds only after the request's deadline answers
+// deadline_exceeded: the client has given up on it.
+func TestLateSuccessIsDeadlineExceeded(t *testing.T) {
+	spec := rpc.Spec{Procedure: "/test.v1.Late/Wait"}
+	h := rpc.NewUnaryHandler(spec, func(ctx context.Context, req *sv) (*sv, error) {
+		<-ctx.Done()
+		return req, nil
+	})
+	srv, _ := newH2CServer(t, h)
+	status, _, body := rawCall(t, srv.Client(), "POST", srv.URL+spec.Procedure,
+		map[string]string{"Content-Type": "application/proto", "Connect-Timeout-Ms": "20"}, nil)
+	if code, _ := unaryCode(t, body); status != http.StatusGatewayTimeout || code != "deadline_exceeded" {
+		t.Fatalf("status %d body %s", status, body)
+	}
+}
