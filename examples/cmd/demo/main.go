@@ -1,6 +1,7 @@
 // Command demo is polyconnect's quick start: it serves the greet service
 // over HTTP/1.1, h2c and TLS HTTP/2 on loopback, calls every method over
-// each with the generated client, and prints what happened.
+// each with the generated client in each protocol the transport carries
+// (Connect, gRPC, gRPC-Web), and prints what happened.
 //
 //	go run ./examples/cmd/demo
 package main
@@ -114,8 +115,18 @@ func run(out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "\n[%s] serving at %s\n", name, srv.URL())
-		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithSendCompression("zstd"))
-		callErr := callAll(ctx, out, client, name != transport.NameHTTP1)
+		var callErr error
+		for _, protocol := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
+			if protocol == rpc.ProtocolGRPC && name == transport.NameHTTP1 {
+				continue // gRPC needs HTTP/2
+			}
+			fmt.Fprintf(out, "  -- %s\n", protocol)
+			client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithProtocol(protocol), rpc.WithSendCompression("zstd"))
+			if callErr = callAll(ctx, out, client, name != transport.NameHTTP1); callErr != nil {
+				callErr = fmt.Errorf("%s: %w", protocol, callErr)
+				break
+			}
+		}
 		hc.CloseIdleConnections()
 		shutdownErr := srv.Shutdown(ctx)
 		if err := errors.Join(callErr, shutdownErr); err != nil {
@@ -132,8 +143,8 @@ func callAll(ctx context.Context, out io.Writer, client greetv1rpc.GreetServiceC
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  Greet      (%s over %s, %s): %s\n", info.ResponseTrailer().Get("Greet-Method"),
-		info.ResponseHeader().Get("Demo-Http-Version"), info.Protocol(), res.Greeting)
+	fmt.Fprintf(out, "  Greet      (%s over %s): %s\n", info.ResponseTrailer().Get("Greet-Method"),
+		info.ResponseHeader().Get("Demo-Http-Version"), res.Greeting)
 
 	_, err = client.Greet(ctx, &greetv1.GreetRequest{})
 	fmt.Fprintf(out, "  Greet      (empty name): error code %s, message %q\n", rpc.CodeOf(err), messageOf(err))
