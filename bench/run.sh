@@ -2,7 +2,7 @@
 # run.sh runs the bench suite several times and compares polyconnect with its peers.
 #
 #   bench/run.sh [-count N] [-benchtime T] [-stream-benchtime T] [-bench REGEXP] [-out DIR]
-#                [-profile] [-smoke]
+#                [-profile] [-profile-only] [-profile-benchtime T] [-smoke]
 #
 #   -count N              runs of the whole suite (default 6); runs are interleaved, one
 #                         suite after another, so drift on the machine spreads over every impl
@@ -14,6 +14,8 @@
 #                         folder with -smoke)
 #   -profile              also take CPU and memory profiles of polyconnect (Connect, h2c) in
 #                         Unary, UnaryParallel and ServerStream and write their top 15
+#   -profile-only         only the profiles, not the suite
+#   -profile-benchtime T  go test -benchtime for the profiled benchmarks (default 2s)
 #   -smoke                one quick pass (-count 1 -benchtime 1x) that only checks that
 #                         everything builds and runs: what CI does
 #
@@ -34,6 +36,8 @@ stream_benchtime=""
 bench=.
 out=""
 profile=0
+profile_only=0
+profile_benchtime=2s
 smoke=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -43,8 +47,10 @@ while [[ $# -gt 0 ]]; do
 	-bench) bench="$2"; shift 2 ;;
 	-out) out="$2"; shift 2 ;;
 	-profile) profile=1; shift ;;
+	-profile-only) profile=1 profile_only=1; shift ;;
+	-profile-benchtime) profile_benchtime="$2"; shift 2 ;;
 	-smoke) smoke=1; shift ;;
-	-h | -help | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | -help | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see -help)" >&2; exit 2 ;;
 	esac
 done
@@ -73,71 +79,81 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/benchtable" ./cmd/benchtable
 go test -c -o "$bin/bench.test" .
 
-{
+describe() {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ../protocol ../transport-nethttp 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "go: $(go version)"
 	echo "cpus: $(nproc 2>/dev/null || echo '?')"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
-	echo "args: -count $count -benchtime $benchtime -stream-benchtime $stream_benchtime -bench '$bench'"
-} >"$out/env.txt"
+}
 
-# The suite in two groups, so the streaming benchmarks (one op is thousands of messages) can
-# get their own -benchtime; with -bench, one group of what it matches, at -benchtime.
-streams='^Benchmark(ServerStream|ClientStream|Bidi)$'
-others='^Benchmark(Unary|UnaryParallel|UnaryLarge|ServerAllocs|ClientAllocs)$'
-if [[ "$bench" == . ]]; then
-	groups=("$others=$benchtime" "$streams=$stream_benchtime")
-else
-	groups=("$bench=$benchtime")
-fi
-
-raw="$out/raw.txt"
-: >"$raw"
 status=0
-for ((i = 1; i <= count; i++)); do
-	echo "run.sh: run $i of $count" >&2
-	for group in "${groups[@]}"; do
-		re="${group%=*}" bt="${group##*=}"
-		rc=0
-		(cd "$bin" && ./bench.test -test.run '^$' -test.bench "$re" -test.benchtime "$bt" -test.count 1 \
-			-test.timeout 0 >run.txt 2>&1) || rc=$?
-		grep -v '^PASS$\|^ok ' "$bin/run.txt" >>"$raw" || true
-		if [[ $rc != 0 ]]; then
-			echo "run.sh: run $i, $re: the test binary exited with $rc" >&2
-			status=$rc
-		fi
-	done
-done
-if grep -q -- '^--- FAIL\|^FAIL\|^panic:' "$raw"; then
-	echo "run.sh: some benchmarks failed; see $raw" >&2
-	status=1
-fi
-if grep -q -- '--- SKIP' "$raw"; then
-	echo "run.sh: some benchmarks were skipped (polyconnect protocols not working yet):" >&2
-	grep -A1 -- '--- SKIP' "$raw" | grep -v -- '^--$' | sed 's/^/  /' >&2 || true
-fi
+if [[ $profile_only == 0 ]]; then
+	{
+		describe
+		echo "args: -count $count -benchtime $benchtime -stream-benchtime $stream_benchtime -bench '$bench'"
+	} >"$out/env.txt"
 
-# benchstat: each peer is the base column, so "vs base" is polyconnect's change against it.
-{
-	echo "# polyconnect vs connect-go (same protocol and transport)"
-	go tool benchstat -filter '/impl:(connect-go OR polyconnect)' -col '/impl@(connect-go polyconnect)' "$raw" || true
-	echo
-	echo "# polyconnect vs grpc-go (gRPC)"
-	go tool benchstat -filter '/protocol:grpc /impl:(grpc-go OR polyconnect)' -col '/impl@(grpc-go polyconnect)' "$raw" || true
-	echo
-	echo "# polyconnect (Connect) vs raw net/http (the floor)"
-	go tool benchstat -filter '/impl:raw OR (/impl:polyconnect /protocol:connect)' -ignore /protocol -col '/impl@(raw polyconnect)' "$raw" || true
-} >"$out/benchstat.txt" 2>&1
-"$bin/benchtable" "$raw" >"$out/table.md"
-echo "run.sh: wrote $out/raw.txt, benchstat.txt and table.md" >&2
+	# The suite in two groups, so the streaming benchmarks (one op is thousands of messages) can
+	# get their own -benchtime; with -bench, one group of what it matches, at -benchtime.
+	streams='^Benchmark(ServerStream|ClientStream|Bidi)$'
+	others='^Benchmark(Unary|UnaryParallel|UnaryLarge|ServerAllocs|ClientAllocs)$'
+	if [[ "$bench" == . ]]; then
+		groups=("$others=$benchtime" "$streams=$stream_benchtime")
+	else
+		groups=("$bench=$benchtime")
+	fi
+
+	raw="$out/raw.txt"
+	: >"$raw"
+	for ((i = 1; i <= count; i++)); do
+		echo "run.sh: run $i of $count" >&2
+		for group in "${groups[@]}"; do
+			re="${group%=*}" bt="${group##*=}"
+			rc=0
+			(cd "$bin" && ./bench.test -test.run '^$' -test.bench "$re" -test.benchtime "$bt" -test.count 1 \
+				-test.timeout 0 >run.txt 2>&1) || rc=$?
+			grep -v '^PASS$\|^ok ' "$bin/run.txt" >>"$raw" || true
+			if [[ $rc != 0 ]]; then
+				echo "run.sh: run $i, $re: the test binary exited with $rc" >&2
+				status=$rc
+			fi
+		done
+	done
+	if grep -q -- '^--- FAIL\|^FAIL\|^panic:' "$raw"; then
+		echo "run.sh: some benchmarks failed; see $raw" >&2
+		status=1
+	fi
+	if grep -q -- '--- SKIP' "$raw"; then
+		echo "run.sh: some benchmarks were skipped (polyconnect protocols not working yet):" >&2
+		grep -A1 -- '--- SKIP' "$raw" | grep -v -- '^--$' | sed 's/^/  /' >&2 || true
+	fi
+
+	# benchstat: each peer is the base column, so "vs base" is polyconnect's change against it.
+	{
+		echo "# polyconnect vs connect-go (same protocol and transport)"
+		go tool benchstat -filter '/impl:(connect-go OR polyconnect)' -col '/impl@(connect-go polyconnect)' "$raw" || true
+		echo
+		echo "# polyconnect vs grpc-go (gRPC)"
+		go tool benchstat -filter '/protocol:grpc /impl:(grpc-go OR polyconnect)' -col '/impl@(grpc-go polyconnect)' "$raw" || true
+		echo
+		echo "# polyconnect (Connect) vs raw net/http (the floor)"
+		go tool benchstat -filter '/impl:raw OR (/impl:polyconnect /protocol:connect)' -ignore /protocol -col '/impl@(raw polyconnect)' "$raw" || true
+	} >"$out/benchstat.txt" 2>&1
+	"$bin/benchtable" "$raw" >"$out/table.md"
+	echo "run.sh: wrote $out/raw.txt, benchstat.txt and table.md" >&2
+
+fi
 
 if [[ $profile == 1 ]]; then
 	prof="$out/profiles.txt"
-	: >"$prof"
+	{
+		describe
+		echo "args: -profile-benchtime $profile_benchtime"
+		echo
+	} >"$prof"
 	for sc in Unary UnaryParallel ServerStream; do
-		bt="$benchtime"
-		[[ $sc == ServerStream ]] && bt="$stream_benchtime"
+		bt="$profile_benchtime"
 		name="polyconnect-connect-h2c-$sc"
 		only="^Benchmark$sc\$/^impl=polyconnect\$/^protocol=connect\$/^transport=h2c\$"
 		# Two runs: CPU at the normal memory profile rate, so sampling allocations does not
@@ -162,6 +178,14 @@ if [[ $profile == 1 ]]; then
 			echo
 			echo "### Allocated bytes, top 15"
 			go tool pprof -top -sample_index=alloc_space -nodecount=15 "$bin/bench.test" "$bin/$name.mem.prof" 2>/dev/null | sed -n '/flat%/,$p'
+			echo
+			# The same with every frame outside polyconnect's protocol module hidden: flat is
+			# then what each polyconnect function costs, itself or through what it calls.
+			echo "### polyconnect frames only: CPU, top 15 by flat (including what they call outside polyconnect)"
+			go tool pprof -top -show 'polyconnect\.dev/protocol' -nodecount=15 "$bin/bench.test" "$bin/$name.cpu.prof" 2>/dev/null | sed -n '/flat%/,$p'
+			echo
+			echo "### polyconnect frames only: allocated objects, top 15"
+			go tool pprof -top -show 'polyconnect\.dev/protocol' -sample_index=alloc_objects -nodecount=15 "$bin/bench.test" "$bin/$name.mem.prof" 2>/dev/null | sed -n '/flat%/,$p'
 			echo
 		} >>"$prof"
 	done
