@@ -332,6 +332,17 @@ func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersO
 	e, found := f.toError()
 	if r.info != nil {
 		copyGRPCMetadata(r.info.resTrailer, trailer, trailersOnly)
+		if trailersOnly {
+			// The one header block of a trailers-only response is trailers:
+			// its metadata is reported there only, as gRPC peers do.
+			for k := range trailer {
+				switch k {
+				case "Content-Type", "Content-Length", "Date", grpcHeaderEncoding, grpcHeaderAcceptEncoding:
+				default:
+					delete(r.info.resHeader, k)
+				}
+			}
+		}
 	}
 	if !found {
 		e = errorf(CodeUnknown, "protocol error: trailers without a grpc-status")
