@@ -332,9 +332,11 @@ func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersO
 	e, found := f.toError()
 	if r.info != nil {
 		copyGRPCMetadata(r.info.resTrailer, trailer, trailersOnly)
-		if trailersOnly {
-			// The one header block of a trailers-only response is trailers:
-			// its metadata is reported there only, as gRPC peers do.
+		if trailersOnly && !r.c.web {
+			// Over HTTP/2 the one header block of a trailers-only response
+			// is trailers: its metadata is reported there only, as gRPC
+			// peers do. gRPC-Web clients (and the conformance suite) keep
+			// it in the headers too.
 			for k := range trailer {
 				switch k {
 				case "Content-Type", "Content-Length", "Date", grpcHeaderEncoding, grpcHeaderAcceptEncoding:

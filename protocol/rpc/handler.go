@@ -56,7 +56,7 @@ type handlerConn interface {
 }
 
 func newHandler(spec Spec, opts []HandlerOption) *Handler {
-	cfg := handlerConfig{codecs: newCodecSet(), readMax: DefaultReadMaxBytes}
+	cfg := handlerConfig{codecs: newCodecSet(), readMax: DefaultReadMaxBytes, compressMin: DefaultHandlerCompressMinBytes}
 	for _, o := range opts {
 		o.applyHandler(&cfg)
 	}

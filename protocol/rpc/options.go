@@ -119,7 +119,15 @@ func WithSendCompression(name string) ClientOption {
 	return clientOptionFunc(func(cfg *clientConfig) { cfg.sendCompression = name })
 }
 
+// DefaultHandlerCompressMinBytes is the smallest response message a handler
+// compresses unless WithCompressMinBytes says otherwise. Handlers compress
+// on their own initiative (the client merely accepts compression), and below
+// about a kilobyte compression costs more CPU than it saves bytes. Clients
+// compress whatever they are told to (WithSendCompression) by default.
+const DefaultHandlerCompressMinBytes = 1024
+
 // WithCompressMinBytes leaves messages smaller than n bytes uncompressed.
+// The default is 0 on clients and DefaultHandlerCompressMinBytes on handlers.
 func WithCompressMinBytes(n int) Option {
 	return optionFunc{
 		client:  func(cfg *clientConfig) { cfg.compressMin = n },
