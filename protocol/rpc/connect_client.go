@@ -432,7 +432,7 @@ func (s *connectClientStream) receiveHeaders() error {
 			return errorf(CodeInternal, "response uses unknown compression "+strconv.Quote(enc))
 		}
 	}
-	s.reader = envelopeReader{r: resp.Body, limit: s.c.p.readMax}
+	s.reader = envelopeReader{r: resp.Body, limit: s.c.p.readMax, buffered: s.c.p.spec.StreamType&StreamTypeServer != 0}
 	s.buf = getBuffer()
 	return nil
 }

@@ -173,7 +173,7 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		timeout = time.Duration(ms) * time.Millisecond
 	}
 	if c.stream {
-		c.reader = envelopeReader{r: r.Body, limit: h.readMax, server: true}
+		c.reader = envelopeReader{r: r.Body, limit: h.readMax, server: true, buffered: h.spec.StreamType&StreamTypeClient != 0}
 		if h.spec.StreamType == StreamTypeBidi {
 			_ = http.NewResponseController(w).EnableFullDuplex()
 		}
@@ -344,6 +344,7 @@ func (c *connectHandlerConn) writeStreamHeader() {
 }
 
 func (c *connectHandlerConn) finish(err error) {
+	c.reader.release()
 	if c.buf != nil {
 		putBuffer(c.buf)
 		c.buf = nil

@@ -1,11 +1,13 @@
 package rpc
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // Envelope flags shared by the streaming protocols.
@@ -24,17 +26,34 @@ const (
 // length costs nothing until the bytes arrive, and the read limit rejects it
 // before that.
 type envelopeReader struct {
-	lr     io.LimitedReader // reused per envelope, so reading allocates nothing
-	r      io.Reader
-	limit  int64 // 0: unlimited
-	server bool  // decides the code of protocol errors
-	hdr    [envelopePrefix]byte
+	lr io.LimitedReader // reused per envelope, so reading allocates nothing
+	r  io.Reader
+	// buffered makes reads go through a pooled bufio.Reader: a stream of
+	// small messages then costs one body read per buffer, not two per
+	// message (prefix, payload). Unary calls read unbuffered.
+	buffered bool
+	br       *bufio.Reader
+	limit    int64 // 0: unlimited
+	server   bool  // decides the code of protocol errors
+	hdr      [envelopePrefix]byte
 }
 
 // read reads one envelope into buf (which it resets) and returns its flags.
 // It returns io.EOF at a clean end of stream.
 func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
 	buf.Reset()
+	if e.buffered && e.br == nil {
+		if e.server {
+			// Handlers release the reader when the call ends, after the
+			// handler has returned: it can go back to a pool.
+			e.br = getBufReader(e.r)
+		} else {
+			// A client's Receive may still be blocked in the reader when
+			// another goroutine closes the call, so it is never pooled.
+			e.br = bufio.NewReaderSize(e.r, 8<<10)
+		}
+		e.r = e.br
+	}
 	n, err := io.ReadFull(e.r, e.hdr[:])
 	if err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
@@ -72,6 +91,31 @@ func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
 		return flags, e.protocolError("incomplete envelope: got " + strconv.FormatInt(got, 10) + " of " + strconv.FormatInt(size, 10) + " payload bytes")
 	}
 	return flags, nil
+}
+
+// release returns a handler's read buffer to its pool; the reader must not
+// be used afterwards. On clients it does nothing.
+func (e *envelopeReader) release() {
+	if e.br != nil && e.server {
+		putBufReader(e.br)
+		e.br = nil
+		e.r = nil
+	}
+}
+
+var bufReaderPool sync.Pool // *bufio.Reader
+
+func getBufReader(r io.Reader) *bufio.Reader {
+	if br, ok := bufReaderPool.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, 32<<10)
+}
+
+func putBufReader(br *bufio.Reader) {
+	br.Reset(nil)
+	bufReaderPool.Put(br)
 }
 
 func (e *envelopeReader) protocolError(msg string) *Error {

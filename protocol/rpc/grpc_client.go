@@ -226,7 +226,7 @@ func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, 
 	if variant == grpcWebText {
 		body = newBase64StreamReader(resp.Body, false)
 	}
-	r.reader = envelopeReader{r: body, limit: c.p.readMax}
+	r.reader = envelopeReader{r: body, limit: c.p.readMax, buffered: c.p.spec.StreamType&StreamTypeServer != 0}
 	r.buf = getBuffer()
 	return nil
 }

@@ -196,7 +196,7 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	if variant == grpcWebText {
 		body = newBase64StreamReader(r.Body, true)
 	}
-	c.reader = envelopeReader{r: body, limit: h.readMax, server: true}
+	c.reader = envelopeReader{r: body, limit: h.readMax, server: true, buffered: h.spec.StreamType&StreamTypeClient != 0}
 	c.single = h.spec.StreamType&StreamTypeClient == 0
 	c.flushEach = h.spec.StreamType&StreamTypeServer != 0
 	if h.spec.StreamType == StreamTypeBidi {
@@ -331,6 +331,7 @@ func (c *grpcHandlerConn) writeHeader() {
 }
 
 func (c *grpcHandlerConn) finish(err error) {
+	c.reader.release()
 	if c.buf != nil {
 		putBuffer(c.buf)
 		c.buf = nil

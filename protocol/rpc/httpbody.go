@@ -27,7 +27,16 @@ func newPayloadBody(buf *bytes.Buffer) *payloadBody {
 	return b
 }
 
-func (b *payloadBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+// Read returns io.EOF together with the last bytes, so that an HTTP/2
+// transport can end the stream in the same DATA frame instead of sending an
+// empty one after it.
+func (b *payloadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == nil && b.r.Len() == 0 {
+		err = io.EOF
+	}
+	return n, err
+}
 
 // Close is called by the transport.
 func (b *payloadBody) Close() error {
