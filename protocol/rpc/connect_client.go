@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -250,8 +248,10 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 }
 
 func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &connectClientStream{c: c, ctx: ctx, cancel: cancel, info: info, ready: make(chan struct{})}
+	s := &connectClientStream{c: c}
+	s.init(ctx, info, c.p.httpClient, marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin})
+	s.newRequest = s.request
+	s.doError = transportError
 	return s
 }
 
@@ -260,19 +260,8 @@ func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingCli
 // its own goroutine because a full-duplex server may answer only after it
 // has read requests.
 type connectClientStream struct {
-	c      *connectClient
-	ctx    context.Context
-	cancel context.CancelFunc
-	info   *CallInfo
-
-	startOnce sync.Once
-	startErr  error
-	pw        *bodyPipe
-	sendDone  atomic.Bool
-
-	ready   chan struct{}
-	resp    *http.Response
-	respErr error
+	duplexCall
+	c *connectClient
 
 	recvStarted bool
 	reader      envelopeReader
@@ -281,89 +270,21 @@ type connectClientStream struct {
 	recvErr     error // sticky: io.EOF or the final status
 }
 
-func (s *connectClientStream) Spec() Spec                 { return s.c.p.spec }
-func (s *connectClientStream) Peer() Peer                 { return s.info.peer }
-func (s *connectClientStream) RequestHeader() http.Header { return s.info.reqHeader }
-func (s *connectClientStream) ResponseHeader() http.Header {
-	return s.info.resHeader
-}
-func (s *connectClientStream) ResponseTrailer() http.Header { return s.info.resTrailer }
+func (s *connectClientStream) Spec() Spec { return s.c.p.spec }
 
-func (s *connectClientStream) start() error {
-	s.startOnce.Do(func() {
-		hreq, err := s.c.newRequest(s.ctx, s.info, http.MethodPost)
-		if err != nil {
-			s.startErr = err
-			s.respErr = err
-			close(s.ready)
-			return
-		}
-		h := hreq.Header
-		h["Content-Type"] = s.c.streamCT
-		h[connectStreamAccept] = s.c.streamAccept
-		if s.c.sendEncoding != nil {
-			h[connectStreamEncoding] = s.c.sendEncoding
-		}
-		pw := newBodyPipe()
-		s.pw = pw
-		hreq.Body = pw
-		hreq.ContentLength = -1
-		// The HTTP/2 transport stops watching the context once the response
-		// headers are in, while it is still copying the request body: a
-		// canceled or expired call whose requests are still open would wait
-		// for the server. Failing the body makes the transport reset the
-		// stream, which ends the response body too.
-		context.AfterFunc(s.ctx, func() { pw.closeWrite(s.ctx.Err()) })
-		go func() {
-			resp, err := s.c.p.httpClient.Do(hreq)
-			if err != nil {
-				s.respErr = transportError(s.ctx, err)
-				_ = pw.Close()
-			} else {
-				s.resp = resp
-			}
-			close(s.ready)
-		}()
-	})
-	return s.startErr
-}
-
-func (s *connectClientStream) Send(msg any) error {
-	if err := s.start(); err != nil {
-		return err
+// request builds the streaming request when the call starts.
+func (s *connectClientStream) request() (*http.Request, *Error) {
+	hreq, err := s.c.newRequest(s.ctx, s.info, http.MethodPost)
+	if err != nil {
+		return nil, err
 	}
-	if s.sendDone.Load() {
-		return errorf(CodeInternal, "send after CloseRequest")
+	h := hreq.Header
+	h["Content-Type"] = s.c.streamCT
+	h[connectStreamAccept] = s.c.streamAccept
+	if s.c.sendEncoding != nil {
+		h[connectStreamEncoding] = s.c.sendEncoding
 	}
-	if s.ctx.Err() != nil {
-		// The call is over; Receive reports the cancellation.
-		return io.EOF
-	}
-	buf := getBuffer()
-	defer putBuffer(buf)
-	m := marshaler{codec: s.c.p.codec, comp: s.c.p.sendComp, sendMax: s.c.p.sendMax, compressMin: s.c.p.compressMin}
-	if err := m.marshalEnvelope(buf, msg, 0); err != nil {
-		return err
-	}
-	if err := s.pw.write(buf.Bytes()); err != nil {
-		// The transport stopped reading: the server ended the call or the
-		// connection broke. Receive reports the status.
-		return io.EOF
-	}
-	return nil
-}
-
-func (s *connectClientStream) CloseRequest() error {
-	if err := s.start(); err != nil {
-		return err
-	}
-	if s.sendDone.Swap(true) {
-		return nil
-	}
-	// A canceled call must not end its requests cleanly: the error makes
-	// the transport reset the stream instead.
-	s.pw.closeWrite(s.ctx.Err())
-	return nil
+	return hreq, nil
 }
 
 func (s *connectClientStream) Receive(msg any) error {
@@ -408,15 +329,10 @@ func (s *connectClientStream) Receive(msg any) error {
 }
 
 func (s *connectClientStream) receiveHeaders() error {
-	select {
-	case <-s.ready:
-	case <-s.ctx.Done():
-		<-s.ready
+	resp, err := s.awaitResponse()
+	if err != nil {
+		return err
 	}
-	if s.respErr != nil {
-		return s.respErr
-	}
-	resp := s.resp
 	copyResponseHeaders(s.info, resp.Header, false)
 	if resp.StatusCode != http.StatusOK {
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
@@ -468,20 +384,7 @@ func (s *connectClientStream) endStream(flags byte) error {
 }
 
 func (s *connectClientStream) CloseResponse() error {
-	s.startOnce.Do(func() {
-		// Never started: nothing to cancel on the wire.
-		s.startErr = errorf(CodeCanceled, "stream closed before it started")
-		s.respErr = s.startErr
-		close(s.ready)
-	})
-	if s.pw != nil && !s.sendDone.Swap(true) {
-		s.pw.closeWrite(io.ErrClosedPipe)
-	}
-	<-s.ready
-	if s.resp != nil {
-		discardBody(s.resp)
-	}
-	s.cancel()
+	s.closeResponse()
 	if s.buf != nil {
 		putBuffer(s.buf)
 		s.buf = nil

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -439,8 +438,11 @@ func grpcCodeFromStreamReset(msg string) (Code, bool) {
 }
 
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
-	ctx, cancel := context.WithCancel(ctx)
-	return &grpcClientStream{c: c, ctx: ctx, cancel: cancel, info: info, ready: make(chan struct{})}
+	s := &grpcClientStream{c: c}
+	s.init(ctx, info, c.p.httpClient, c.marshaler())
+	s.newRequest = func() (*http.Request, *Error) { return c.newRequest(s.ctx, s.info) }
+	s.doError = grpcTransportError
+	return s
 }
 
 // grpcClientStream is the client side of a gRPC or gRPC-Web streaming call.
@@ -448,99 +450,15 @@ func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClient
 // its own goroutine, because a full-duplex server may answer only after
 // reading requests, and the request body is a pipe fed by Send.
 type grpcClientStream struct {
-	c      *grpcClient
-	ctx    context.Context
-	cancel context.CancelFunc
-	info   *CallInfo
-
-	startOnce sync.Once
-	startErr  error
-	pw        *bodyPipe
-	sendDone  atomic.Bool
-
-	ready   chan struct{}
-	resp    *http.Response
-	respErr error
+	duplexCall
+	c *grpcClient
 
 	recvStarted bool
 	r           grpcResponse
 	recvErr     error // sticky: io.EOF or the final status
 }
 
-func (s *grpcClientStream) Spec() Spec                   { return s.c.p.spec }
-func (s *grpcClientStream) Peer() Peer                   { return s.info.peer }
-func (s *grpcClientStream) RequestHeader() http.Header   { return s.info.reqHeader }
-func (s *grpcClientStream) ResponseHeader() http.Header  { return s.info.resHeader }
-func (s *grpcClientStream) ResponseTrailer() http.Header { return s.info.resTrailer }
-
-func (s *grpcClientStream) start() error {
-	s.startOnce.Do(func() {
-		hreq, err := s.c.newRequest(s.ctx, s.info)
-		if err != nil {
-			s.startErr = err
-			s.respErr = err
-			close(s.ready)
-			return
-		}
-		pw := newBodyPipe()
-		s.pw = pw
-		hreq.Body = pw
-		hreq.ContentLength = -1
-		// Once the response headers are in, the HTTP/2 transport no longer
-		// watches the context while it copies the request body: failing the
-		// body on cancellation makes it reset the stream.
-		context.AfterFunc(s.ctx, func() { pw.closeWrite(s.ctx.Err()) })
-		go func() {
-			resp, err := s.c.p.httpClient.Do(hreq)
-			if err != nil {
-				s.respErr = grpcTransportError(s.ctx, err)
-				_ = pw.Close()
-			} else {
-				s.resp = resp
-			}
-			close(s.ready)
-		}()
-	})
-	return s.startErr
-}
-
-func (s *grpcClientStream) Send(msg any) error {
-	if err := s.start(); err != nil {
-		return err
-	}
-	if s.sendDone.Load() {
-		return errorf(CodeInternal, "send after CloseRequest")
-	}
-	if s.ctx.Err() != nil {
-		// The call is over; Receive reports why.
-		return io.EOF
-	}
-	buf := getBuffer()
-	defer putBuffer(buf)
-	m := s.c.marshaler()
-	if err := m.marshalEnvelope(buf, msg, 0); err != nil {
-		return err
-	}
-	if err := s.pw.write(buf.Bytes()); err != nil {
-		// The transport stopped reading: the server ended the call or the
-		// connection broke. Receive reports the status.
-		return io.EOF
-	}
-	return nil
-}
-
-func (s *grpcClientStream) CloseRequest() error {
-	if err := s.start(); err != nil {
-		return err
-	}
-	if s.sendDone.Swap(true) {
-		return nil
-	}
-	// A canceled call must not end its requests cleanly: the error makes
-	// the transport reset the stream.
-	s.pw.closeWrite(s.ctx.Err())
-	return nil
-}
+func (s *grpcClientStream) Spec() Spec { return s.c.p.spec }
 
 func (s *grpcClientStream) Receive(msg any) error {
 	if s.recvErr != nil {
@@ -557,16 +475,12 @@ func (s *grpcClientStream) Receive(msg any) error {
 	}
 	if !s.recvStarted {
 		s.recvStarted = true
-		select {
-		case <-s.ready:
-		case <-s.ctx.Done():
-			<-s.ready
+		resp, err := s.awaitResponse()
+		if err != nil {
+			s.recvErr = err
+			return err
 		}
-		if s.respErr != nil {
-			s.recvErr = s.respErr
-			return s.recvErr
-		}
-		if err := s.r.init(s.ctx, s.c, s.info, s.resp); err != nil {
+		if err := s.r.init(s.ctx, s.c, s.info, resp); err != nil {
 			s.recvErr = err
 			return err
 		}
@@ -584,20 +498,7 @@ func (s *grpcClientStream) Receive(msg any) error {
 }
 
 func (s *grpcClientStream) CloseResponse() error {
-	s.startOnce.Do(func() {
-		// Never started: nothing to cancel on the wire.
-		s.startErr = errorf(CodeCanceled, "stream closed before it started")
-		s.respErr = s.startErr
-		close(s.ready)
-	})
-	if s.pw != nil && !s.sendDone.Swap(true) {
-		s.pw.closeWrite(io.ErrClosedPipe)
-	}
-	<-s.ready
-	if s.resp != nil {
-		discardBody(s.resp)
-	}
-	s.cancel()
+	s.closeResponse()
 	s.r.release()
 	return nil
 }

@@ -1,0 +1,154 @@
+package rpc
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// duplexCall is the part of a streaming client call that every protocol
+// shares: the HTTP request starts on the first Send, CloseRequest or
+// Receive, with HTTPClient.Do on a goroutine of its own (a full-duplex server
+// may answer only after reading requests), and requests go through a bounded
+// body pipe. The protocol's stream embeds it and reads the response.
+//
+// Send and CloseRequest are used by one goroutine, Receive and CloseResponse
+// by one goroutine (possibly another).
+type duplexCall struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	info   *CallInfo
+	m      marshaler
+	client HTTPClient
+	// newRequest builds the request, headers included, when the call starts.
+	newRequest func() (*http.Request, *Error)
+	// doError converts an error from HTTPClient.Do.
+	doError func(context.Context, error) *Error
+
+	startOnce sync.Once
+	startErr  error
+	pw        *bodyPipe
+	sendDone  atomic.Bool
+
+	ready   chan struct{} // closed once resp or respErr is set
+	resp    *http.Response
+	respErr error
+}
+
+func (d *duplexCall) init(ctx context.Context, info *CallInfo, client HTTPClient, m marshaler) {
+	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.info, d.client, d.m = info, client, m
+	d.ready = make(chan struct{})
+}
+
+func (d *duplexCall) Peer() Peer                   { return d.info.peer }
+func (d *duplexCall) RequestHeader() http.Header   { return d.info.reqHeader }
+func (d *duplexCall) ResponseHeader() http.Header  { return d.info.resHeader }
+func (d *duplexCall) ResponseTrailer() http.Header { return d.info.resTrailer }
+
+func (d *duplexCall) start() error {
+	d.startOnce.Do(func() {
+		hreq, err := d.newRequest()
+		if err != nil {
+			d.startErr = err
+			d.respErr = err
+			close(d.ready)
+			return
+		}
+		pw := newBodyPipe()
+		d.pw = pw
+		hreq.Body = pw
+		hreq.ContentLength = -1
+		// The HTTP/2 transport stops watching the context once the response
+		// headers are in, while it is still copying the request body: a
+		// canceled or expired call whose requests are still open would wait
+		// for the server. Failing the body makes the transport reset the
+		// stream, which ends the response body too.
+		context.AfterFunc(d.ctx, func() { pw.closeWrite(d.ctx.Err()) })
+		go func() {
+			resp, err := d.client.Do(hreq)
+			if err != nil {
+				d.respErr = d.doError(d.ctx, err)
+				_ = pw.Close()
+			} else {
+				d.resp = resp
+			}
+			close(d.ready)
+		}()
+	})
+	return d.startErr
+}
+
+// Send implements StreamingClientConn.
+func (d *duplexCall) Send(msg any) error {
+	if err := d.start(); err != nil {
+		return err
+	}
+	if d.sendDone.Load() {
+		return errorf(CodeInternal, "send after CloseRequest")
+	}
+	if d.ctx.Err() != nil {
+		// The call is over; Receive reports why.
+		return io.EOF
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := d.m.marshalEnvelope(buf, msg, 0); err != nil {
+		return err
+	}
+	if err := d.pw.write(buf.Bytes()); err != nil {
+		// The transport stopped reading: the server ended the call or the
+		// connection broke. Receive reports the status.
+		return io.EOF
+	}
+	return nil
+}
+
+// CloseRequest implements StreamingClientConn.
+func (d *duplexCall) CloseRequest() error {
+	if err := d.start(); err != nil {
+		return err
+	}
+	if d.sendDone.Swap(true) {
+		return nil
+	}
+	// A canceled call must not end its requests cleanly: the error makes
+	// the transport reset the stream instead.
+	d.pw.closeWrite(d.ctx.Err())
+	return nil
+}
+
+// awaitResponse waits for the response headers (or the failure to get
+// them).
+func (d *duplexCall) awaitResponse() (*http.Response, error) {
+	select {
+	case <-d.ready:
+	case <-d.ctx.Done():
+		<-d.ready
+	}
+	if d.respErr != nil {
+		return nil, d.respErr
+	}
+	return d.resp, nil
+}
+
+// closeResponse ends the call: a call that never started stays off the
+// wire, an unfinished request side is failed, and the response body is
+// drained and closed.
+func (d *duplexCall) closeResponse() {
+	d.startOnce.Do(func() {
+		d.startErr = errorf(CodeCanceled, "stream closed before it started")
+		d.respErr = d.startErr
+		close(d.ready)
+	})
+	if d.pw != nil && !d.sendDone.Swap(true) {
+		d.pw.closeWrite(io.ErrClosedPipe)
+	}
+	<-d.ready
+	if d.resp != nil {
+		discardBody(d.resp)
+	}
+	d.cancel()
+}
