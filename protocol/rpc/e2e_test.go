@@ -204,6 +204,14 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 		t.Fatalf("client stream: %v %v", res, err)
 	}
 
+	checkBidiEcho(t, hc, url, fullDuplex, opts...)
+}
+
+// checkBidiEcho runs the echo service's bidi method: in lock step when the
+// transport is full duplex, else all requests first.
+func checkBidiEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts ...rpc.ClientOption) {
+	t.Helper()
+	ctx := context.Background()
 	bidi := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
 	if fullDuplex {
 		for _, v := range []string{"x", "y"} {

@@ -181,39 +181,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url, protocol string, fullDup
 		t.Fatalf("empty client stream: %v %v", res, err)
 	}
 
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
-	if fullDuplex {
-		for _, v := range []string{"x", "y"} {
-			if err := bidi.Send(wrapperspb.String(v)); err != nil {
-				t.Fatal(err)
-			}
-			msg, err := bidi.Receive()
-			if err != nil || msg.Value != "echo:"+v {
-				t.Fatalf("bidi: %v %v", msg, err)
-			}
-		}
-	} else {
-		for _, v := range []string{"x", "y"} {
-			if err := bidi.Send(wrapperspb.String(v)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := bidi.CloseSend(); err != nil {
-		t.Fatal(err)
-	}
-	if !fullDuplex {
-		for _, v := range []string{"x", "y"} {
-			msg, err := bidi.Receive()
-			if err != nil || msg.Value != "echo:"+v {
-				t.Fatalf("bidi half duplex: %v %v", msg, err)
-			}
-		}
-	}
-	if _, err := bidi.Receive(); !errors.Is(err, io.EOF) {
-		t.Fatalf("bidi end: %v", err)
-	}
-	_ = bidi.CloseReceive()
+	checkBidiEcho(t, hc, url, fullDuplex, opts...)
 }
 
 // TestGRPCDeadlines checks that the client's deadline reaches the handler
