@@ -7,17 +7,23 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
 // payloadBody is a request body over a pooled buffer. The buffer returns to
 // the pool when both the transport has closed the body and the caller has
 // released it, since a transport may close the body on another goroutine
-// after Do has returned.
+// after Do has returned. Read and Close exclude each other: an HTTP/2
+// transport that gets its response early closes the body from its read loop
+// while its writer may still be in Read, and once Close has returned no Read
+// may touch the buffer again.
 type payloadBody struct {
-	buf  *bytes.Buffer
-	r    bytes.Reader
-	refs atomic.Int32
+	mu     sync.Mutex
+	closed bool
+	buf    *bytes.Buffer
+	r      bytes.Reader
+	refs   atomic.Int32
 }
 
 func newPayloadBody(buf *bytes.Buffer) *payloadBody {
@@ -31,6 +37,11 @@ func newPayloadBody(buf *bytes.Buffer) *payloadBody {
 // transport can end the stream in the same DATA frame instead of sending an
 // empty one after it.
 func (b *payloadBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, io.ErrClosedPipe
+	}
 	n, err := b.r.Read(p)
 	if err == nil && b.r.Len() == 0 {
 		err = io.EOF
@@ -38,9 +49,16 @@ func (b *payloadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close is called by the transport.
+// Close is called by the transport, possibly more than once.
 func (b *payloadBody) Close() error {
-	b.release()
+	b.mu.Lock()
+	first := !b.closed
+	b.closed = true
+	b.r.Reset(nil)
+	b.mu.Unlock()
+	if first {
+		b.release()
+	}
 	return nil
 }
 
@@ -54,6 +72,8 @@ func (b *payloadBody) release() {
 // getBody serves transport retries with a private copy, so that a retried
 // write never races with the recycling of the original buffer.
 func (b *payloadBody) getBody() (io.ReadCloser, error) {
+	// Retries happen inside Do, before the caller's release, so the buffer
+	// is still ours here.
 	return io.NopCloser(bytes.NewReader(bytes.Clone(b.buf.Bytes()))), nil
 }
 
