@@ -37,6 +37,9 @@ type CallInfo struct {
 	resHeader  http.Header
 	resTrailer http.Header
 	client     bool
+	// sendHeader sends a streaming handler's response headers early; nil
+	// where that is not possible (clients, unary handlers).
+	sendHeader func() error
 }
 
 type callInfoKey struct{}
@@ -94,4 +97,21 @@ func clientCallInfo(ctx context.Context) *CallInfo {
 		return ci
 	}
 	return nil
+}
+
+// SendHeader sends the response headers of the streaming call handled in ctx
+// now, before its first message, so that a client waiting for them (to read
+// metadata, or to know the call was accepted) need not wait for a message.
+// Headers added afterwards are not sent. It does nothing if the headers have
+// already gone out with a message. Unary handlers send their headers with the
+// response, and SendHeader returns an error for them, as it does on a client.
+func SendHeader(ctx context.Context) error {
+	ci, ok := CallInfoFromContext(ctx)
+	if !ok || ci.client {
+		return errorf(CodeInternal, "SendHeader: no handler call in the context")
+	}
+	if ci.sendHeader == nil {
+		return errorf(CodeInternal, "SendHeader: only streaming handlers can send headers before the response")
+	}
+	return ci.sendHeader()
 }

@@ -173,6 +173,7 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		timeout = time.Duration(ms) * time.Millisecond
 	}
 	if c.stream {
+		c.info.sendHeader = c.sendHeaderNow
 		c.reader = envelopeReader{r: r.Body, limit: h.readMax, server: true, buffered: h.spec.StreamType&StreamTypeClient != 0}
 		if h.spec.StreamType == StreamTypeBidi {
 			_ = http.NewResponseController(w).EnableFullDuplex()
@@ -320,6 +321,21 @@ func (c *connectHandlerConn) Send(msg any) error {
 		return err
 	}
 	return c.out.write(buf.Bytes())
+}
+
+// sendHeaderNow writes and flushes the stream's headers if no message has
+// done so. The stream writer is idle until the first message, so flushing
+// here does not race with it.
+func (c *connectHandlerConn) sendHeaderNow() error {
+	if c.wrote {
+		return nil
+	}
+	if err := c.r.Context().Err(); err != nil {
+		return asError(err)
+	}
+	c.writeStreamHeader()
+	flush(c.w)
+	return nil
 }
 
 func flush(w http.ResponseWriter) {

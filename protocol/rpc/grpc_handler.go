@@ -199,6 +199,9 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	c.reader = envelopeReader{r: body, limit: h.readMax, server: true, buffered: h.spec.StreamType&StreamTypeClient != 0}
 	c.single = h.spec.StreamType&StreamTypeClient == 0
 	c.flushEach = h.spec.StreamType&StreamTypeServer != 0
+	if h.spec.StreamType != StreamTypeUnary {
+		c.info.sendHeader = c.sendHeaderNow
+	}
 	if h.spec.StreamType == StreamTypeBidi {
 		_ = http.NewResponseController(w).EnableFullDuplex()
 	}
@@ -307,6 +310,20 @@ func (c *grpcHandlerConn) write(b []byte) error {
 	if _, err := c.w.Write(b); err != nil {
 		return errorf(CodeCanceled, "write response: "+err.Error())
 	}
+	return nil
+}
+
+// sendHeaderNow writes and flushes the response headers if no message has
+// done so; the call can then no longer be answered trailers-only.
+func (c *grpcHandlerConn) sendHeaderNow() error {
+	if c.wroteHeader {
+		return nil
+	}
+	if err := c.r.Context().Err(); err != nil {
+		return asError(err)
+	}
+	c.writeHeader()
+	flush(c.w)
 	return nil
 }
 
