@@ -31,6 +31,7 @@ type duplexCall struct {
 	startErr  error
 	pw        *bodyPipe
 	sendDone  atomic.Bool
+	finished  atomic.Bool // the response side is closed: sends report io.EOF
 
 	ready   chan struct{} // closed once resp or respErr is set
 	resp    *http.Response
@@ -86,6 +87,10 @@ func (d *duplexCall) Send(msg any) error {
 	if err := d.start(); err != nil {
 		return err
 	}
+	if d.finished.Load() {
+		// The call is over; Receive reports how it ended.
+		return io.EOF
+	}
 	if d.sendDone.Load() {
 		return errorf(CodeInternal, "send after CloseRequest")
 	}
@@ -138,6 +143,7 @@ func (d *duplexCall) awaitResponse() (*http.Response, error) {
 // wire, an unfinished request side is failed, and the response body is
 // drained and closed.
 func (d *duplexCall) closeResponse() {
+	d.finished.Store(true)
 	d.startOnce.Do(func() {
 		d.startErr = errorf(CodeCanceled, "stream closed before it started")
 		d.respErr = d.startErr

@@ -264,6 +264,7 @@ type connectClientStream struct {
 	c *connectClient
 
 	recvStarted bool
+	released    bool
 	reader      envelopeReader
 	u           unmarshaler
 	buf         *bytes.Buffer
@@ -287,7 +288,19 @@ func (s *connectClientStream) request() (*http.Request, *Error) {
 	return hreq, nil
 }
 
+// Receive implements StreamingClientConn. Once it reports the end of the
+// response (io.EOF or the call's error), the call releases what it holds,
+// so a caller who reads to the end need not also call CloseResponse.
 func (s *connectClientStream) Receive(msg any) error {
+	err := s.receive(msg)
+	if err != nil && !s.released {
+		s.released = true
+		_ = s.CloseResponse()
+	}
+	return err
+}
+
+func (s *connectClientStream) receive(msg any) error {
 	if s.recvErr != nil {
 		return s.recvErr
 	}

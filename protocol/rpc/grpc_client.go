@@ -454,13 +454,26 @@ type grpcClientStream struct {
 	c *grpcClient
 
 	recvStarted bool
+	released    bool
 	r           grpcResponse
 	recvErr     error // sticky: io.EOF or the final status
 }
 
 func (s *grpcClientStream) Spec() Spec { return s.c.p.spec }
 
+// Receive implements StreamingClientConn. Once it reports the end of the
+// response (io.EOF or the call's status), the call releases what it holds,
+// so a caller who reads to the end need not also call CloseResponse.
 func (s *grpcClientStream) Receive(msg any) error {
+	err := s.receive(msg)
+	if err != nil && !s.released {
+		s.released = true
+		_ = s.CloseResponse()
+	}
+	return err
+}
+
+func (s *grpcClientStream) receive(msg any) error {
 	if s.recvErr != nil {
 		return s.recvErr
 	}
