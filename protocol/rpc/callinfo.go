@@ -40,7 +40,12 @@ type CallInfo struct {
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
 	sendHeader func() error
+	// compression is the handler conn, for SetResponseCompression; an
+	// interface rather than a method value, which would allocate per call.
+	compression compressionChooser
 }
+
+type compressionChooser interface{ setCompression(name string) error }
 
 type callInfoKey struct{}
 

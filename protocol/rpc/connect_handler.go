@@ -63,6 +63,7 @@ type connectHandlerConn struct {
 	resBody  *bytes.Buffer
 	resComp  bool
 	respEnc  string
+	rc       responseCompression
 	buf      *bytes.Buffer
 }
 
@@ -156,6 +157,8 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		return nil, 0
 	}
 	c.u.comp = h.compressions.get(reqEncoding)
+	c.rc.accept = acceptEncoding
+	c.info.compression = c
 	if c.respEnc = h.compressions.negotiate(acceptEncoding); c.respEnc != "" {
 		c.m.comp = h.compressions.get(c.respEnc)
 	}
@@ -336,6 +339,10 @@ func (c *connectHandlerConn) sendHeaderNow() error {
 	c.writeStreamHeader()
 	flush(c.w)
 	return nil
+}
+
+func (c *connectHandlerConn) setCompression(name string) error {
+	return c.rc.choose(c.h.compressions, &c.m, &c.respEnc, c.stream && c.wrote, name)
 }
 
 func flush(w http.ResponseWriter) {

@@ -111,6 +111,7 @@ type grpcHandlerConn struct {
 	reader  envelopeReader
 	buf     *bytes.Buffer
 	respEnc string
+	rc      responseCompression
 	// single is true when the client sends exactly one message (unary and
 	// server streaming).
 	single      bool
@@ -173,6 +174,8 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		c.m.comp = c.u.comp
 		c.respEnc = reqEnc
 	}
+	c.rc.accept = r.Header.Get(grpcHeaderAcceptEncoding)
+	c.info.compression = c
 	var timeout time.Duration
 	if v := r.Header.Get(grpcHeaderTimeout); v != "" {
 		d, ok := parseGRPCTimeout(v)
@@ -325,6 +328,10 @@ func (c *grpcHandlerConn) sendHeaderNow() error {
 	c.writeHeader()
 	flush(c.w)
 	return nil
+}
+
+func (c *grpcHandlerConn) setCompression(name string) error {
+	return c.rc.choose(c.h.compressions, &c.m, &c.respEnc, c.wroteHeader, name)
 }
 
 func (c *grpcHandlerConn) writeHeader() {

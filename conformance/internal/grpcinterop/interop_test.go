@@ -11,13 +11,8 @@ import (
 	"polyconnect.dev/protocol/rpc/rpctest"
 )
 
-const noResponseCompressionChoice = "polyconnect handlers choose response compression themselves, with no per-call or per-message choice"
-
 // unsupported are the test cases polyconnect's server cannot pass, and why.
-var unsupported = map[string]string{
-	"server_compressed_unary":     noResponseCompressionChoice,
-	"server_compressed_streaming": noResponseCompressionChoice,
-}
+var unsupported = map[string]string{}
 
 // fullDuplex are the test cases that wait for a response before closing
 // the request stream, which HTTP/1.1's half-duplex streams cannot do.

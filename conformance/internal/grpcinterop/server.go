@@ -17,10 +17,9 @@ import (
 // streamed responses and checks expect_compressed. Its methods are safe for
 // concurrent use.
 //
-// It cannot honour response_compressed (or a response parameter's
-// compressed): polyconnect handlers choose the response compression
-// themselves (gRPC and gRPC-Web: the request's; Connect: negotiated from
-// the client's Accept-Encoding), with no per-call or per-message choice.
+// It honours response_compressed, and each response parameter's
+// compressed, with rpc.SetResponseCompression (gzip, which every interop
+// client accepts).
 type Server struct {
 	// UnimplementedCall, the one method the tests expect to be missing,
 	// answers UNIMPLEMENTED through the embedded type.
@@ -56,6 +55,11 @@ func (s *Server) UnaryCall(ctx context.Context, req *grpctesting.SimpleRequest) 
 	}
 	if err := statusError(req.GetResponseStatus()); err != nil {
 		return nil, err
+	}
+	if rc := req.GetResponseCompressed(); rc != nil {
+		if err := rpc.SetResponseCompression(ctx, compressionName(rc.GetValue())); err != nil {
+			return nil, err
+		}
 	}
 	payload, err := newPayload(req.GetResponseType(), req.GetResponseSize())
 	if err != nil {
@@ -143,8 +147,35 @@ func (s *Server) HalfDuplexCall(ctx context.Context, stream *rpc.BidiStream[grpc
 }
 
 // respond sends the responses req asks for.
+// compressionName is the response compression the tests mean by a
+// compressed flag.
+func compressionName(compressed bool) string {
+	if compressed {
+		return "gzip"
+	}
+	return "identity"
+}
+
 func respond(ctx context.Context, req *grpctesting.StreamingOutputCallRequest, send func(*grpctesting.StreamingOutputCallResponse) error) error {
+	// If any response asks for compression, the headers must announce gzip
+	// before the first message; each message then goes compressed or not.
+	perMessage := false
 	for _, p := range req.GetResponseParameters() {
+		if p.GetCompressed().GetValue() {
+			perMessage = true
+		}
+	}
+	if perMessage {
+		if err := rpc.SetResponseCompression(ctx, "gzip"); err != nil {
+			return err
+		}
+	}
+	for _, p := range req.GetResponseParameters() {
+		if perMessage {
+			if err := rpc.SetResponseCompression(ctx, compressionName(p.GetCompressed().GetValue())); err != nil {
+				return err
+			}
+		}
 		if err := pause(ctx, p.GetIntervalUs()); err != nil {
 			return err
 		}
