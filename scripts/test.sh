@@ -70,6 +70,11 @@ module_tests() {
 	(cd "$root/$dir" && GOWORK=off go test $race -count=1 ./...)
 }
 
+# Code generation tools, protoc included, so that codegen's protoc cross-check runs rather than
+# skipping on a machine that lacks protoc.
+step "tools: buf, protoc-gen-go, protoc-gen-polyconnect-go, protoc" env WITH_PROTOC=1 bash scripts/tools.sh
+export PATH="$root/.tools/bin:$PATH"
+
 for m in "${race_modules[@]}" "${plain_modules[@]}" conformance bench; do
 	[[ -f "$m/go.mod" ]] || continue
 	step "checks: $m (gofmt, go mod tidy, go vet)" module_checks "$m"
