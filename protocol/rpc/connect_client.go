@@ -21,6 +21,7 @@ type connectClient struct {
 	sendEncoding   []string
 	useGet         bool
 	host           string
+	body           knownLengthBody
 }
 
 func newConnectClient(p *clientParams) protocolClient {
@@ -116,15 +117,15 @@ func (c *connectClient) unary(ctx context.Context, info *CallInfo, req, res any)
 	if compressed {
 		h["Content-Encoding"] = c.sendEncoding
 	}
-	body := newPayloadBody(buf)
-	hreq.Body = body
-	hreq.GetBody = body.getBody
-	hreq.ContentLength = int64(buf.Len())
+	body := c.body.set(hreq, buf)
 	resp, derr := c.p.httpClient.Do(hreq)
-	body.release()
+	if body != nil {
+		body.release()
+	}
 	if derr != nil {
 		return transportError(ctx, derr)
 	}
+	c.body.observe(resp)
 	return c.readUnary(ctx, info, resp, res)
 }
 

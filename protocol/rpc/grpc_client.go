@@ -39,6 +39,7 @@ type grpcClient struct {
 	sendEnc     []string
 	userAgent   []string
 	host        string
+	body        knownLengthBody
 }
 
 func newGRPCClient(p *clientParams, web bool) *grpcClient {
@@ -127,20 +128,27 @@ func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) er
 		putBuffer(buf)
 		return rerr
 	}
-	body := newPayloadBody(buf)
-	hreq.Body = body
-	hreq.GetBody = body.getBody
+	var body *payloadBody
 	if c.web {
-		hreq.ContentLength = int64(buf.Len())
+		body = c.body.set(hreq, buf)
 	} else {
 		// Over HTTP/2 the body's end is the END_STREAM flag; gRPC peers do
-		// not look for a Content-Length.
+		// not look for a Content-Length. The body returns io.EOF with its
+		// last bytes, so the message and END_STREAM share one DATA frame.
+		body = newPayloadBody(buf)
+		hreq.Body = body
+		hreq.GetBody = body.getBody
 		hreq.ContentLength = -1
 	}
 	resp, derr := c.p.httpClient.Do(hreq)
-	body.release()
+	if body != nil {
+		body.release()
+	}
 	if derr != nil {
 		return grpcTransportError(ctx, derr)
+	}
+	if c.web {
+		c.body.observe(resp)
 	}
 	defer resp.Body.Close()
 	// The reader's state escapes (its prefix buffer goes through an

@@ -77,6 +77,47 @@ func (b *payloadBody) getBody() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(bytes.Clone(b.buf.Bytes()))), nil
 }
 
+// smallBodyMax is the largest request body sent from a private in-memory
+// copy rather than the pooled buffer.
+const smallBodyMax = 16 << 10
+
+// knownLengthBody sends unary request bodies, whose length goes out as
+// Content-Length, the cheapest way for the HTTP version the server speaks.
+// Over HTTP/1.1 net/http writes the headers and body of a request in one
+// write only when the body is a reader it knows to be in memory (such as a
+// *bytes.Reader); any other reader makes it flush the headers first, which
+// costs the client a write and the server a read on every call. So until a
+// client has seen HTTP/2 answers, small bodies go out from a private
+// *bytes.Reader copy; over HTTP/2, where that does not matter, they stream
+// from the pooled buffer without a copy. Safe for concurrent use.
+type knownLengthBody struct {
+	sawHTTP2 atomic.Bool
+}
+
+// set attaches buf as the body of hreq. It returns the payloadBody to release
+// after Do, or nil when buf already went back to the pool.
+func (k *knownLengthBody) set(hreq *http.Request, buf *bytes.Buffer) *payloadBody {
+	hreq.ContentLength = int64(buf.Len())
+	if buf.Len() <= smallBodyMax && !k.sawHTTP2.Load() {
+		data := bytes.Clone(buf.Bytes())
+		putBuffer(buf)
+		hreq.Body = io.NopCloser(bytes.NewReader(data))
+		hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		return nil
+	}
+	body := newPayloadBody(buf)
+	hreq.Body = body
+	hreq.GetBody = body.getBody
+	return body
+}
+
+// observe notes the HTTP version of a response.
+func (k *knownLengthBody) observe(resp *http.Response) {
+	if h2 := resp.ProtoMajor >= 2; h2 != k.sawHTTP2.Load() {
+		k.sawHTTP2.Store(h2)
+	}
+}
+
 // transportError converts an error from HTTPClient.Do or a body read into an
 // RPC error.
 func transportError(ctx context.Context, err error) *Error {
