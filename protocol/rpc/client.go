@@ -67,10 +67,18 @@ type clientParams struct {
 	noGet       bool
 }
 
-// newProtocolClient builds the protocol client for a protocol; the gRPC
-// protocol file fills it in.
-var newProtocolClients = map[Protocol]func(*clientParams) protocolClient{
-	ProtocolConnect: newConnectClient,
+// newProtocolClient builds the client side of protocol p; ok is false for a
+// protocol that does not exist, which gets Connect's.
+func newProtocolClient(p Protocol, params *clientParams) (c protocolClient, ok bool) {
+	switch p {
+	case ProtocolConnect:
+		return newConnectClient(params), true
+	case ProtocolGRPC:
+		return newGRPCClient(params, false), true
+	case ProtocolGRPCWeb:
+		return newGRPCClient(params, true), true
+	}
+	return newConnectClient(params), false
 }
 
 // NewClient returns a client for the procedure spec.Procedure at baseURL
@@ -105,14 +113,11 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 			c.err = errorf(CodeInternal, "unknown send compression "+cfg.sendCompression+": import its compress/… package or pass WithCompression")
 		}
 	}
-	newProto := newProtocolClients[cfg.protocol]
-	if newProto == nil {
-		newProto = newConnectClient
-		if c.err == nil {
-			c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
-		}
+	proto, ok := newProtocolClient(cfg.protocol, p)
+	if !ok && c.err == nil {
+		c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
 	}
-	c.proto = newProto(p)
+	c.proto = proto
 	c.peer = Peer{Protocol: cfg.protocol.String()}
 	if u != nil {
 		c.peer.Addr = u.Host
@@ -120,6 +125,10 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 	c.unary = chainUnary(func(ctx context.Context, req any) (any, error) {
 		res := new(Res)
 		info := clientCallInfo(ctx)
+		if info != nil {
+			// An interceptor may have attached a call info of its own.
+			c.prepare(info)
+		}
 		if err := c.proto.unary(ctx, info, req, res); err != nil {
 			return nil, err
 		}
@@ -129,8 +138,8 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		info := clientCallInfo(ctx)
 		if info == nil {
 			ctx, info = NewCallContext(ctx)
-			c.prepare(info)
 		}
+		c.prepare(info) // an interceptor may have attached a call info of its own
 		return c.proto.stream(ctx, info)
 	}, cfg.interceptors)
 	return c

@@ -134,10 +134,9 @@ func (s *compressionSet) acceptWithIdentity() string {
 }
 
 type compressionPool struct {
-	c    Compression
-	enc  sync.Pool // Compressor
-	dec  sync.Pool // *pooledDecompressor
-	name string
+	c   Compression
+	enc sync.Pool // Compressor
+	dec sync.Pool // *pooledDecompressor
 }
 
 type pooledDecompressor struct {

@@ -64,8 +64,6 @@ func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method s
 	var h http.Header
 	if info != nil {
 		h = info.reqHeader
-		info.protocol = protocolNameConnect
-		info.peer = Peer{Addr: c.host, Protocol: protocolNameConnect}
 	} else {
 		h = make(http.Header, 6)
 	}

@@ -214,11 +214,9 @@ func TestGRPCBadInputHandler(t *testing.T) {
 			// Without a read limit, a 4 GiB claim must still end as soon
 			// as the body does.
 			t.Run(variant.name+"/"+cname+"/claims 4 GiB, no limit", func(t *testing.T) {
-				hcu := hc
+				hcu := unlimited.Client()
 				if cname == "h2c" {
 					hcu = h2u
-				} else {
-					hcu = unlimited.Client()
 				}
 				r := grpcRawCall(t, hcu, unlimited.URL+specUnary.Procedure, map[string]string{"Content-Type": variant.ct}, envelope(0, 0xFFFFFFFF, []byte("tiny")))
 				if r.code != "3" {

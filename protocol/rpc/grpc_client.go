@@ -12,11 +12,6 @@ import (
 	"time"
 )
 
-func init() {
-	newProtocolClients[ProtocolGRPC] = func(p *clientParams) protocolClient { return newGRPCClient(p, false) }
-	newProtocolClients[ProtocolGRPCWeb] = func(p *clientParams) protocolClient { return newGRPCClient(p, true) }
-}
-
 var (
 	headerTrailers   = []string{"trailers"}
 	headerOne        = []string{"1"}
@@ -71,8 +66,6 @@ func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Requ
 	var h http.Header
 	if info != nil {
 		h = info.reqHeader
-		info.protocol = c.name
-		info.peer = Peer{Addr: c.host, Protocol: c.name}
 	} else {
 		h = make(http.Header, 8)
 	}

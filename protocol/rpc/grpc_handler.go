@@ -11,12 +11,6 @@ import (
 	"time"
 )
 
-func init() {
-	extraHandlerProtocols = append(extraHandlerProtocols,
-		grpcHandlerProtocol{}, grpcHandlerProtocol{web: true})
-	writeGRPCUnimplemented = grpcWriteUnimplemented
-}
-
 const (
 	grpcContentType        = "application/grpc"
 	grpcWebContentType     = "application/grpc-web"

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +31,6 @@ type Handler struct {
 	readMax      int64
 	sendMax      int64
 	requireVer   bool
-	protocols    []protocolHandler
 	// call runs the method on an established connection.
 	call func(ctx context.Context, conn handlerConn) error
 	// allowGet is true for unary methods without side effects.
@@ -55,7 +56,9 @@ type handlerConn interface {
 	finish(err error)
 }
 
-func newHandler(spec Spec, opts []HandlerOption) *Handler {
+// newHandler builds the protocol-independent part of a handler and returns
+// the interceptors the options named, for the kind-specific constructor.
+func newHandler(spec Spec, opts []HandlerOption) (*Handler, []Interceptor) {
 	cfg := handlerConfig{codecs: newCodecSet(), readMax: DefaultReadMaxBytes, compressMin: DefaultHandlerCompressMinBytes}
 	for _, o := range opts {
 		o.applyHandler(&cfg)
@@ -73,95 +76,82 @@ func newHandler(spec Spec, opts []HandlerOption) *Handler {
 		requireVer:   cfg.requireConnectVersion,
 		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
 	}
-	h.protocols = []protocolHandler{connectHandlerProtocol{}}
-	h.protocols = append(h.protocols, extraHandlerProtocols...)
-	return h
+	return h, cfg.interceptors
 }
 
-// extraHandlerProtocols are the protocols besides Connect that every handler
-// answers. It is fixed at build time by this package's own files.
-var extraHandlerProtocols []protocolHandler
+// handlerProtocols are the protocols every handler answers, tried in order.
+var handlerProtocols = [...]protocolHandler{connectHandlerProtocol{}, grpcHandlerProtocol{}, grpcHandlerProtocol{web: true}}
 
 // NewUnaryHandler returns a handler for a unary method.
 func NewUnaryHandler[Req, Res any](spec Spec, fn func(context.Context, *Req) (*Res, error), opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeUnary
-	h := newHandler(spec, opts)
-	var interceptors []Interceptor
-	{
-		cfg := handlerConfig{codecs: newCodecSet()}
-		for _, o := range opts {
-			o.applyHandler(&cfg)
+	h, interceptors := newHandler(spec, opts)
+	method := func(ctx context.Context, req *Req) (*Res, error) {
+		res, err := fn(ctx, req)
+		if err == nil && res == nil {
+			err = errorf(CodeInternal, "handler returned a nil response and a nil error")
 		}
-		interceptors = cfg.interceptors
+		return res, err
 	}
-	var next UnaryFunc
-	if len(interceptors) > 0 {
-		next = chainUnary(func(ctx context.Context, req any) (any, error) {
-			res, err := fn(ctx, req.(*Req))
-			if err != nil {
-				return nil, err
+	if len(interceptors) == 0 {
+		h.call = func(ctx context.Context, conn handlerConn) error {
+			req := new(Req)
+			if err := conn.Receive(req); err != nil {
+				return err
 			}
-			if res == nil {
-				return nil, errorf(CodeInternal, "handler returned a nil response and a nil error")
-			}
-			return res, nil
-		}, interceptors)
-	}
-	h.call = func(ctx context.Context, conn handlerConn) error {
-		req := new(Req)
-		if err := conn.Receive(req); err != nil {
-			return err
-		}
-		if next != nil {
-			res, err := next(ctx, req)
+			res, err := method(ctx, req)
 			if err != nil {
 				return err
 			}
 			return conn.Send(res)
 		}
-		res, err := fn(ctx, req)
+		return h
+	}
+	next := chainUnary(func(ctx context.Context, req any) (any, error) {
+		res, err := method(ctx, req.(*Req))
 		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}, interceptors)
+	h.call = func(ctx context.Context, conn handlerConn) error {
+		req := new(Req)
+		if err := conn.Receive(req); err != nil {
 			return err
 		}
-		if res == nil {
-			return errorf(CodeInternal, "handler returned a nil response and a nil error")
+		res, err := next(ctx, req)
+		if err != nil {
+			return err
 		}
 		return conn.Send(res)
 	}
 	return h
 }
 
-func streamInterceptors(opts []HandlerOption) []Interceptor {
-	cfg := handlerConfig{codecs: newCodecSet()}
-	for _, o := range opts {
-		o.applyHandler(&cfg)
-	}
-	return cfg.interceptors
-}
-
-func streamCall(inner StreamingHandlerFunc, opts []HandlerOption) func(context.Context, handlerConn) error {
-	wrapped := chainStreamingHandler(inner, streamInterceptors(opts))
+// streamCall wraps a streaming method in its interceptors.
+func streamCall(inner StreamingHandlerFunc, interceptors []Interceptor) func(context.Context, handlerConn) error {
+	wrapped := chainStreamingHandler(inner, interceptors)
 	return func(ctx context.Context, conn handlerConn) error { return wrapped(ctx, conn) }
 }
 
 // NewServerStreamHandler returns a handler for a server-streaming method.
 func NewServerStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *Req, *ServerStream[Res]) error, opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeServer
-	h := newHandler(spec, opts)
+	h, interceptors := newHandler(spec, opts)
 	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
 		req := new(Req)
 		if err := conn.Receive(req); err != nil {
 			return err
 		}
 		return fn(ctx, req, &ServerStream[Res]{conn: conn})
-	}, opts)
+	}, interceptors)
 	return h
 }
 
 // NewClientStreamHandler returns a handler for a client-streaming method.
 func NewClientStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *ClientStream[Req]) (*Res, error), opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeClient
-	h := newHandler(spec, opts)
+	h, interceptors := newHandler(spec, opts)
 	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
 		res, err := fn(ctx, &ClientStream[Req]{conn: conn})
 		if err != nil {
@@ -171,17 +161,17 @@ func NewClientStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *C
 			return errorf(CodeInternal, "handler returned a nil response and a nil error")
 		}
 		return conn.Send(res)
-	}, opts)
+	}, interceptors)
 	return h
 }
 
 // NewBidiStreamHandler returns a handler for a bidirectional-streaming method.
 func NewBidiStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *BidiStream[Req, Res]) error, opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeBidi
-	h := newHandler(spec, opts)
+	h, interceptors := newHandler(spec, opts)
 	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
 		return fn(ctx, &BidiStream[Req, Res]{conn: conn})
-	}, opts)
+	}, interceptors)
 	return h
 }
 
@@ -200,7 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var p protocolHandler
-	for _, candidate := range h.protocols {
+	for _, candidate := range handlerProtocols {
 		if candidate.handles(r) {
 			p = candidate
 			break
@@ -246,7 +236,7 @@ var (
 
 func (h *Handler) acceptPost() []string {
 	var types []string
-	for name := range h.codecs.byName {
+	for _, name := range slices.Sorted(maps.Keys(h.codecs.byName)) {
 		if h.spec.StreamType == StreamTypeUnary {
 			types = append(types, "application/"+name)
 		} else {
@@ -263,15 +253,9 @@ func (h *Handler) acceptPost() []string {
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/grpc") {
-		writeGRPCUnimplemented(w, r, ct)
+		grpcWriteUnimplemented(w, r, ct)
 		return
 	}
-	http.NotFound(w, r)
-}
-
-// writeGRPCUnimplemented is replaced by the gRPC protocol file; until then an
-// unknown gRPC path gets an HTTP 404, which gRPC clients read as UNIMPLEMENTED.
-var writeGRPCUnimplemented = func(w http.ResponseWriter, r *http.Request, contentType string) {
 	http.NotFound(w, r)
 }
 

@@ -306,3 +306,27 @@ func TestLateSuccessIsDeadlineExceeded(t *testing.T) {
 		t.Fatalf("status %d body %s", status, body)
 	}
 }
+
+// An interceptor may attach a call info of its own before calling on: the
+// call fills it in, protocol and peer included.
+func TestInterceptorOwnCallContext(t *testing.T) {
+	srv, h2 := newH2CServer(t, echoMux())
+	var seen *rpc.CallInfo
+	own := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			ctx, info := rpc.NewCallContext(ctx)
+			info.RequestHeader().Set("X-Echo", "mine")
+			seen = info
+			return next(ctx, req)
+		}
+	})
+	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC} {
+		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithInterceptors(own), rpc.WithProtocol(p))
+		if _, err := c.CallUnary(context.Background(), wrapperspb.String("x")); err != nil {
+			t.Fatal(err)
+		}
+		if seen.Protocol() != p.String() || seen.Peer().Addr == "" || seen.Procedure() != specUnary.Procedure || seen.ResponseHeader().Get("X-Echo") != "mine" {
+			t.Errorf("%v: protocol %q peer %+v procedure %q header %v", p, seen.Protocol(), seen.Peer(), seen.Procedure(), seen.ResponseHeader())
+		}
+	}
+}

@@ -125,3 +125,37 @@ func TestCodeText(t *testing.T) {
 		t.Fatal("CodeOf")
 	}
 }
+
+// A client built with an impossible configuration reports it from every
+// call, before anything reaches the wire.
+func TestClientConfigurationErrors(t *testing.T) {
+	var hits int
+	srv, h2 := newH2CServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	ctx := context.Background()
+	for name, opt := range map[string]rpc.ClientOption{
+		"unknown protocol":         rpc.WithProtocol(rpc.Protocol(42)),
+		"unknown send compression": rpc.WithSendCompression("lz77"),
+	} {
+		want := rpc.CodeUnimplemented
+		if name == "unknown send compression" {
+			want = rpc.CodeInternal
+		}
+		if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, opt).CallUnary(ctx, wrapperspb.String("x")); rpc.CodeOf(err) != want {
+			t.Errorf("%s, unary: %v", name, err)
+		}
+		if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, opt).CallServerStream(ctx, wrapperspb.String("x")); rpc.CodeOf(err) != want {
+			t.Errorf("%s, server stream: %v", name, err)
+		}
+		bidi := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opt).CallBidiStream(ctx)
+		if err := bidi.Send(wrapperspb.String("x")); rpc.CodeOf(err) != want {
+			t.Errorf("%s, bidi send: %v", name, err)
+		}
+		if _, err := bidi.Receive(); rpc.CodeOf(err) != want {
+			t.Errorf("%s, bidi receive: %v", name, err)
+		}
+		_ = bidi.CloseReceive()
+	}
+	if hits != 0 {
+		t.Errorf("%d requests reached the server", hits)
+	}
+}

@@ -66,7 +66,9 @@ func TestEcho(t *testing.T) {
 func TestSameClientEachCall(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.NewServer(t, http.HandlerFunc(echo))
-	if srv.Client() != srv.Client() || srv.HTTP2Client() != srv.HTTP2Client() || srv.Client() == srv.HTTP2Client() {
+	h1a, h1b := srv.Client(), srv.Client()
+	h2a, h2b := srv.HTTP2Client(), srv.HTTP2Client()
+	if h1a != h1b || h2a != h2b || h1a == h2a {
 		t.Error("Client and HTTP2Client should each return one client")
 	}
 }
