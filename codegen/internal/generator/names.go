@@ -185,8 +185,7 @@ func allocatePackageNames(gen *protogen.Plugin, pkg *goPackage) *packageNames {
 // reserveProtocGenGoNames takes the package-level names protoc-gen-go declares for f.
 func reserveProtocGenGoNames(s *scope, f *protogen.File) {
 	s.reserve(f.GoDescriptorIdent.GoName)
-	var enum func(e *protogen.Enum)
-	enum = func(e *protogen.Enum) {
+	enum := func(e *protogen.Enum) {
 		s.reserve(e.GoIdent.GoName, e.GoIdent.GoName+"_name", e.GoIdent.GoName+"_value")
 		for _, v := range e.Values {
 			s.reserve(v.GoIdent.GoName)
