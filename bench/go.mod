@@ -6,8 +6,8 @@ require (
 	connectrpc.com/connect v1.21.1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.0.0
-	polyconnect.dev/transport-nethttp v0.0.0-00010101000000-000000000000
+	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (

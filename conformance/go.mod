@@ -5,8 +5,8 @@ go 1.26.0
 require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.0.0
-	polyconnect.dev/transport-nethttp v0.0.0
+	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (

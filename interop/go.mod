@@ -8,7 +8,7 @@ require (
 	github.com/klauspost/compress v1.20.4
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.0.0
+	polyconnect.dev/protocol v0.1.0
 )
 
 require (

@@ -1,7 +1,7 @@
 module polyconnect.dev/transport-nethttp
 
-go 1.26.0
+go 1.25.0
 
-require polyconnect.dev/protocol v0.0.0
+require polyconnect.dev/protocol v0.1.0
 
 replace polyconnect.dev/protocol => ../protocol

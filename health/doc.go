@@ -1,0 +1,2 @@
+// Package health serves grpc.health.v1 (work in progress; see issue 12).
+package health

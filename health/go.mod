@@ -1,0 +1,3 @@
+module polyconnect.dev/health
+
+go 1.25.0

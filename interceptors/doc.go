@@ -1,0 +1,2 @@
+// Package interceptors holds nothing itself: each concern is a package of its own (work in progress; see issue 11).
+package interceptors

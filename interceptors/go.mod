@@ -1,0 +1,3 @@
+module polyconnect.dev/interceptors
+
+go 1.25.0

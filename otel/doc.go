@@ -1,0 +1,2 @@
+// Package otelrpc is polyconnect's OpenTelemetry interceptor (work in progress; see issue 11).
+package otelrpc

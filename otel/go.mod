@@ -1,0 +1,3 @@
+module polyconnect.dev/otel
+
+go 1.25.0

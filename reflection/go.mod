@@ -1,0 +1,3 @@
+module polyconnect.dev/reflection
+
+go 1.25.0

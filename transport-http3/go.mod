@@ -1,0 +1,3 @@
+module polyconnect.dev/transport-http3
+
+go 1.25.0
