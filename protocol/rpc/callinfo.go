@@ -11,8 +11,8 @@ type Peer struct {
 	// Addr is the peer's address: the remote address on a handler, the
 	// host of the base URL on a client.
 	Addr string
-	// Protocol is "connect", "grpc" or "grpcweb".
-	Protocol string
+	// Protocol is the call's wire protocol.
+	Protocol Protocol
 	// Query holds the URL query parameters of a handler's request (Connect
 	// GET puts the message there).
 	Query url.Values
@@ -30,7 +30,7 @@ type Peer struct {
 // trailers are filled in when the call completes. A CallInfo serves one call.
 type CallInfo struct {
 	spec       Spec
-	protocol   string
+	protocol   Protocol
 	method     string
 	peer       Peer
 	reqHeader  http.Header
@@ -69,8 +69,8 @@ func (c *CallInfo) Spec() Spec { return c.spec }
 // Procedure returns the procedure path, "/package.Service/Method".
 func (c *CallInfo) Procedure() string { return c.spec.Procedure }
 
-// Protocol returns "connect", "grpc" or "grpcweb".
-func (c *CallInfo) Protocol() string { return c.protocol }
+// Protocol returns the call's wire protocol.
+func (c *CallInfo) Protocol() Protocol { return c.protocol }
 
 // HTTPMethod returns the HTTP method of the call, GET or POST.
 func (c *CallInfo) HTTPMethod() string { return c.method }

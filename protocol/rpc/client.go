@@ -118,7 +118,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
 	}
 	c.proto = proto
-	c.peer = Peer{Protocol: cfg.protocol.String()}
+	c.peer = Peer{Protocol: cfg.protocol}
 	if u != nil {
 		c.peer.Addr = u.Host
 	}
