@@ -27,7 +27,19 @@ type Peer struct {
 //
 // On a client, NewCallContext attaches a fresh CallInfo to a context: headers
 // set on RequestHeader before the call are sent, and the response headers and
-// trailers are filled in when the call completes. A CallInfo serves one call.
+// trailers are filled in when the call completes. The call never writes into
+// RequestHeader: each attempt (each pass through the innermost step of the
+// interceptor chain, which a retrying interceptor may run several times) sends
+// a copy of it with the protocol's own headers (content type, timeout) added,
+// and gets fresh ResponseHeader and ResponseTrailer maps, so an attempt reports
+// only its own response and a CallInfo reused for another call carries nothing
+// stale into it. Attempts that run concurrently (hedging) need a CallInfo each.
+//
+// Concurrency: a handler's CallInfo may be read from several goroutines (a
+// bidirectional handler's sender and receiver); writes to its header and
+// trailer maps must be synchronised by the handler, as for any map. A client's
+// CallInfo belongs to the goroutine making the call until the call returns
+// (for streams: until the response side has ended).
 type CallInfo struct {
 	spec       Spec
 	protocol   Protocol
