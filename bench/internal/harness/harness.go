@@ -40,11 +40,15 @@ const (
 )
 
 // Transports. h2 is HTTP/2 over TLS with an in-memory self-signed
-// certificate; h2c is cleartext HTTP/2 with prior knowledge.
+// certificate; h2c is cleartext HTTP/2 with prior knowledge. h2c-rpc and
+// h2-rpc are the same on transport-h2's engine instead of net/http's; only
+// polyconnect and raw run on them.
 const (
-	TransportHTTP1 = "http1"
-	TransportH2C   = "h2c"
-	TransportH2    = "h2"
+	TransportHTTP1  = "http1"
+	TransportH2C    = "h2c"
+	TransportH2     = "h2"
+	TransportH2CRPC = "h2c-rpc"
+	TransportH2RPC  = "h2-rpc"
 )
 
 // Impls, Protocols and Transports list every value, in the order the
@@ -52,7 +56,7 @@ const (
 var (
 	Impls      = []string{ImplPolyconnect, ImplConnectGo, ImplGRPCGo, ImplRaw}
 	Protocols  = []string{ProtocolConnect, ProtocolGRPC, ProtocolGRPCWeb, ProtocolNone}
-	Transports = []string{TransportHTTP1, TransportH2C, TransportH2}
+	Transports = []string{TransportHTTP1, TransportH2C, TransportH2, TransportH2CRPC, TransportH2RPC}
 )
 
 // Target is one combination of implementation, protocol and transport.
@@ -72,6 +76,10 @@ func (t Target) String() string {
 func (t Target) Check() error {
 	switch t.Transport {
 	case TransportHTTP1, TransportH2C, TransportH2:
+	case TransportH2CRPC, TransportH2RPC:
+		if t.Impl != ImplPolyconnect && t.Impl != ImplRaw {
+			return fmt.Errorf("%s runs on net/http or its own HTTP/2, not on transport-h2's %s", t.Impl, t.Transport)
+		}
 	default:
 		return fmt.Errorf("unknown transport %q (want one of %s)", t.Transport, strings.Join(Transports, ", "))
 	}
@@ -167,6 +175,9 @@ func StartServer(t Target) (*Server, error) {
 	case ImplRaw:
 		mountRaw(mux)
 	}
+	if IsH2Engine(t.Transport) {
+		return startH2Server(t.Transport, mux)
+	}
 	return startNetHTTPServer(t.Transport, mux)
 }
 
@@ -191,7 +202,13 @@ func NewClientWith(t Target, baseURL string, opts ClientOptions) (Client, error)
 	if t.Impl == ImplGRPCGo {
 		return newGRPCGoClient(t.Transport, baseURL, opts.InsecureSkipVerify)
 	}
-	hc, err := newNetHTTPClient(t.Transport, opts.InsecureSkipVerify)
+	var hc HTTPDoer
+	var err error
+	if IsH2Engine(t.Transport) {
+		hc, err = newH2Client(t.Transport, opts.InsecureSkipVerify)
+	} else {
+		hc, err = newNetHTTPClient(t.Transport, opts.InsecureSkipVerify)
+	}
 	if err != nil {
 		return nil, err
 	}

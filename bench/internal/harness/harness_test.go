@@ -53,12 +53,15 @@ func TestTargetChecks(t *testing.T) {
 		{ImplPolyconnect, ProtocolNone, TransportH2C},
 		{"nope", ProtocolConnect, TransportH2C},
 		{ImplPolyconnect, ProtocolConnect, "h9"},
+		{ImplConnectGo, ProtocolConnect, TransportH2CRPC},
+		{ImplGRPCGo, ProtocolGRPC, TransportH2RPC},
 	} {
 		if bad.Check() == nil {
 			t.Errorf("%s: Check accepted it", bad)
 		}
 	}
-	if n := len(Targets()); n != 21 {
-		t.Errorf("%d targets, want 21 (8 polyconnect, 8 connect-go, 2 grpc-go, 3 raw)", n)
+	// transport-h2's two names carry polyconnect's three protocols and raw.
+	if n := len(Targets()); n != 29 {
+		t.Errorf("%d targets, want 29 (8+6 polyconnect, 8 connect-go, 2 grpc-go, 3+2 raw)", n)
 	}
 }
