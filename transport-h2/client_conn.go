@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -275,12 +276,15 @@ func (cc *clientConn) onData(f *http2.DataFrame) error {
 	if !cs.gotResp {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA before the response headers"}
 	}
+	if cs.req.Method == http.MethodHead && len(f.Data()) > 0 {
+		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA in a response to HEAD"}
+	}
 	if recvDone {
 		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "DATA after the end of the response"}
 	}
 	data := f.Data()
 	cs.received += int64(len(data))
-	if cs.resp.ContentLength >= 0 && (cs.received > cs.resp.ContentLength || f.StreamEnded() && cs.received != cs.resp.ContentLength) {
+	if cs.resp.ContentLength >= 0 && cs.req.Method != http.MethodHead && (cs.received > cs.resp.ContentLength || f.StreamEnded() && cs.received != cs.resp.ContentLength) {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "response body does not match its content-length"}
 	}
 	inc, err := s.recv.push(data, int(f.Length), f.StreamEnded())

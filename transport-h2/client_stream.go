@@ -387,19 +387,14 @@ func (cs *clientStream) onResponseHeaders(hb *headerBlock) error {
 			cs.resp.ContentLength = n
 		}
 	}
-	if hb.endStream {
+	// A HEAD response, a 204 or a 304 says how long a body would be
+	// without carrying one.
+	noBody := cs.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	if hb.endStream && !noBody {
 		if cs.resp.ContentLength > 0 {
 			return malformed("response with content-length ends with its headers")
 		}
 		cs.resp.ContentLength = 0
-	}
-	if cs.req.Method == http.MethodHead {
-		cs.resp.ContentLength = -1
-		if vs := h["Content-Length"]; len(vs) > 0 {
-			if n, err := parseContentLength(vs); err == nil {
-				cs.resp.ContentLength = n
-			}
-		}
 	}
 	if vs := h["Trailer"]; len(vs) > 0 {
 		cs.resp.Trailer = make(http.Header)
@@ -435,7 +430,7 @@ func (cs *clientStream) onTrailers(hb *headerBlock) error {
 			return streamError{id: id, code: http2.ErrCodeProtocol, reason: "malformed trailer field"}
 		}
 	}
-	if cs.resp.ContentLength >= 0 && cs.received != cs.resp.ContentLength && cs.req.Method != http.MethodHead {
+	if cs.resp.ContentLength >= 0 && cs.received != cs.resp.ContentLength && cs.req.Method != http.MethodHead && cs.resp.StatusCode != http.StatusNotModified {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "response body does not match its content-length"}
 	}
 	cs.stream.recv.endWithTrailers(cs.cc.c.buildHeader(hb.fields))

@@ -7,6 +7,9 @@ require (
 	polyconnect.dev/protocol v0.1.0
 )
 
-require golang.org/x/text v0.38.0 // indirect
+require (
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/text v0.38.0 // indirect
+)
 
 replace polyconnect.dev/protocol => ../protocol

@@ -117,13 +117,15 @@ func WithWriteStallTimeout(d time.Duration) Option {
 
 // WithInitialWindows sets the flow-control windows a connection opens with
 // for each stream and for the connection as a whole, in bytes (zero keeps
-// the default: 256 KiB and 1 MiB). They grow from there, up to 8 MiB and
-// 16 MiB, when the measured bandwidth-delay product asks for it, unless
-// WithoutWindowGrowth is set.
+// the default: 256 KiB and 1 MiB; neither goes below HTTP/2's initial
+// 65,535, which the peer may use before it has seen the connection's
+// SETTINGS). They grow from there, up to 8 MiB and 16 MiB, when the
+// measured bandwidth-delay product asks for it, unless WithoutWindowGrowth
+// is set.
 func WithInitialWindows(stream, conn int32) Option {
 	return commonOptionFunc(func(o *commonOptions) {
 		if stream > 0 {
-			o.initStream = min(stream, 1<<31-1)
+			o.initStream = max(stream, 65535)
 		}
 		if conn >= 65535 {
 			o.initConn = conn

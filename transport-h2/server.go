@@ -330,7 +330,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	for _, sc := range conns {
 		select {
-		case <-sc.c.closed:
+		case <-sc.done:
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
@@ -383,10 +383,10 @@ func (s *Server) closeAll() {
 	}
 	s.mu.Unlock()
 	for _, sc := range conns {
-		sc.c.closeWithError(errServerClosing)
+		sc.close()
 	}
 	for _, sc := range conns {
-		<-sc.c.closed
+		<-sc.done
 	}
 }
 
@@ -427,8 +427,8 @@ func (s *Server) logf(format string, args ...any) {
 }
 
 // handshake runs the TLS handshake (for "h2-rpc") and reads the client
-// preface, within the handshake timeout. A cleartext client that speaks
-// HTTP/1.1 gets a plain answer saying this server speaks HTTP/2 only.
+// preface, within the handshake timeout. A client that speaks HTTP/1.1
+// gets a plain answer saying this server speaks HTTP/2 only.
 func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) {
 	deadline := time.Time{}
 	if s.lim.handshakeTimeout > 0 {
@@ -453,7 +453,7 @@ func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) 
 		return nil, nil, fmt.Errorf("read the client preface: %w", err)
 	}
 	if string(preface[:]) != http2.ClientPreface {
-		if s.tls == nil && looksLikeHTTP1(preface[:]) {
+		if looksLikeHTTP1(preface[:]) {
 			_, _ = io.WriteString(nc, "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 62\r\n\r\nThis server speaks HTTP/2 only, with prior knowledge (h2c).\r\n\r\n")
 		}
 		return nil, nil, errors.New("the client did not send the HTTP/2 preface")

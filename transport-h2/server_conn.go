@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -15,8 +16,11 @@ import (
 // serverConn is the server side of one connection.
 type serverConn struct {
 	srv        *Server
-	c          *conn
-	nc         net.Conn
+	rawConn    net.Conn      // as accepted
+	done       chan struct{} // closed when serve returns
+	mu         sync.Mutex    // guards c and stopping
+	c          *conn         // set once the handshake is done
+	stopping   bool          // Shutdown or Close came before the handshake ended
 	baseCtx    context.Context
 	tlsState   *tls.ConnectionState
 	remoteAddr string
@@ -42,7 +46,7 @@ type serverConn struct {
 var shutdownPingData = [8]byte{'s', 'h', 'u', 't', 0, 0, 0, 3}
 
 func (s *Server) newServerConn(nc net.Conn) *serverConn {
-	sc := &serverConn{srv: s, nc: nc, remoteAddr: nc.RemoteAddr().String(), idleSince: time.Now()}
+	sc := &serverConn{srv: s, rawConn: nc, done: make(chan struct{}), remoteAddr: nc.RemoteAddr().String(), idleSince: time.Now()}
 	if !s.track(sc, true) {
 		return nil
 	}
@@ -53,28 +57,46 @@ func (s *Server) newServerConn(nc net.Conn) *serverConn {
 // goroutine.
 func (sc *serverConn) serve() {
 	s := sc.srv
-	nc, state, err := s.handshake(sc.nc)
+	defer close(sc.done)
+	defer s.track(sc, false)
+	nc, state, err := s.handshake(sc.rawConn)
 	if err != nil {
-		closeGently(sc.nc)
-		s.track(sc, false)
+		closeGently(sc.rawConn)
 		return
 	}
-	sc.nc = nc
 	sc.tlsState = state
 	sc.baseCtx = context.WithValue(context.Background(), http.LocalAddrContextKey, nc.LocalAddr())
-	sc.c = newConn(nc, sc, true, s.lim, s.logf)
-	sc.c.start(sc.c.localSettings())
-	sc.c.run()
-	<-sc.c.closed
-	s.track(sc, false)
+	c := newConn(nc, sc, true, s.lim, s.logf)
+	sc.mu.Lock()
+	if sc.stopping {
+		// The server stopped during the handshake.
+		sc.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	sc.c = c
+	sc.mu.Unlock()
+	c.start(c.localSettings())
+	c.run()
+	<-c.closed
+}
+
+// getConn returns the connection once the handshake is done, or nil; with
+// stop set, a connection still in its handshake is closed instead.
+func (sc *serverConn) getConn(stop bool) *conn {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.c == nil && stop {
+		sc.stopping = true
+		_ = sc.rawConn.Close()
+	}
+	return sc.c
 }
 
 // shutdown starts the graceful two-step GOAWAY.
 func (sc *serverConn) shutdown() {
-	c := sc.c
+	c := sc.getConn(true)
 	if c == nil {
-		// Still in the handshake: the connection is closed instead.
-		_ = sc.nc.Close()
 		return
 	}
 	c.mu.Lock()
@@ -90,6 +112,13 @@ func (sc *serverConn) shutdown() {
 	c.mu.Unlock()
 	if wake {
 		c.wakeWriter()
+	}
+}
+
+// close closes the connection at once.
+func (sc *serverConn) close() {
+	if c := sc.getConn(true); c != nil {
+		c.closeWithError(errServerClosing)
 	}
 }
 
@@ -391,7 +420,7 @@ func (sc *serverConn) answerWithoutHandler(st *serverStream, status int) {
 	c.mu.Lock()
 	c.streams[st.id] = &st.stream
 	sc.open++
-	if sc.hbEnded(st) {
+	if st.endOnHeaders {
 		st.stream.recvDone = true
 	}
 	st.rstAfterEnd = true
@@ -401,8 +430,6 @@ func (sc *serverConn) answerWithoutHandler(st *serverStream, status int) {
 	fl.add("content-length", "0")
 	_ = st.stream.sendHeaders(fl, true)
 }
-
-func (sc *serverConn) hbEnded(st *serverStream) bool { return st.endOnHeaders }
 
 // onTrailers handles the request trailers: a header block that must end
 // the stream and carry no pseudo-header.

@@ -285,7 +285,7 @@ func (st *serverStream) finish() {
 		return
 	}
 	st.rstAfterEnd = unread
-	if s.hdr != nil && !rw.clSet && rw.bodyAllowed && !rw.isHead && !rw.flushed {
+	if s.hdr != nil && !rw.clSet && rw.bodyAllowed && !rw.flushed {
 		// The whole body is known: say how long it is.
 		s.hdr.add("content-length", strconv.FormatInt(rw.written, 10))
 	}

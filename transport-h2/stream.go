@@ -330,6 +330,9 @@ func (s *stream) reset(code http2.ErrCode, err error) {
 	if s.srv != nil {
 		s.srv.ctx.cancel(context.Canceled)
 	}
+	if s.cli != nil {
+		s.cli.fail(err)
+	}
 	if overflow {
 		c.closeWithError(errControlFlood)
 	}
