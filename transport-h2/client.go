@@ -124,6 +124,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	if o.pingInterval > 0 {
 		c.lim.pingInterval = o.pingInterval
 	}
+	c.lim.idleTimeout = c.idleTimeout
 	if cfg.Addr != "" {
 		if c.tls != nil {
 			c.url = "https://" + cfg.Addr

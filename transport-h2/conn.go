@@ -125,6 +125,7 @@ type limits struct {
 	pingTimeout         time.Duration
 	flowControlTimeout  time.Duration // 0: none
 	writeStallTimeout   time.Duration // one write to the socket may take this long; 0: none
+	idleTimeout         time.Duration // the role's idle timeout, for the timer's period
 	maxStreamSendBuffer int           // bytes a stream may queue before its writer waits
 }
 
@@ -725,7 +726,7 @@ func (c *conn) isClosed() bool {
 // startTimer arms the connection's timer for its timeouts.
 func (c *conn) startTimer() {
 	period := time.Second
-	for _, d := range []time.Duration{c.limits.handshakeTimeout, c.limits.pingInterval, c.limits.pingTimeout, c.limits.flowControlTimeout, c.limits.writeStallTimeout} {
+	for _, d := range []time.Duration{c.limits.handshakeTimeout, c.limits.pingInterval, c.limits.pingTimeout, c.limits.flowControlTimeout, c.limits.writeStallTimeout, c.limits.idleTimeout} {
 		if d > 0 && d/4 < period {
 			period = d / 4
 		}

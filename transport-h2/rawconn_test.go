@@ -18,6 +18,7 @@ import (
 // frame by frame, well or badly, over a real socket.
 type rawConn struct {
 	t      testing.TB
+	quiet  bool // waitFor does not answer PINGs and SETTINGS
 	nc     net.Conn
 	fr     *http2.Framer
 	enc    *hpack.Encoder
@@ -93,6 +94,9 @@ func (r *rawConn) waitFor(what string, match func(http2.Frame) bool) http2.Frame
 		}
 		if match(f) {
 			return f
+		}
+		if r.quiet {
+			continue
 		}
 		// Answer PINGs and SETTINGS as a live client does.
 		switch f := f.(type) {

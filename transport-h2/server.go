@@ -133,6 +133,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 			maxStreamSendBuffer: defaultStreamSendBuffer,
 		},
 	}
+	s.lim.idleTimeout = s.idle
 	return s, nil
 }
 

@@ -18,9 +18,10 @@ type serverConn struct {
 	srv        *Server
 	rawConn    net.Conn      // as accepted
 	done       chan struct{} // closed when serve returns
-	mu         sync.Mutex    // guards c and stopping
+	mu         sync.Mutex    // guards c, closing and draining
 	c          *conn         // set once the handshake is done
-	stopping   bool          // Shutdown or Close came before the handshake ended
+	stopping   bool          // Close came before the handshake ended
+	draining   bool          // Shutdown came before the handshake ended
 	baseCtx    context.Context
 	tlsState   *tls.ConnectionState
 	remoteAddr string
@@ -75,27 +76,37 @@ func (sc *serverConn) serve() {
 		return
 	}
 	sc.c = c
+	draining := sc.draining
 	sc.mu.Unlock()
 	c.start(c.localSettings())
+	if draining {
+		sc.shutdown()
+	}
 	c.run()
 	<-c.closed
 }
 
-// getConn returns the connection once the handshake is done, or nil; with
-// stop set, a connection still in its handshake is closed instead.
+// getConn returns the connection once the handshake is done, or nil.
+// A connection still in its handshake is closed if stop is set, else it
+// will shut down gracefully once the handshake is done (the client may
+// have sent requests already).
 func (sc *serverConn) getConn(stop bool) *conn {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.c == nil && stop {
-		sc.stopping = true
-		_ = sc.rawConn.Close()
+	if sc.c == nil {
+		if stop {
+			sc.stopping = true
+			_ = sc.rawConn.Close()
+		} else {
+			sc.draining = true
+		}
 	}
 	return sc.c
 }
 
 // shutdown starts the graceful two-step GOAWAY.
 func (sc *serverConn) shutdown() {
-	c := sc.getConn(true)
+	c := sc.getConn(false)
 	if c == nil {
 		return
 	}
@@ -397,7 +408,7 @@ func (sc *serverConn) onHeaders(hb *headerBlock) error {
 		// Streams the client reset still have handlers running. Queue
 		// this one; a client that keeps resetting and opening streams
 		// faster than handlers end is attacking (rapid reset).
-		if len(sc.queue) >= int(c.limits.maxConcurrent) {
+		if len(sc.queue) >= 4*int(c.limits.maxConcurrent) {
 			c.mu.Unlock()
 			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "too many streams reset while their handlers run"}
 		}

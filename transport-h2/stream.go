@@ -158,10 +158,13 @@ func (s *stream) write(p []byte, flush bool) (int, error) {
 			for s.borrowed != nil && s.sendErr == nil && !s.writeExpiredLocked() {
 				s.waitLocked()
 			}
-			if s.borrowed != nil {
-				n := len(p) - len(s.borrowed)
-				s.borrowed = nil
-				written += n
+			if s.borrowed != nil || s.sendErr != nil {
+				// The stream failed (or the deadline passed) before all
+				// of p was framed.
+				if s.borrowed != nil {
+					written += len(p) - len(s.borrowed)
+					s.borrowed = nil
+				}
 				err := s.writeErrLocked()
 				c.mu.Unlock()
 				return written, err
