@@ -5,13 +5,15 @@
 // until it receives SIGTERM or SIGINT.
 //
 // The server is built as an application would build it: a transport.Config
-// naming the transport ("http1", "h2c" or "h2", registered by the blank import
-// of transport-nethttp) and the handlers of package rpc.
+// naming the transport ("http1", "h2c" or "h2" from transport-nethttp, or with
+// -http2 h2 "h2c-rpc" and "h2-rpc" from transport-h2, registered by their
+// imports) and the handlers of package rpc.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"net"
@@ -31,8 +33,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
-	// The http1, h2c and h2 transports.
-	_ "polyconnect.dev/transport-nethttp"
+	// The transports, by name.
+	"polyconnect.dev/conformance/internal/engine"
 )
 
 func main() {
@@ -44,11 +46,13 @@ func main() {
 }
 
 func run() error {
+	http2 := engine.Flag()
+	flag.Parse()
 	var req v1.ServerCompatRequest
 	if err := compat.ReadMessage(os.Stdin, &req); err != nil {
 		return fmt.Errorf("read ServerCompatRequest: %w", err)
 	}
-	cfg, err := serverConfig(&req)
+	cfg, err := serverConfig(&req, *http2)
 	if err != nil {
 		return err
 	}
@@ -92,18 +96,19 @@ func run() error {
 // HTTP/1.1 ("http1", with TLS when asked), h2c, or HTTP/2 over TLS ("h2"),
 // with the runner's certificate and, when it sends a client certificate,
 // mutual TLS.
-func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
+func serverConfig(req *v1.ServerCompatRequest, http2 string) (transport.Config, error) {
 	cfg := transport.Config{Addr: "127.0.0.1:0"}
+	var err error
 	switch v := req.GetHttpVersion(); v {
 	case v1.HTTPVersion_HTTP_VERSION_1:
-		cfg.Name = transport.NameHTTP1
+		cfg.Name, err = engine.HTTP1Name(http2)
 	case v1.HTTPVersion_HTTP_VERSION_2:
-		cfg.Name = transport.NameH2C
-		if req.GetUseTls() {
-			cfg.Name = transport.NameH2
-		}
+		cfg.Name, err = engine.HTTP2Name(http2, req.GetUseTls())
 	default:
 		return cfg, fmt.Errorf("HTTP version %v is not supported", v)
+	}
+	if err != nil {
+		return cfg, err
 	}
 	if req.GetUseTls() {
 		creds := req.GetServerCreds()
