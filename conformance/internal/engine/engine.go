@@ -27,10 +27,10 @@ func Flag() *string {
 }
 
 // HTTP2Name returns the transport name for HTTP/2 on engine, cleartext or
-// over TLS.
+// over TLS. An empty engine is NetHTTP.
 func HTTP2Name(engine string, tls bool) (string, error) {
 	switch engine {
-	case NetHTTP:
+	case NetHTTP, "":
 		if tls {
 			return transport.NameH2, nil
 		}
