@@ -9,6 +9,8 @@ require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/transport-h2 v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (
@@ -18,4 +20,8 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
 
-replace polyconnect.dev/protocol => ../protocol
+replace (
+	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/transport-h2 => ../transport-h2
+	polyconnect.dev/transport-nethttp => ../transport-nethttp
+)
