@@ -278,20 +278,30 @@ func (c *conn) run() {
 // the error that ended it.
 func (c *conn) readLoop() error {
 	for {
-		f, err := c.fr.ReadFrame()
+		fh, err := c.fr.ReadFrameHeader()
 		if err != nil {
-			var se http2.StreamError
-			if errors.As(err, &se) {
-				// The Framer found a malformed frame on one stream.
-				if cerr := c.streamFailed(streamError{id: se.StreamID, code: se.Code, reason: "malformed frame"}); cerr != nil {
-					return c.fail(cerr)
-				}
-				continue
-			}
 			return c.fail(c.readError(err))
 		}
-		now := time.Now().UnixNano()
-		c.lastRead.Store(now)
+		f, err := c.fr.ReadFrameForHeader(fh)
+		if err != nil {
+			var se http2.StreamError
+			if !errors.As(err, &se) {
+				return c.fail(c.readError(err))
+			}
+			if fh.Type == http2.FrameHeaders {
+				// A HEADERS frame whose padding is longer than the frame:
+				// its header block cannot be decoded, so the HPACK state
+				// is lost for the whole connection (RFC 9113 6.2 makes it
+				// a connection error).
+				return c.fail(connError{code: http2.ErrCodeProtocol, reason: "HEADERS frame with invalid padding"})
+			}
+			// The Framer found a malformed frame on one stream.
+			if cerr := c.streamFailed(streamError{id: se.StreamID, code: se.Code, reason: "malformed frame"}); cerr != nil {
+				return c.fail(cerr)
+			}
+			continue
+		}
+		c.lastRead.Store(time.Now().UnixNano())
 		if err := c.handleFrame(f); err != nil {
 			var se streamError
 			if errors.As(err, &se) {
