@@ -1,7 +1,9 @@
 // Package otelrpc adds OpenTelemetry tracing and metrics to polyconnect
-// clients and handlers (the module polyconnect.dev/otel). It follows the
-// OpenTelemetry semantic conventions for RPC of
-// go.opentelemetry.io/otel/semconv/v1.43.0.
+// clients and handlers. It follows the OpenTelemetry semantic conventions
+// for RPC of go.opentelemetry.io/otel/semconv/v1.43.0. The package is named
+// otelrpc; it is the module polyconnect.dev/otel, so import it as
+//
+//	import otelrpc "polyconnect.dev/otel"
 //
 // One option does it, on a client or a handler:
 //
