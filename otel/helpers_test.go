@@ -258,7 +258,9 @@ func failWith(code rpc.Code) string { return "code:" + strconv.Itoa(int(code)) }
 //     of the baggage member "k" on the handler's context; "header" sets
 //     the response header X-Res and trailer X-Trl; else it echoes.
 //   - server streaming: "N" sends N messages; "hold" sends one message then
-//     waits for the call's context to end; "code:N" fails after one.
+//     waits for the call's context to end; "flood" sends until sending
+//     fails; "code:N" fails after one. "hold" and "flood" put the handler
+//     context's error on held when they end.
 //   - client streaming counts the messages, failing with "code:N" if sent.
 //   - bidi echoes each message until the client is done.
 type service struct {
@@ -292,6 +294,16 @@ func (s *service) unary(ctx context.Context, req *sv) (*sv, error) {
 }
 
 func (s *service) serverStream(ctx context.Context, req *sv, stream *rpc.ServerStream[sv]) error {
+	if req.Value == "flood" {
+		for {
+			if err := stream.Send(wrapperspb.String("more")); err != nil {
+				if s.held != nil {
+					s.held <- ctx.Err()
+				}
+				return err
+			}
+		}
+	}
 	if req.Value == "hold" {
 		if err := stream.Send(wrapperspb.String("first")); err != nil {
 			return err
@@ -373,3 +385,4 @@ func newClient[Req, Res any](p *pair, spec rpc.Spec, protocol rpc.Protocol, opts
 	opts = append([]rpc.ClientOption{rpc.WithProtocol(protocol)}, opts...)
 	return rpc.NewClient[Req, Res](p.srv.HTTP2Client(), p.url, spec, opts...)
 }
+
