@@ -28,11 +28,11 @@ type savedHeader struct {
 }
 
 // Get implements propagation.TextMapCarrier.
-func (c *injectCarrier) Get(key string) string { return c.h.Get(key) }
+func (c *injectCarrier) Get(key string) string { return headerCarrier(c.h).Get(key) }
 
 // Set implements propagation.TextMapCarrier, remembering what it replaces.
 func (c *injectCarrier) Set(key, value string) {
-	key = textproto.CanonicalMIMEHeaderKey(key)
+	key = canonicalKey(key)
 	if !c.isSaved(key) {
 		prev, had := c.h[key]
 		s := savedHeader{key: key, prev: prev, had: had}
@@ -86,4 +86,44 @@ func (s savedHeader) put(h http.Header) {
 	} else {
 		delete(h, s.key)
 	}
+}
+
+// canonicalNames are the canonical header names of the keys that the W3C
+// propagators use, so that looking them up costs no allocation.
+var canonicalNames = map[string]string{
+	"traceparent": "Traceparent",
+	"tracestate":  "Tracestate",
+	"baggage":     "Baggage",
+}
+
+// canonicalKey returns key's canonical header name.
+func canonicalKey(key string) string {
+	if name, ok := canonicalNames[key]; ok {
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(key)
+}
+
+// headerCarrier reads propagated headers from a request's headers, as
+// propagation.HeaderCarrier does, without allocating for the W3C keys.
+type headerCarrier http.Header
+
+// Get implements propagation.TextMapCarrier.
+func (c headerCarrier) Get(key string) string {
+	if vs := c[canonicalKey(key)]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// Set implements propagation.TextMapCarrier.
+func (c headerCarrier) Set(key, value string) { c[canonicalKey(key)] = []string{value} }
+
+// Keys implements propagation.TextMapCarrier.
+func (c headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
 }

@@ -385,4 +385,3 @@ func newClient[Req, Res any](p *pair, spec rpc.Spec, protocol rpc.Protocol, opts
 	opts = append([]rpc.ClientOption{rpc.WithProtocol(protocol)}, opts...)
 	return rpc.NewClient[Req, Res](p.srv.HTTP2Client(), p.url, spec, opts...)
 }
-

@@ -244,7 +244,7 @@ func (i *Interceptor) extract(ctx context.Context, info *rpc.CallInfo) (context.
 	if trace.SpanContextFromContext(ctx).IsValid() {
 		return ctx, trace.SpanContext{}
 	}
-	extracted := i.propagator.Extract(ctx, propagation.HeaderCarrier(info.RequestHeader()))
+	extracted := i.propagator.Extract(ctx, headerCarrier(info.RequestHeader()))
 	if !i.cfg.publicEndpoint {
 		return extracted, trace.SpanContext{}
 	}
