@@ -63,7 +63,6 @@ func (c *call) newAttempt() *call {
 		info:      c.info,
 		protocol:  c.protocol,
 		procedure: c.procedure,
-		peer:      c.peer,
 		tracing:   true,
 		start:     time.Now(),
 		attempt:   c.attempts.Add(1),
@@ -74,7 +73,8 @@ func (c *call) newAttempt() *call {
 func (c *call) startAttempt(ctx context.Context) context.Context {
 	attrs := c.baseAttributes(c.attrs[:0])
 	attrs = append(attrs, attemptKey.Int64(c.attempt))
-	ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), internalKind, trace.WithAttributes(attrs...))
+	opts := append(c.startOpts[:0], internalKind, trace.WithAttributes(attrs...))
+	ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
 	c.ctx = ctx
 	return ctx
 }

@@ -2,9 +2,9 @@ package otelrpc
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -122,21 +122,65 @@ func appendStatus(attrs []attribute.KeyValue, o outcome, p rpc.Protocol, server 
 	return append(attrs, semconv.ErrorTypeKey.String(name)), codes.Error, o.message
 }
 
-// appendAddress appends addrKey (and portKey, when addr has a numeric
-// port) for addr, "host", "host:port" or "[v6]:port".
-func appendAddress(attrs []attribute.KeyValue, addr string, addrKey, portKey attribute.Key) []attribute.KeyValue {
+// addressAttributes returns addrKey (and portKey, when addr has a port)
+// for addr, "host", "host:port" or "[v6]:port"; n is how many of the two
+// are set.
+func addressAttributes(addr string, addrKey, portKey attribute.Key) (kvs [2]attribute.KeyValue, n int) {
 	if addr == "" {
-		return attrs
+		return kvs, 0
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return append(attrs, addrKey.String(addr))
+	host, port := splitHostPort(addr)
+	kvs[0] = addrKey.String(host)
+	if port < 0 {
+		return kvs, 1
 	}
-	attrs = append(attrs, addrKey.String(host))
-	if n, err := strconv.Atoi(port); err == nil {
-		attrs = append(attrs, portKey.Int(n))
+	kvs[1] = portKey.Int(port)
+	return kvs, 2
+}
+
+// splitHostPort splits addr into host and port, -1 for no port. Unlike
+// net.SplitHostPort it does not allocate, even for an address without a
+// port, which is the common case of a client's base URL.
+func splitHostPort(addr string) (host string, port int) {
+	if addr != "" && addr[0] == '[' {
+		end := strings.IndexByte(addr, ']')
+		switch {
+		case end < 0:
+			return addr, -1
+		case end+1 == len(addr):
+			return addr[1:end], -1
+		case addr[end+1] != ':':
+			return addr, -1
+		}
+		return addr[1:end], parsePort(addr[end+2:])
 	}
-	return attrs
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 || strings.IndexByte(addr[:i], ':') >= 0 {
+		// No port, or an IPv6 address without brackets.
+		return addr, -1
+	}
+	if port = parsePort(addr[i+1:]); port < 0 {
+		return addr, -1
+	}
+	return addr[:i], port
+}
+
+// parsePort returns the port number in s, or -1.
+func parsePort(s string) int {
+	if s == "" || len(s) > 5 {
+		return -1
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return -1
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if n > 65535 {
+		return -1
+	}
+	return n
 }
 
 // appendMetadata appends an attribute for each of keys present in any of

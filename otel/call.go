@@ -44,20 +44,27 @@ type call struct {
 	info      *rpc.CallInfo
 	protocol  rpc.Protocol
 	procedure string
-	peer      string
-	ctx       context.Context // the span's context, for recording
-	span      trace.Span      // nil when not tracing
-	tracing   bool
-	metrics   bool
-	msgSet    attribute.Set // the message metrics' attributes
-	start     time.Time
-	attempt   int64        // kindAttempt: its number
-	attempts  atomic.Int64 // kindClient: attempts started so far
-	sent      atomic.Int64
-	received  atomic.Int64
-	carrier   injectCarrier
-	// Scratch space for attributes, so that a call allocates it once.
-	attrs [10]attribute.KeyValue
+	// addr is server.address and server.port (client) or
+	// network.peer.address and network.peer.port (handler); nAddr of them
+	// are set.
+	addr     [2]attribute.KeyValue
+	nAddr    int
+	ctx      context.Context // the span's context, for recording
+	span     trace.Span      // nil when not tracing
+	tracing  bool
+	metrics  bool
+	msgSet   attribute.Set // the message metrics' attributes
+	start    time.Time
+	attempt  int64        // kindAttempt: its number
+	attempts atomic.Int64 // kindClient: attempts started so far
+	sent     atomic.Int64
+	received atomic.Int64
+	carrier  injectCarrier
+	// Scratch space, so that a call allocates it once: attributes, span
+	// start options, a metric record option.
+	attrs     [10]attribute.KeyValue
+	startOpts [4]trace.SpanStartOption
+	recordOpt [1]metric.RecordOption
 }
 
 // newCall returns the state of a call that has something to record, or nil
@@ -79,10 +86,15 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 		info:      info,
 		protocol:  info.Protocol(),
 		procedure: info.Procedure(),
-		peer:      info.Peer().Addr,
 		tracing:   tracing,
 		metrics:   metrics,
 		start:     time.Now(),
+	}
+	switch kind {
+	case kindClient:
+		c.addr, c.nAddr = addressAttributes(info.Peer().Addr, semconv.ServerAddressKey, semconv.ServerPortKey)
+	case kindServer:
+		c.addr, c.nAddr = addressAttributes(info.Peer().Addr, semconv.NetworkPeerAddressKey, semconv.NetworkPeerPortKey)
 	}
 	if metrics && i.cfg.messageMetrics {
 		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0])...)
@@ -94,7 +106,7 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
 	attrs = append(attrs, systemName(c.protocol), semconv.RPCMethodKey.String(methodName(c.procedure)))
 	if c.kind == kindClient {
-		attrs = appendAddress(attrs, c.peer, semconv.ServerAddressKey, semconv.ServerPortKey)
+		attrs = append(attrs, c.addr[:c.nAddr]...)
 	}
 	return attrs
 }
@@ -105,7 +117,8 @@ func (c *call) startClient(ctx context.Context) context.Context {
 	if c.tracing {
 		attrs := c.baseAttributes(c.attrs[:0])
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
-		ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), clientKind, trace.WithAttributes(attrs...))
+		opts := append(c.startOpts[:0], clientKind, trace.WithAttributes(attrs...))
+		ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
 	}
 	if c.i.attempts.Load() {
 		ctx = context.WithValue(ctx, callKey{}, c)
@@ -123,10 +136,9 @@ func (c *call) startClient(ctx context.Context) context.Context {
 func (c *call) startServer(ctx context.Context, link trace.SpanContext) context.Context {
 	if c.tracing {
 		attrs := c.baseAttributes(c.attrs[:0])
-		attrs = appendAddress(attrs, c.peer, semconv.NetworkPeerAddressKey, semconv.NetworkPeerPortKey)
+		attrs = append(attrs, c.addr[:c.nAddr]...)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
-		var opts [4]trace.SpanStartOption
-		o := append(opts[:0], serverKind, trace.WithAttributes(attrs...))
+		o := append(c.startOpts[:0], serverKind, trace.WithAttributes(attrs...))
 		if link.IsValid() {
 			o = append(o, newRoot, trace.WithLinks(trace.Link{SpanContext: link}))
 		}
@@ -228,14 +240,18 @@ func (c *call) end(err error, readResponse bool) {
 		return
 	}
 	elapsed := time.Since(c.start).Seconds()
-	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	c.ins.duration.Record(c.ctx, elapsed, set)
+	key := recordKey{procedure: c.procedure, protocol: c.protocol, code: o.code}
+	if c.kind == kindClient {
+		key.addr = c.info.Peer().Addr
+	}
+	c.recordOpt[0] = c.ins.sets.get(key, attrs)
+	c.ins.duration.Record(c.ctx, elapsed, c.recordOpt[:]...)
 	if c.i.cfg.messageMetrics {
 		requests, responses := c.sent.Load(), c.received.Load()
 		if c.kind == kindServer {
 			requests, responses = responses, requests
 		}
-		c.ins.requestsPerRPC.Record(c.ctx, requests, set)
-		c.ins.responsesPerRPC.Record(c.ctx, responses, set)
+		c.ins.requestsPerRPC.Record(c.ctx, requests, c.recordOpt[:]...)
+		c.ins.responsesPerRPC.Record(c.ctx, responses, c.recordOpt[:]...)
 	}
 }

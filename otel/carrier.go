@@ -18,13 +18,14 @@ type injectCarrier struct {
 	h     http.Header
 	saved [3]savedHeader // traceparent, tracestate, baggage: enough for W3C
 	n     int
-	more  []savedHeader // other propagators' extra headers
+	more  []*savedHeader // other propagators' extra headers
 }
 
 type savedHeader struct {
 	key  string
 	prev []string
 	had  bool
+	val  [1]string // the value set, so that setting it does not allocate
 }
 
 // Get implements propagation.TextMapCarrier.
@@ -33,17 +34,20 @@ func (c *injectCarrier) Get(key string) string { return headerCarrier(c.h).Get(k
 // Set implements propagation.TextMapCarrier, remembering what it replaces.
 func (c *injectCarrier) Set(key, value string) {
 	key = canonicalKey(key)
-	if !c.isSaved(key) {
+	s := c.find(key)
+	if s == nil {
 		prev, had := c.h[key]
-		s := savedHeader{key: key, prev: prev, had: had}
 		if c.n < len(c.saved) {
-			c.saved[c.n] = s
+			s = &c.saved[c.n]
 			c.n++
 		} else {
-			c.more = append(c.more, s)
+			c.more = append(c.more, &savedHeader{})
+			s = c.more[len(c.more)-1]
 		}
+		*s = savedHeader{key: key, prev: prev, had: had}
 	}
-	c.h[key] = []string{value}
+	s.val[0] = value
+	c.h[key] = s.val[:]
 }
 
 // Keys implements propagation.TextMapCarrier.
@@ -55,24 +59,25 @@ func (c *injectCarrier) Keys() []string {
 	return keys
 }
 
-func (c *injectCarrier) isSaved(key string) bool {
-	for _, s := range c.saved[:c.n] {
-		if s.key == key {
-			return true
+// find returns what was saved for key, or nil.
+func (c *injectCarrier) find(key string) *savedHeader {
+	for i := range c.saved[:c.n] {
+		if c.saved[i].key == key {
+			return &c.saved[i]
 		}
 	}
 	for _, s := range c.more {
 		if s.key == key {
-			return true
+			return s
 		}
 	}
-	return false
+	return nil
 }
 
 // restore puts back what Set replaced. It is safe to call more than once.
 func (c *injectCarrier) restore() {
-	for _, s := range c.saved[:c.n] {
-		s.put(c.h)
+	for i := range c.saved[:c.n] {
+		c.saved[i].put(c.h)
 	}
 	for _, s := range c.more {
 		s.put(c.h)
@@ -80,7 +85,7 @@ func (c *injectCarrier) restore() {
 	c.n, c.more = 0, nil
 }
 
-func (s savedHeader) put(h http.Header) {
+func (s *savedHeader) put(h http.Header) {
 	if s.had {
 		h[s.key] = s.prev
 	} else {

@@ -1,10 +1,16 @@
 package otelrpc
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
+
+	"polyconnect.dev/protocol/rpc"
 )
 
 // instruments are the metrics of one side (client or handler).
@@ -14,6 +20,8 @@ type instruments struct {
 	// The opt-in message metrics (WithMessageMetrics); nil without it.
 	requestSize, responseSize       metric.Int64Histogram
 	requestsPerRPC, responsesPerRPC metric.Int64Histogram
+	// sets caches the attribute sets of the measurements.
+	sets *recordCache
 }
 
 // messageMetricNames are the names of the opt-in message metrics, from
@@ -37,7 +45,7 @@ var (
 // meter cannot create is reported to the global error handler and replaced
 // by a no-op, so that telemetry never breaks calls.
 func newInstruments(m metric.Meter, client, messages bool) instruments {
-	var ins instruments
+	ins := instruments{sets: new(recordCache)}
 	if client {
 		d, err := rpcconv.NewClientCallDuration(m)
 		handle(err)
@@ -74,4 +82,59 @@ func handle(err error) {
 	if err != nil {
 		otel.Handle(err)
 	}
+}
+
+// recordKey identifies the attributes of a duration measurement: the call's
+// procedure, protocol and code, and on clients the server's address.
+type recordKey struct {
+	procedure string
+	protocol  rpc.Protocol
+	code      rpc.Code
+	addr      string
+}
+
+// maxCachedSets bounds a recordCache. The attributes have low cardinality by
+// design, so the bound is only a guard.
+const maxCachedSets = 4096
+
+// recordCache keeps the record option (an attribute set) of each attribute
+// combination seen, so that recording a measurement allocates nothing once
+// the combination is known. Reads are lock-free: the map is replaced, never
+// changed, when an entry is added.
+type recordCache struct {
+	m  atomic.Pointer[map[recordKey]metric.RecordOption]
+	mu sync.Mutex
+}
+
+// get returns the record option for k, building its attribute set from
+// attrs (which it may reorder) the first time.
+func (c *recordCache) get(k recordKey, attrs []attribute.KeyValue) metric.RecordOption {
+	if m := c.m.Load(); m != nil {
+		if o, ok := (*m)[k]; ok {
+			return o
+		}
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil && len(*old) >= maxCachedSets {
+		return o
+	}
+	m := make(map[recordKey]metric.RecordOption, 1+lenOf(old))
+	if old != nil {
+		for key, v := range *old {
+			m[key] = v
+		}
+	}
+	m[k] = o
+	c.m.Store(&m)
+	return o
+}
+
+func lenOf(m *map[recordKey]metric.RecordOption) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
