@@ -20,7 +20,7 @@ type HTTPClient interface {
 type clientConfig struct {
 	codec           Codec
 	protocol        Protocol
-	compressions    []Compression
+	compressions    []compressionEdit
 	sendCompression string
 	compressMin     int
 	readMax         int64
