@@ -166,6 +166,14 @@ func WithInterceptors(interceptors ...Interceptor) Option {
 	}
 }
 
+// WithGRPCWebText makes a gRPC-Web client send its requests base64-encoded,
+// as application/grpc-web-text, which some proxies and browsers' older
+// transports need; servers answer in the same encoding, which the client
+// reads either way. It has no effect on the other protocols.
+func WithGRPCWebText() ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.grpcWebText = true })
+}
+
 // WithGetURLMaxBytes sets the longest URL a Connect client uses for a GET
 // request to a method without side effects; longer requests use POST.
 func WithGetURLMaxBytes(n int) ClientOption {
