@@ -15,6 +15,10 @@ import (
 	"polyconnect.dev/reflection/internal/reflectionv1alpha"
 )
 
+// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// runtime fails on this line, which names the version to upgrade to.
+const _ = rpc.IsAtLeastVersion0_1_0
+
 // ServerReflectionName is the fully-qualified name of the grpc.reflection.v1alpha.ServerReflection service.
 const ServerReflectionName = "grpc.reflection.v1alpha.ServerReflection"
 
