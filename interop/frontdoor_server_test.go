@@ -16,7 +16,7 @@ import (
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
 	"polyconnect.dev/reflection"
-	_ "polyconnect.dev/transport-nethttp" // registers http1, h2c and h2
+	_ "polyconnect.dev/transport-nethttp" // registers h2c and h2
 	"polyconnect.dev/transport-nethttp/certs"
 )
 
@@ -64,12 +64,12 @@ func frontDoorHandler(checker *health.Checker, cfg frontDoorConfig) http.Handler
 	return mux
 }
 
-// frontDoor is the server on h2c, TLS HTTP/2 and HTTP/1.1 listeners of its own.
+// frontDoor is the server on an h2c and a TLS HTTP/2 listener of its own (the
+// tools and grpc-go need HTTP/2 for reflection's bidirectional stream).
 type frontDoor struct {
 	checker *health.Checker
 	h2c     transport.Server
 	h2      transport.Server
-	http1   transport.Server
 	pki     *certs.PKI
 	caFile  string // the CA certificate, PEM, for tools that read it from a file
 }
@@ -87,7 +87,6 @@ func startFrontDoor(t *testing.T, cfg frontDoorConfig) *frontDoor {
 	h := frontDoorHandler(fd.checker, cfg)
 	fd.h2c = startTransport(t, transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, h)
 	fd.h2 = startTransport(t, transport.Config{Name: transport.NameH2, Addr: "127.0.0.1:0", TLS: pki.ServerTLS()}, h)
-	fd.http1 = startTransport(t, transport.Config{Name: transport.NameHTTP1, Addr: "127.0.0.1:0"}, h)
 	// Cleanups run last-registered first: the checker shuts down before the
 	// servers, so Watch streams end and graceful shutdown does not wait.
 	t.Cleanup(fd.checker.Shutdown)
