@@ -183,7 +183,7 @@ func unexpectedContentType(ct string) *Error {
 }
 
 // readBody reads a whole response body, bounded by limit (0: none).
-func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit int64, compressed bool) error {
+func readBody(ctx context.Context, buf *buffer, resp *http.Response, limit int64, compressed bool) error {
 	if limit > 0 && resp.ContentLength > limit && !compressed {
 		return errorf(CodeResourceExhausted, "response size "+strconv.FormatInt(resp.ContentLength, 10)+" exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 	}
@@ -195,7 +195,7 @@ func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit
 		if _, err := io.ReadFull(resp.Body, b); err != nil {
 			return transportError(ctx, err)
 		}
-		buf.Write(b)
+		buf.setAppended(b)
 		return nil
 	}
 	var r io.Reader = resp.Body
@@ -260,7 +260,7 @@ type connectClientStream struct {
 
 	reader envelopeReader
 	u      unmarshaler
-	buf    *bytes.Buffer
+	buf    *buffer
 }
 
 func (s *connectClientStream) Spec() Spec { return s.c.p.spec }

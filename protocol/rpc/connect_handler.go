@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -59,11 +58,11 @@ type connectHandlerConn struct {
 	reqEOF   bool   // streams: the request body was read to its end
 	wrote    bool   // headers written
 	out      *streamWriter
-	resBody  *bytes.Buffer
+	resBody  *buffer
 	resComp  bool
 	respEnc  string
 	rc       responseCompression
-	buf      *bytes.Buffer
+	buf      *buffer
 }
 
 func contentTypeCodecName(ct, prefix string) string {

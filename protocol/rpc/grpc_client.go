@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -181,7 +180,7 @@ type grpcResponse struct {
 	resp   *http.Response
 	reader envelopeReader
 	u      unmarshaler
-	buf    *bytes.Buffer
+	buf    *buffer
 	flags  byte
 	// headerStatus: the headers carry a grpc-status, so the response may be
 	// trailers-only; it is, if the body turns out empty.

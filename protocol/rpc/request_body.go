@@ -18,12 +18,12 @@ import (
 type payloadBody struct {
 	mu     sync.Mutex
 	closed bool
-	buf    *bytes.Buffer
+	buf    *buffer
 	r      bytes.Reader
 	refs   atomic.Int32
 }
 
-func newPayloadBody(buf *bytes.Buffer) *payloadBody {
+func newPayloadBody(buf *buffer) *payloadBody {
 	b := &payloadBody{buf: buf}
 	b.r.Reset(buf.Bytes())
 	b.refs.Store(2)
@@ -93,7 +93,7 @@ type knownLengthBody struct {
 
 // set attaches buf as the body of hreq. It returns the payloadBody to release
 // after Do, or nil when buf already went back to the pool.
-func (k *knownLengthBody) set(hreq *http.Request, buf *bytes.Buffer) *payloadBody {
+func (k *knownLengthBody) set(hreq *http.Request, buf *buffer) *payloadBody {
 	hreq.ContentLength = int64(buf.Len())
 	if buf.Len() <= smallBodyMax && !k.sawHTTP2.Load() {
 		data := bytes.Clone(buf.Bytes())
