@@ -70,7 +70,11 @@ is_plain() {
 # Code generation tools, protoc included, so that codegen's protoc cross-check runs rather than
 # skipping on a machine that lacks protoc.
 step "tools: buf, protoc-gen-go, protoc-gen-polyconnect-go, protoc" env WITH_PROTOC=1 bash scripts/tools.sh
+step "tools: grpcurl" bash scripts/tools-grpcurl.sh
 export PATH="$root/.tools/bin:$PATH"
+# Tests that drive installed tools (interop's grpcurl and buf curl tests) fail, rather than skip,
+# when a tool is missing.
+export POLYCONNECT_REQUIRE_TOOLS=1
 
 modules=($(all_modules))
 for m in "${modules[@]}"; do
