@@ -54,10 +54,10 @@ func (c *Client) pick(eps []*endpoint, now int64, tried []*endpoint) (lease, boo
 	}
 	start := int(c.next.Add(1) % uint64(n))
 	var (
-		best, fallback         *endpoint
-		bestEpoch, fbEpoch     uint64
-		bestLoad               = int64(math.MaxInt64)
-		fbUntil          int64 = math.MaxInt64
+		best, fallback     *endpoint
+		bestEpoch, fbEpoch uint64
+		bestLoad                 = int64(math.MaxInt64)
+		fbUntil            int64 = math.MaxInt64
 	)
 	for i := range n {
 		ep := eps[(start+i)%n]
