@@ -42,10 +42,10 @@ func Example() {
 		fmt.Println(string(body))
 	}
 	// Output:
+	// replica 0 answered for greet.internal:8080
 	// replica 1 answered for greet.internal:8080
 	// replica 2 answered for greet.internal:8080
 	// replica 0 answered for greet.internal:8080
-	// replica 1 answered for greet.internal:8080
 }
 
 func must(r *http.Request, err error) *http.Request {

@@ -52,7 +52,7 @@ func (c *Client) pick(eps []*endpoint, now int64, tried []*endpoint) (lease, boo
 	if n == 0 {
 		return lease{}, false
 	}
-	start := int(c.next.Add(1) % uint64(n))
+	start := int((c.next.Add(1) - 1) % uint64(n))
 	var (
 		best, fallback     *endpoint
 		bestEpoch, fbEpoch uint64
