@@ -80,7 +80,7 @@ func always(string, rpc.Protocol) string { return "" }
 
 func grpcNeedsHTTP2(tn string, p rpc.Protocol) string {
 	if p == rpc.ProtocolGRPC && tn == transport.NameHTTP1 {
-		return "gRPC needs HTTP/2 from the client"
+		return "gRPC requires HTTP/2 and the client speaks HTTP/1.1"
 	}
 	return ""
 }
@@ -97,15 +97,17 @@ var checks = []aCheck{
 	{"bidi half duplex", func(ctx context.Context, s *clients) (string, error) {
 		return "5 sent, then 5 echoes", halfDuplexBidi(ctx, s, &benchv1.Payload{Payload: []byte("hello")})
 	}, grpcNeedsHTTP2},
+	// Through nginx with proxy_buffering and proxy_request_buffering off,
+	// full duplex works even to HTTP/1.1 upstreams, and from HTTP/1.1
+	// clients too (net/http reads the response while it writes the
+	// request); polyconnect promises full duplex only over HTTP/2 and
+	// HTTP/3, so from an HTTP/1.1 client it is reported, not required.
 	{"bidi full duplex", checkFullDuplex, func(tn string, p rpc.Protocol) string {
 		if why := grpcNeedsHTTP2(tn, p); why != "" {
 			return why
 		}
 		if tn == transport.NameHTTP1 {
-			return "HTTP/1.1 from the client is half duplex"
-		}
-		if p != rpc.ProtocolGRPC {
-			return "nginx's proxy_pass to an HTTP/1.1 upstream holds the response until the request ends"
+			return "polyconnect promises only half duplex over HTTP/1.1"
 		}
 		return ""
 	}},
