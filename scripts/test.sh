@@ -99,6 +99,8 @@ if [[ -z "${QUICK:-}" ]]; then
 		step "benchmarks compile and run once" bash bench/run.sh -smoke
 	fi
 	step "each product module installs alone at the release version" bash scripts/release-check.sh
+	step "load-and-fault smoke (bench/cmd/faultload -smoke)" bash -c 'cd bench && GOWORK=off go run ./cmd/faultload -smoke'
+	step "nginx in front of three replicas (scripts/nginx-test.sh)" bash scripts/nginx-test.sh
 	step "generated code is up to date" bash .ci/gencheck.sh
 fi
 
