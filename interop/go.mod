@@ -12,8 +12,11 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (
@@ -31,7 +34,12 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 )
 
-replace (
-	polyconnect.dev/otel => ../otel
-	polyconnect.dev/protocol => ../protocol
-)
+replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/otel => ../otel
+
+replace polyconnect.dev/health => ../health
+
+replace polyconnect.dev/reflection => ../reflection
+
+replace polyconnect.dev/transport-nethttp => ../transport-nethttp
