@@ -41,18 +41,25 @@ func (i *Interceptor) Attempts() rpc.Interceptor {
 type attemptInterceptor struct{ i *Interceptor }
 
 // parent returns the call of this interceptor that the attempt belongs to:
-// the one in ctx, if it was started for the same CallInfo.
+// the one in ctx, if it is a call of the same procedure. An attempt may
+// have a CallInfo of its own (hedged attempts run concurrently, so they
+// need one each): the call infos need not be the same, and one that an
+// interceptor made with rpc.NewCallContext names no procedure until the
+// innermost step of the chain fills it in.
 func (a attemptInterceptor) parent(ctx context.Context, info *rpc.CallInfo) *call {
 	c, ok := ctx.Value(callKey{}).(*call)
-	if !ok || c.i != a.i || c.info != info {
+	if !ok || c.i != a.i {
+		return nil
+	}
+	if p := info.Procedure(); p != "" && p != c.procedure {
 		return nil
 	}
 	return c
 }
 
-// newAttempt returns the state of the next attempt of c, or nil when c has
-// no span to put it under.
-func (c *call) newAttempt() *call {
+// newAttempt returns the state of the next attempt of c, made with info,
+// or nil when c has no span to put it under.
+func (c *call) newAttempt(info *rpc.CallInfo) *call {
 	if c.span == nil {
 		return nil
 	}
@@ -60,7 +67,7 @@ func (c *call) newAttempt() *call {
 		i:         c.i,
 		ins:       c.ins,
 		kind:      kindAttempt,
-		info:      c.info,
+		info:      info,
 		protocol:  c.protocol,
 		procedure: c.procedure,
 		tracing:   true,
@@ -88,12 +95,12 @@ func (a attemptInterceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 		}
 		parent := a.parent(ctx, info)
 		if parent == nil {
-			if !a.i.instrument(ctx, info.Spec()) {
+			if info.Procedure() == "" || !a.i.instrument(ctx, info.Spec()) {
 				return next(ctx, req)
 			}
 			return a.i.unaryClient(ctx, info, req, next)
 		}
-		c := parent.newAttempt()
+		c := parent.newAttempt(info)
 		if c == nil {
 			return next(ctx, req)
 		}
@@ -113,12 +120,12 @@ func (a attemptInterceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rp
 		}
 		parent := a.parent(ctx, info)
 		if parent == nil {
-			if !a.i.instrument(ctx, spec) {
+			if info.Procedure() == "" || !a.i.instrument(ctx, spec) {
 				return next(ctx, spec)
 			}
 			return a.i.streamClient(ctx, info, spec, next)
 		}
-		c := parent.newAttempt()
+		c := parent.newAttempt(info)
 		if c == nil {
 			return next(ctx, spec)
 		}

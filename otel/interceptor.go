@@ -134,7 +134,9 @@ func (i *Interceptor) instrument(ctx context.Context, spec rpc.Spec) bool {
 func (i *Interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
 		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !i.instrument(ctx, info.Spec()) {
+		if !ok || info.Procedure() == "" || !i.instrument(ctx, info.Spec()) {
+			// Without a procedure (a CallInfo that an interceptor before
+			// this one made), there is nothing to name the span after.
 			return next(ctx, req)
 		}
 		if info.IsClient() {
@@ -148,7 +150,7 @@ func (i *Interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 func (i *Interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
 	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
 		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !info.IsClient() || !i.instrument(ctx, spec) {
+		if !ok || !info.IsClient() || info.Procedure() == "" || !i.instrument(ctx, spec) {
 			return next(ctx, spec)
 		}
 		return i.streamClient(ctx, info, spec, next)

@@ -222,3 +222,76 @@ func TestAttemptSpanOnStream(t *testing.T) {
 		t.Errorf("attempt span: %v", attrsOf(as.Attributes))
 	}
 }
+
+// hedgeTwice runs two attempts at once, each with a CallInfo of its own
+// carrying a copy of the caller's request headers, as a hedging interceptor
+// must, and returns the one that succeeds.
+var hedgeTwice = rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+	return func(ctx context.Context, req any) (any, error) {
+		caller, _ := rpc.CallInfoFromContext(ctx)
+		type result struct {
+			res any
+			err error
+		}
+		results := make(chan result, 2)
+		for range 2 {
+			actx, info := rpc.NewCallContext(ctx)
+			for k, v := range caller.RequestHeader() {
+				info.RequestHeader()[k] = v
+			}
+			go func() {
+				res, err := next(actx, req)
+				results <- result{res, err}
+			}()
+		}
+		var last result
+		for range 2 {
+			r := <-results
+			if r.err == nil {
+				last = r
+			} else if last.res == nil {
+				last = r
+			}
+		}
+		return last.res, last.err
+	}
+})
+
+// Concurrent attempts with CallInfos of their own still get attempt spans
+// under the call's span, and their server spans hang under it too.
+func TestHedgedAttemptSpans(t *testing.T) {
+	tel := newTelemetry(t)
+	otel := tel.interceptor()
+	pr := flakyServer(t, rpc.WithInterceptors(otel))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(otel, hedgeTwice, otel.Attempts()))
+	if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
+		t.Fatal(err)
+	}
+	spans := tel.spans()
+	if len(spans) != 5 {
+		t.Fatalf("spans %v, want a client span, two attempt spans and two server spans", spanNames(spans))
+	}
+	cs := spanOf(t, spans, methodUnary, trace.SpanKindClient)
+	outcomes := map[string]int{}
+	numbers := map[string]bool{}
+	for _, s := range spans {
+		switch s.SpanKind {
+		case trace.SpanKindInternal:
+			checkChild(t, cs, s)
+			a := attrsOf(s.Attributes)
+			outcomes[a["rpc.response.status_code"]]++
+			numbers[a["polyconnect.rpc.attempt"]] = true
+		case trace.SpanKindServer:
+			checkChild(t, cs, s)
+		}
+	}
+	if outcomes["OK"] != 1 || outcomes["UNAVAILABLE"] != 1 {
+		t.Errorf("attempt outcomes %v, want one OK and one UNAVAILABLE", outcomes)
+	}
+	if !numbers["1"] || !numbers["2"] {
+		t.Errorf("attempt numbers %v, want 1 and 2", numbers)
+	}
+	if a := attrsOf(cs.Attributes); a["rpc.response.status_code"] != "OK" {
+		t.Errorf("client span: %v", a)
+	}
+}
