@@ -50,10 +50,10 @@ func mapError(ctx context.Context, host string, err error) error {
 		return err
 	}
 	if streamErr, ok := errors.AsType[*quic.StreamError](err); ok {
-		return rpc.NewError(resetCode(streamErr), "h3: stream reset by "+side(streamErr.Remote)+": "+err.Error()).WithCause(err)
+		return rpc.NewError(resetCode(streamErr), "h3: stream reset by "+side(streamErr.Remote)+" with "+http3.ErrCode(streamErr.ErrorCode).String()).WithCause(err)
 	}
 	if appErr, ok := errors.AsType[*quic.ApplicationError](err); ok {
-		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" closed by "+side(appErr.Remote)+": "+err.Error()).WithCause(err)
+		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" closed by "+side(appErr.Remote)).WithCause(err)
 	}
 	var (
 		idle      *quic.IdleTimeoutError
@@ -65,15 +65,15 @@ func mapError(ctx context.Context, host string, err error) error {
 	)
 	switch {
 	case isCertificateError(err):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed: "+err.Error()).WithCause(err)
+		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed").WithCause(err)
 	case errors.As(err, &transport) && transport.ErrorCode.IsCryptoError():
-		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed: "+err.Error()).WithCause(err)
+		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed").WithCause(err)
 	case errors.As(err, &handshake):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: no answer from "+host+" during the handshake: "+err.Error()).WithCause(err)
+		return rpc.NewError(rpc.CodeUnavailable, "h3: no answer from "+host+" during the handshake").WithCause(err)
 	case errors.As(err, &idle):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" lost (nothing heard from the server): "+err.Error()).WithCause(err)
+		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" lost (nothing heard from the server)").WithCause(err)
 	case errors.As(err, &reset), errors.As(err, &version), errors.As(err, &transport), errors.As(err, &dial):
-		return rpc.NewError(rpc.CodeUnavailable, err.Error()).WithCause(err)
+		return rpc.WrapError(rpc.CodeUnavailable, err)
 	case errors.Is(err, http3.ErrTransportClosed), errors.Is(err, errClientClosed):
 		return rpc.NewError(rpc.CodeUnavailable, "h3: client is closed").WithCause(err)
 	}

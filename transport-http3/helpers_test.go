@@ -97,3 +97,9 @@ func get(c interface {
 	body, err := io.ReadAll(res.Body)
 	return res.StatusCode, string(body), err
 }
+
+// checkLeaks fails t if goroutines outlive it. Call it first: it runs
+// after every cleanup registered later, such as the server's Close.
+func checkLeaks(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+}

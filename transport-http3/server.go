@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -39,6 +40,8 @@ type Server struct {
 	ln        http3.QUICListener // on qt
 	serveDone chan struct{}      // closed when ServeListener returns
 	serveErr  error              // what it returned; read after serveDone
+
+	draining atomic.Bool // set by Shutdown: new connections are refused
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when Shutdown or Close has finished
@@ -121,10 +124,34 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	for _, hook := range o.hooks {
 		hook(s.srv, s.quicConf)
 	}
+	s.refuseWhenDraining()
 	if o.companion {
 		s.companion = newCompanion(cfg, tlsConf, h)
 	}
 	return s, nil
+}
+
+// errDraining refuses connection attempts during Shutdown.
+var errDraining = errors.New("h3: server is shutting down")
+
+// refuseWhenDraining makes the QUIC listener refuse new connections
+// (CONNECTION_REFUSED) once Shutdown has begun, so that clients learn at
+// once that they must go elsewhere. The listener itself stays open until
+// Shutdown ends: closing it would leave the socket silent, and a client
+// would wait for its handshake timeout.
+func (s *Server) refuseWhenDraining() {
+	next := s.quicConf.GetConfigForClient
+	base := s.quicConf.Clone()
+	base.GetConfigForClient = nil
+	s.quicConf.GetConfigForClient = func(info *quic.ClientInfo) (*quic.Config, error) {
+		if s.draining.Load() {
+			return nil, errDraining
+		}
+		if next != nil {
+			return next(info)
+		}
+		return base, nil
+	}
 }
 
 // withTimeouts bounds each request's body reads and response writes, when
@@ -273,7 +300,7 @@ func dialable(addr net.Addr) string {
 	return net.JoinHostPort(ip.String(), strconv.Itoa(udp.Port))
 }
 
-// Shutdown stops the server gracefully. It stops accepting connections,
+// Shutdown stops the server gracefully. It refuses new connections,
 // sends GOAWAY on every connection so clients open no new streams, lets the
 // calls in flight, unary and streaming, finish in both directions, and
 // returns once every client has closed its connection (clients close as
@@ -282,11 +309,8 @@ func dialable(addr net.Addr) string {
 // and returns ctx's error. The UDP socket is closed before Shutdown
 // returns. Serve returns once Shutdown has finished.
 func (s *Server) Shutdown(ctx context.Context) error {
-	ln := s.stop()
-	if ln != nil {
-		// New handshakes are refused; accepted connections carry on.
-		_ = ln.Close()
-	}
+	s.draining.Store(true)
+	s.stop()
 	var companionErr error
 	companionDone := make(chan struct{})
 	go func() {
@@ -309,10 +333,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // cancels the contexts of the calls in flight, and the UDP socket. It
 // waits for the handlers of those calls to return.
 func (s *Server) Close() error {
-	ln := s.stop()
-	if ln != nil {
-		_ = ln.Close()
-	}
+	s.draining.Store(true)
+	s.stop()
 	err := s.srv.Close()
 	if s.companion != nil {
 		if cerr := s.companion.close(); err == nil {
@@ -324,29 +346,28 @@ func (s *Server) Close() error {
 	return err
 }
 
-// stop moves the server to its final state and returns the listener to
-// close, if it was started; a WithPacketConn socket that was never served
-// is closed here.
-func (s *Server) stop() http3.QUICListener {
+// stop moves the server to its final state; a WithPacketConn socket that
+// was never served is closed here.
+func (s *Server) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == stateNew && s.presetC != nil {
 		_ = s.presetC.Close()
 	}
 	s.state = stateStopped
-	return s.ln
 }
 
-// release closes the QUIC transport and the UDP socket, once the HTTP/3
-// server has let go of its connections.
+// release closes the listener, the QUIC transport and the UDP socket, once
+// the HTTP/3 server has let go of its connections.
 func (s *Server) release() {
 	s.mu.Lock()
-	qt, conn, done := s.qt, s.conn, s.serveDone
+	ln, qt, conn, done := s.ln, s.qt, s.conn, s.serveDone
 	s.mu.Unlock()
 	if qt == nil {
 		return
 	}
 	<-done // ServeListener has returned: nothing accepts any more
+	_ = ln.Close()
 	_ = qt.Close()
 	_ = conn.Close()
 }
