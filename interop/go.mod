@@ -6,9 +6,15 @@ require (
 	connectrpc.com/connect v1.21.1
 	github.com/andybalholm/brotli v1.3.0
 	github.com/klauspost/compress v1.20.4
+	github.com/quic-go/quic-go v0.65.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
+)
+
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 )
 
 require (
@@ -16,6 +22,9 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
 )
 
 replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/transport-http3 => ../transport-http3
