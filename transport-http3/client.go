@@ -28,8 +28,6 @@ type Client struct {
 	rt   *http3.Transport
 	conf *quic.Config
 	pool *pool
-	// early sends GET requests as 0-RTT (WithClient0RTT).
-	early bool
 }
 
 var _ transport.Client = (*Client)(nil)
@@ -65,18 +63,15 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		tlsConf = &tls.Config{}
 	}
 	tlsConf.MinVersion = tls.VersionTLS13
-	if o.allow0RTT && tlsConf.ClientSessionCache == nil {
-		tlsConf.ClientSessionCache = tls.NewLRUClientSessionCache(0)
-	}
 
-	c := &Client{early: o.allow0RTT}
+	c := &Client{}
 	c.conf = &quic.Config{
 		HandshakeIdleTimeout: orDefault(cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
 		KeepAlivePeriod:      orDefault(cfg.PingInterval, DefaultPingInterval),
 		// The server opens no bidirectional streams in HTTP/3.
 		MaxIncomingStreams: -1,
 	}
-	c.pool = newPool(o.packetConn, orDefault(cfg.DialTimeout, DefaultDialTimeout), orDefault(cfg.IdleTimeout, DefaultClientIdleTimeout), o.allow0RTT)
+	c.pool = newPool(o.packetConn, orDefault(cfg.DialTimeout, DefaultDialTimeout), orDefault(cfg.IdleTimeout, DefaultClientIdleTimeout))
 	c.rt = &http3.Transport{
 		TLSClientConfig:    tlsConf,
 		QUICConfig:         c.conf,
@@ -115,11 +110,6 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		return nil, errClientClosed
 	}
 	rtReq := req
-	if c.early && req.Method == http.MethodGet {
-		r := *req
-		r.Method = http3.MethodGet0RTT
-		rtReq = &r
-	}
 	if rtReq.Header == nil {
 		r := *rtReq
 		r.Header = http.Header{}

@@ -20,6 +20,7 @@ const altSvcMaxAge = 86400
 // companion is the HTTP/2 (and HTTP/1.1) server over TLS on the HTTP/3
 // server's port, which advertises HTTP/3 with Alt-Svc.
 type companion struct {
+	h    http.Handler // the handler served, before Alt-Svc is added
 	srv  *http.Server
 	ln   net.Listener
 	done chan struct{} // closed when Serve returns
@@ -29,7 +30,7 @@ func newCompanion(cfg transport.Config, tlsConf *tls.Config, h http.Handler) *co
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
-	c := &companion{}
+	c := &companion{h: h}
 	c.srv = &http.Server{
 		TLSConfig:         tlsConf.Clone(),
 		Protocols:         &protocols,
@@ -41,7 +42,6 @@ func newCompanion(cfg transport.Config, tlsConf *tls.Config, h http.Handler) *co
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0)},
 	}
 	// The handler is set in listen, once the port is known.
-	c.srv.Handler = h
 	return c
 }
 
@@ -58,7 +58,7 @@ func (c *companion) listen(udp net.Addr) error {
 	}
 	c.ln = ln
 	altSvc := `h3=":` + strconv.Itoa(ua.Port) + `"; ma=` + strconv.Itoa(altSvcMaxAge)
-	next := c.srv.Handler
+	next := c.h
 	c.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Alt-Svc"] = []string{altSvc}
 		next.ServeHTTP(w, r)

@@ -31,8 +31,9 @@
 // H3_REQUEST_CANCELLED stream error), a refused stream or a vanished or
 // untrusted server is unavailable.
 //
-// 0-RTT is off on both sides unless asked for with [WithServer0RTT] and
-// [WithClient0RTT]: 0-RTT data can be replayed by an attacker.
+// 0-RTT is off: servers accept 0-RTT data only with [WithServer0RTT]
+// (0-RTT requests can be replayed by an attacker), and clients never send
+// it.
 //
 // Code that does not use transport.Config files can call [NewServer] and
 // [NewClient] directly: they return the concrete types and take Go options

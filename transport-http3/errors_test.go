@@ -87,7 +87,7 @@ func TestAuthority(t *testing.T) {
 // TestCloseIdleReleasesSocket checks that the client gives its UDP socket
 // back once no connection is left, and opens a new one when needed.
 func TestCloseIdleReleasesSocket(t *testing.T) {
-	p := newPool(nil, time.Second, 0, false)
+	p := newPool(nil, time.Second, 0)
 	qt, err := p.transport()
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,6 @@ type serverOptions struct {
 
 type clientOptions struct {
 	packetConn net.PacketConn
-	allow0RTT  bool
 	hooks      []func(*http3.Transport, *quic.Config)
 }
 
@@ -59,9 +58,10 @@ func WithHTTP2Companion() ServerOption {
 }
 
 // WithServer0RTT makes the server accept 0-RTT data from clients that
-// resume a session. 0-RTT saves a round trip on reconnection, but an
-// attacker can replay 0-RTT requests: only enable it when every request a
-// client may send early (see [WithClient0RTT]) is safe to repeat.
+// resume a session, such as browsers. 0-RTT saves a round trip on
+// reconnection, but an attacker can replay 0-RTT requests: only enable it
+// when every request a client may send early is safe to repeat. This
+// package's Client never sends 0-RTT data (see the package README).
 func WithServer0RTT() ServerOption {
 	return serverOptionFunc(func(o *serverOptions) { o.allow0RTT = true })
 }
@@ -87,15 +87,6 @@ func WithServerHook(fn func(*http3.Server, *quic.Config)) ServerOption {
 // when it is closed.
 func WithClientPacketConn(conn net.PacketConn) ClientOption {
 	return clientOptionFunc(func(o *clientOptions) { o.packetConn = conn })
-}
-
-// WithClient0RTT makes the client keep TLS session tickets and send Connect
-// GET requests (calls of methods marked free of side effects) as 0-RTT
-// data when it reconnects to a server it has seen, saving a round trip.
-// Other requests wait for the handshake as usual. The server must accept
-// 0-RTT ([WithServer0RTT]); an attacker can replay 0-RTT requests.
-func WithClient0RTT() ClientOption {
-	return clientOptionFunc(func(o *clientOptions) { o.allow0RTT = true })
 }
 
 // WithTransportHook calls fn with the client's *http3.Transport and

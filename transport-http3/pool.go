@@ -23,7 +23,6 @@ type pool struct {
 	preset      net.PacketConn // from WithClientPacketConn
 	dialTimeout time.Duration
 	idleTimeout time.Duration
-	early       bool
 
 	mu     sync.Mutex
 	closed bool
@@ -40,12 +39,11 @@ type host struct {
 	gen    uint64              // bumped by acquire, so a stale timer does nothing
 }
 
-func newPool(preset net.PacketConn, dialTimeout, idleTimeout time.Duration, early bool) *pool {
+func newPool(preset net.PacketConn, dialTimeout, idleTimeout time.Duration) *pool {
 	return &pool{
 		preset:      preset,
 		dialTimeout: dialTimeout,
 		idleTimeout: idleTimeout,
-		early:       early,
 		hosts:       make(map[string]*host),
 	}
 }
@@ -196,12 +194,9 @@ func (p *pool) dial(ctx context.Context, addr string, tlsConf *tls.Config, conf 
 	if err != nil {
 		return nil, err
 	}
-	var conn *quic.Conn
-	if p.early {
-		conn, err = qt.DialEarly(ctx, udpAddr, tlsConf, conf)
-	} else {
-		conn, err = qt.Dial(ctx, udpAddr, tlsConf, conf)
-	}
+	// Dial, not DialEarly: the client sends no 0-RTT data, and a
+	// connection is handed over with its handshake complete.
+	conn, err := qt.Dial(ctx, udpAddr, tlsConf, conf)
 	if err != nil {
 		return nil, &dialError{addr: addr, err: err}
 	}

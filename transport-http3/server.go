@@ -190,31 +190,23 @@ func (s *Server) startLocked() error {
 	case stateStopped:
 		return http.ErrServerClosed
 	}
-	conn := s.presetC
-	if conn == nil {
-		var err error
-		conn, err = net.ListenPacket("udp", s.addr)
-		if err != nil {
-			return fmt.Errorf("h3: %w", err)
-		}
+	conn, err := s.bind()
+	if err != nil {
+		return fmt.Errorf("h3: %w", err)
 	}
 	qt := &quic.Transport{Conn: conn}
 	var ln http3.QUICListener
-	var err error
 	if s.early {
 		ln, err = qt.ListenEarly(s.tls, s.quicConf)
 	} else {
 		ln, err = qt.Listen(s.tls, s.quicConf)
 	}
-	if err == nil && s.companion != nil {
-		err = s.companion.listen(conn.LocalAddr())
-	}
 	if err != nil {
-		if ln != nil {
-			_ = ln.Close()
-		}
 		_ = qt.Close()
 		_ = conn.Close()
+		if s.companion != nil {
+			_ = s.companion.ln.Close()
+		}
 		return fmt.Errorf("h3: %w", err)
 	}
 	s.conn, s.qt, s.ln = conn, qt, ln
@@ -229,6 +221,43 @@ func (s *Server) startLocked() error {
 		close(s.serveDone)
 	}()
 	return nil
+}
+
+// bindAttempts is how often Start tries to find a port free on both UDP
+// and TCP for a companion on port 0.
+const bindAttempts = 20
+
+// bind opens the UDP socket (or takes the WithPacketConn one) and, with a
+// companion, the TCP listener on the same port. When the port is left to
+// the system, the UDP port it picks may be taken on TCP: then it tries
+// another.
+func (s *Server) bind() (net.PacketConn, error) {
+	if s.presetC != nil {
+		if s.companion != nil {
+			if err := s.companion.listen(s.presetC.LocalAddr()); err != nil {
+				return nil, err
+			}
+		}
+		return s.presetC, nil
+	}
+	var lastErr error
+	for range bindAttempts {
+		conn, err := net.ListenPacket("udp", s.addr)
+		if err != nil {
+			return nil, err
+		}
+		if s.companion == nil {
+			return conn, nil
+		}
+		if lastErr = s.companion.listen(conn.LocalAddr()); lastErr == nil {
+			return conn, nil
+		}
+		_ = conn.Close()
+		if _, port, _ := net.SplitHostPort(s.addr); port != "0" {
+			break // a fixed port: trying again would not help
+		}
+	}
+	return nil, lastErr
 }
 
 // Serve starts the server if Start has not been called, then blocks until
