@@ -27,23 +27,38 @@ type Pair struct {
 
 // Server makes a server certificate for localhost, 127.0.0.1 and ::1.
 func Server(t testing.TB) Pair {
-	return selfSigned(t, "polyconnect h3 test server", x509.ExtKeyUsageServerAuth)
+	t.Helper()
+	return must(t)(NewServer())
 }
 
 // Client makes a client certificate for mutual TLS.
 func Client(t testing.TB) Pair {
-	return selfSigned(t, "polyconnect h3 test client", x509.ExtKeyUsageClientAuth)
+	t.Helper()
+	return must(t)(selfSigned("polyconnect h3 test client", x509.ExtKeyUsageClientAuth))
 }
 
-func selfSigned(t testing.TB, name string, usage x509.ExtKeyUsage) Pair {
-	t.Helper()
+// NewServer is Server for code without a testing.TB, such as examples.
+func NewServer() (Pair, error) {
+	return selfSigned("polyconnect h3 test server", x509.ExtKeyUsageServerAuth)
+}
+
+func must(t testing.TB) func(Pair, error) Pair {
+	return func(p Pair, err error) Pair {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
+func selfSigned(name string, usage x509.ExtKeyUsage) (Pair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return Pair{}, err
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		t.Fatal(err)
+		return Pair{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -59,16 +74,16 @@ func selfSigned(t testing.TB, name string, usage x509.ExtKeyUsage) Pair {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return Pair{}, err
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		t.Fatal(err)
+		return Pair{}, err
 	}
 	return Pair{
 		CertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		KeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
+	}, nil
 }
 
 // ServerTLS is the server side of a config: its certificate, and when
