@@ -99,6 +99,7 @@ if [[ -z "${QUICK:-}" ]]; then
 		step "benchmarks compile and run once" bash bench/run.sh -smoke
 	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
+	step "no quic-go without transport-http3" bash scripts/quicfree.sh
 fi
 
 echo
