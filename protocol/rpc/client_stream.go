@@ -26,6 +26,8 @@ type duplexCall struct {
 	newRequest func() (*http.Request, *Error)
 	// doError converts an error from HTTPClient.Do.
 	doError func(context.Context, error) *Error
+	// base64 sends each message base64-encoded (gRPC-Web text).
+	base64 bool
 
 	startOnce sync.Once
 	startErr  error
@@ -99,11 +101,18 @@ func (d *duplexCall) Send(msg any) error {
 		return io.EOF
 	}
 	buf := getBuffer()
-	defer putBuffer(buf)
 	if err := d.m.marshalEnvelope(buf, msg, 0); err != nil {
+		putBuffer(buf)
 		return err
 	}
-	if err := d.pw.write(buf.Bytes()); err != nil {
+	if d.base64 {
+		// Each message is a padded base64 piece of its own; receivers
+		// decode the concatenation piece by piece.
+		buf = encodeBase64Buffer(buf)
+	}
+	err := d.pw.write(buf.Bytes())
+	putBuffer(buf)
+	if err != nil {
 		// The transport stopped reading: the server ended the call or the
 		// connection broke. Receive reports the status.
 		return io.EOF

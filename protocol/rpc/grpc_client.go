@@ -28,6 +28,7 @@ var (
 type grpcClient struct {
 	p           *clientParams
 	web         bool
+	text        bool // gRPC-Web text: requests go base64-encoded
 	name        string
 	contentType []string
 	accept      []string
@@ -44,6 +45,10 @@ func newGRPCClient(p *clientParams, web bool) *grpcClient {
 		c.name = protocolNameGRPCWeb
 		c.userAgent = headerGRPCWebUA
 		prefix = grpcWebContentType
+		if p.grpcWebText {
+			c.text = true
+			prefix = grpcWebTextContentType
+		}
 	}
 	if !web && p.codec.Name() == codecNameProto {
 		c.contentType = []string{grpcContentType}
@@ -63,12 +68,7 @@ func newGRPCClient(p *clientParams, web bool) *grpcClient {
 }
 
 func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Request, *Error) {
-	var h http.Header
-	if info != nil {
-		h = info.reqHeader
-	} else {
-		h = make(http.Header, 8)
-	}
+	h := attemptRequestHeader(info, 8)
 	h["Content-Type"] = c.contentType
 	if c.web {
 		h["X-Grpc-Web"] = headerOne
@@ -123,6 +123,9 @@ func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) er
 	}
 	var body *payloadBody
 	if c.web {
+		if c.text {
+			buf = encodeBase64Buffer(buf)
+		}
 		body = c.body.set(hreq, buf)
 	} else {
 		// Over HTTP/2 the body's end is the END_STREAM flag; gRPC peers do
@@ -441,6 +444,7 @@ func grpcCodeFromStreamReset(msg string) (Code, bool) {
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &grpcClientStream{c: c}
 	s.init(ctx, info, c.p.httpClient, c.marshaler())
+	s.base64 = c.text
 	s.newRequest = func() (*http.Request, *Error) { return c.newRequest(s.ctx, s.info) }
 	s.doError = grpcTransportError
 	return s

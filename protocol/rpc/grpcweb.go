@@ -30,6 +30,16 @@ type base64StreamReader struct {
 	err      error // sticky, returned once out is drained
 }
 
+// encodeBase64Buffer returns a pooled buffer holding the padded base64 form of
+// src, which goes back to the pool.
+func encodeBase64Buffer(src *bytes.Buffer) *bytes.Buffer {
+	dst := getBuffer()
+	dst.Grow(base64.StdEncoding.EncodedLen(src.Len()))
+	dst.Write(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src.Bytes()))
+	putBuffer(src)
+	return dst
+}
+
 func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
 	return &base64StreamReader{r: r, server: server}
 }
