@@ -20,6 +20,21 @@ import (
 // 30, so the tests of vanished peers are quick.
 const shortIdle = time.Second
 
+// openEcho opens an Echo stream with protocol p and checks that one
+// message goes round; the stream's response side is closed with the test.
+func openEcho(t *testing.T, c *h3.Client, url string, p rpc.Protocol) *rpc.BidiStreamCall[str, str] {
+	t.Helper()
+	stream := rpc.NewClient[str, str](c, url, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+	t.Cleanup(func() { stream.CloseReceive() })
+	if err := stream.Send(wrapperspb.String("one")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := stream.Receive(); err != nil || res.GetValue() != "echo:one" {
+		t.Fatalf("%v: first echo = %v, %v", p, res, err)
+	}
+	return stream
+}
+
 // TestClientVanishes: a client whose socket disappears mid-stream, without
 // closing its connection, must not hold the handler forever: once QUIC's
 // idle timeout passes, the handler's context ends.
@@ -85,14 +100,7 @@ func TestServerVanishes(t *testing.T) {
 		qc.KeepAlivePeriod = shortIdle / 4
 	}))
 	for _, p := range protocols {
-		stream := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
-		defer stream.CloseReceive()
-		if err := stream.Send(wrapperspb.String("one")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := stream.Receive(); err != nil {
-			t.Fatal(err)
-		}
+		stream := openEcho(t, c, srv.URL(), p)
 		defer func() {
 			_, err := stream.Receive()
 			if rpc.CodeOf(err) != rpc.CodeUnavailable {
@@ -111,15 +119,7 @@ func TestCloseWithOpenStreams(t *testing.T) {
 	c := newClient(t, clientConfig(t))
 	var streams []*rpc.BidiStreamCall[str, str]
 	for _, p := range protocols {
-		stream := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
-		defer stream.CloseReceive()
-		if err := stream.Send(wrapperspb.String("one")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := stream.Receive(); err != nil {
-			t.Fatal(err)
-		}
-		streams = append(streams, stream)
+		streams = append(streams, openEcho(t, c, srv.URL(), p))
 	}
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
