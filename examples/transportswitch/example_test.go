@@ -27,7 +27,9 @@ type config struct {
 	Client transport.Config `json:"client"`
 }
 
-type greeter struct{ greetv1rpc.UnimplementedGreetServiceHandler }
+type greeter struct {
+	greetv1rpc.UnimplementedGreetServiceHandler
+}
 
 func (greeter) Greet(ctx context.Context, req *greetv1.GreetRequest) (*greetv1.GreetResponse, error) {
 	return &greetv1.GreetResponse{Greeting: "Hello, " + req.Name + "!"}, nil

@@ -102,4 +102,3 @@ func newQuicGoClient(tlsConf *tls.Config) *quicGoClient {
 }
 
 func (c *quicGoClient) CloseIdleConnections() { _ = c.rt.Close() }
-
