@@ -9,7 +9,11 @@ require (
 	github.com/quic-go/quic-go v0.65.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-http3 v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (
@@ -22,9 +26,14 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
-	polyconnect.dev/transport-http3 v0.1.0
 )
 
 replace polyconnect.dev/protocol => ../protocol
 
 replace polyconnect.dev/transport-http3 => ../transport-http3
+
+replace polyconnect.dev/health => ../health
+
+replace polyconnect.dev/reflection => ../reflection
+
+replace polyconnect.dev/transport-nethttp => ../transport-nethttp

@@ -194,7 +194,7 @@ type pooledDecompressor struct {
 }
 
 // compress appends the compressed form of src to dst.
-func (p *compressionPool) compress(dst *bytes.Buffer, src []byte) error {
+func (p *compressionPool) compress(dst *buffer, src []byte) error {
 	w, _ := p.enc.Get().(Compressor)
 	if w == nil {
 		w = p.c.NewCompressor(dst)
@@ -216,7 +216,7 @@ var errTooLarge = errors.New("message too large")
 // decompress appends the decompression of src to dst, reading at most
 // limit bytes (limit <= 0: no limit). It returns errTooLarge when the result
 // would exceed limit, without materialising more than limit+1 bytes.
-func (p *compressionPool) decompress(dst *bytes.Buffer, src []byte, limit int64) error {
+func (p *compressionPool) decompress(dst *buffer, src []byte, limit int64) error {
 	pd, _ := p.dec.Get().(*pooledDecompressor)
 	if pd == nil {
 		pd = &pooledDecompressor{}
