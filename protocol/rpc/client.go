@@ -118,7 +118,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
 	}
 	c.proto = proto
-	c.peer = Peer{Protocol: cfg.protocol.String()}
+	c.peer = Peer{Protocol: cfg.protocol}
 	if u != nil {
 		c.peer.Addr = u.Host
 	}
@@ -127,7 +127,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		info := clientCallInfo(ctx)
 		if info != nil {
 			// An interceptor may have attached a call info of its own.
-			c.prepare(info)
+			c.beginAttempt(info)
 		}
 		if err := c.proto.unary(ctx, info, req, res); err != nil {
 			return nil, err
@@ -139,7 +139,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		if info == nil {
 			ctx, info = NewCallContext(ctx)
 		}
-		c.prepare(info) // an interceptor may have attached a call info of its own
+		c.beginAttempt(info) // an interceptor may have attached a call info of its own
 		return c.proto.stream(ctx, info)
 	}, cfg.interceptors)
 	return c
@@ -172,7 +172,7 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 		return typed, nil
 	}
 	if info != nil {
-		c.prepare(info)
+		c.beginAttempt(info)
 	}
 	res := new(Res)
 	if err := c.proto.unary(ctx, info, req, res); err != nil {
@@ -181,6 +181,8 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 	return res, nil
 }
 
+// prepare fills in what the client knows of a call before interceptors see
+// it.
 func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.spec = c.spec
 	info.method = http.MethodPost
@@ -195,6 +197,38 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	if info.resTrailer == nil {
 		info.resTrailer = make(http.Header)
 	}
+}
+
+// beginAttempt readies info for one attempt of the call, at the innermost
+// step of the interceptor chain, which an interceptor may run more than once
+// (a retry, say). An attempt reports only its own response: headers and
+// trailers that an earlier attempt received are replaced by fresh maps (the
+// old ones stay intact for whoever kept them). The request headers are not
+// touched here: each attempt sends a copy of them, see attemptRequestHeader.
+func (c *Client[Req, Res]) beginAttempt(info *CallInfo) {
+	c.prepare(info)
+	if len(info.resHeader) > 0 {
+		info.resHeader = make(http.Header)
+	}
+	if len(info.resTrailer) > 0 {
+		info.resTrailer = make(http.Header)
+	}
+}
+
+// attemptRequestHeader returns the header map of one attempt's request: a
+// copy of the caller's request headers (none without a CallInfo) with room
+// for extra protocol headers. The protocols set their own headers (timeouts,
+// content types) on the copy, so the caller's map never carries one
+// attempt's deadline into the next attempt or the next call.
+func attemptRequestHeader(info *CallInfo, extra int) http.Header {
+	if info == nil || len(info.reqHeader) == 0 {
+		return make(http.Header, extra)
+	}
+	h := make(http.Header, len(info.reqHeader)+extra)
+	for k, vs := range info.reqHeader {
+		h[k] = vs
+	}
+	return h
 }
 
 func (c *Client[Req, Res]) openStream(ctx context.Context) StreamingClientConn {
