@@ -18,7 +18,7 @@ const AttemptHeader = "Polyconnect-Attempt"
 
 // ProtocolName returns the protocol of the call as "connect", "grpc" or
 // "grpcweb".
-func ProtocolName(info *rpc.CallInfo) string { return info.Protocol() }
+func ProtocolName(info *rpc.CallInfo) string { return info.Protocol().String() }
 
 // ContextError converts the error of a done context into an RPC error with
 // the matching code: DEADLINE_EXCEEDED or CANCELED.
