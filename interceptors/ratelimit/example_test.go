@@ -11,11 +11,11 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// Each client host may make bursts of two calls and one call a second.
+// Each client host may make bursts of two calls, and one call a minute after that.
 func ExampleNew() {
 	spec := rpc.Spec{Procedure: "/example.v1.Greeter/Greet"}
 	echo := func(_ context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) { return req, nil }
-	limiter := ratelimit.NewTokenBucket(1, 2)
+	limiter := ratelimit.NewTokenBucket(1.0/60, 2)
 	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo,
 		rpc.WithInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.ByPeer)))))
 	defer srv.Close()
