@@ -109,8 +109,8 @@ func TestServerLateSuccess(t *testing.T) {
 	for _, v := range testsvc.Variants {
 		t.Run(v.Name, func(t *testing.T) {
 			// The handler waits for the deadline to pass, so the test does
-			// not depend on timing: 50ms only keeps it short.
-			ic := timeout.New(timeout.Limits{Max: 50 * time.Millisecond})
+			// not depend on timing: 10ms only keeps it short.
+			ic := timeout.New(timeout.Limits{Max: 10 * time.Millisecond})
 			h := testsvc.Handlers{Handle: func(ctx context.Context, in string) (string, error) {
 				<-ctx.Done()
 				return in, nil
@@ -135,7 +135,7 @@ func TestClientStreamDeadline(t *testing.T) {
 	}}
 	for _, v := range testsvc.Variants {
 		t.Run(v.Name, func(t *testing.T) {
-			ic := timeout.New(timeout.Limits{Default: 50 * time.Millisecond})
+			ic := timeout.New(timeout.Limits{Default: 10 * time.Millisecond})
 			mux := testsvc.NewMux(block, rpc.IdempotencyUnknown)
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
 			for _, k := range testsvc.Kinds {
