@@ -42,8 +42,8 @@ type capture struct {
 }
 
 func (c *capture) Enabled(_ context.Context, l slog.Level) bool { return l >= c.level }
-func (c *capture) WithAttrs([]slog.Attr) slog.Handler          { return c }
-func (c *capture) WithGroup(string) slog.Handler               { return c }
+func (c *capture) WithAttrs([]slog.Attr) slog.Handler           { return c }
+func (c *capture) WithGroup(string) slog.Handler                { return c }
 
 func (c *capture) Handle(_ context.Context, r slog.Record) error {
 	rec := record{level: r.Level, msg: r.Message, attrs: map[string]slog.Value{}}

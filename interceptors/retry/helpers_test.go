@@ -188,5 +188,3 @@ func start(t *testing.T, s *flakyServer, v testsvc.Variant, idem rpc.Idempotency
 	}
 	return testsvc.NewClients(hc, srv.URL(), v, idem, opts...)
 }
-
-
