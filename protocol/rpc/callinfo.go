@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // Peer describes the other side of a call.
@@ -48,6 +49,7 @@ type CallInfo struct {
 	reqHeader  http.Header
 	resHeader  http.Header
 	resTrailer http.Header
+	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
 	client     bool
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
@@ -98,8 +100,11 @@ func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
 
 // ResponseTrailer returns the response trailers.
 func (c *CallInfo) ResponseTrailer() http.Header {
+	// Handlers allocate the trailer map only when someone asks for it; the
+	// two goroutines of a bidirectional handler may both ask first.
+	c.trailerMu.Lock()
+	defer c.trailerMu.Unlock()
 	if c.resTrailer == nil {
-		// Handlers allocate the trailer map only when someone asks for it.
 		c.resTrailer = make(http.Header)
 	}
 	return c.resTrailer

@@ -268,7 +268,8 @@ func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[R
 }
 
 // ServerStreamCall is the client side of a server-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use; to abandon the call from another goroutine,
+// cancel its context.
 type ServerStreamCall[Res any] struct {
 	conn   StreamingClientConn
 	closed bool
@@ -318,7 +319,8 @@ func (s *ServerStreamCall[Res]) Close() error {
 func (s *ServerStreamCall[Res]) Conn() StreamingClientConn { return s.conn }
 
 // ClientStreamCall is the client side of a client-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use. Send marshals the message before it returns, so
+// the message may be reused.
 type ClientStreamCall[Req, Res any] struct {
 	conn StreamingClientConn
 }
@@ -364,7 +366,9 @@ func (s *ClientStreamCall[Req, Res]) ResponseTrailer() http.Header {
 func (s *ClientStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
 
 // BidiStreamCall is the client side of a bidirectional call. One goroutine
-// may send while another receives.
+// may send (Send, CloseSend) while another receives (Receive, All,
+// CloseReceive); each side is used by one goroutine at a time. Send marshals
+// the message before it returns, so the message may be reused.
 type BidiStreamCall[Req, Res any] struct {
 	conn      StreamingClientConn
 	closeOnce sync.Once
@@ -390,9 +394,19 @@ func (s *BidiStreamCall[Req, Res]) Receive() (*Res, error) {
 	return msg, nil
 }
 
-// All iterates over the responses, as ServerStreamCall.All does.
+// All iterates over the responses, as ServerStreamCall.All does: it ends
+// without an error after the last one, or with a final (nil, err); breaking
+// out of the loop closes the response side (CloseReceive), which cancels a
+// call that has not ended. The request side is the caller's to close.
 func (s *BidiStreamCall[Req, Res]) All() iter.Seq2[*Res, error] {
-	return receiveAll[Res](s.conn.Receive)
+	return func(yield func(*Res, error) bool) {
+		defer s.CloseReceive()
+		for msg, err := range receiveAll[Res](s.conn.Receive) {
+			if !yield(msg, err) {
+				return
+			}
+		}
+	}
 }
 
 // CloseReceive releases the response side; a call abandoned early is canceled.

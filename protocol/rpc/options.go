@@ -101,9 +101,13 @@ func WithCompressMinBytes(n int) Option {
 }
 
 // WithReadMaxBytes limits the size of a received message, measured after
-// decompression. Larger messages fail with CodeResourceExhausted. n < 0
-// removes the limit; the default is DefaultReadMaxBytes.
+// decompression. Larger messages fail with CodeResourceExhausted. A negative
+// n removes the limit; 0 means the default, DefaultReadMaxBytes (so a zero
+// value read from a config file never switches the protection off).
 func WithReadMaxBytes(n int64) Option {
+	if n == 0 {
+		n = DefaultReadMaxBytes
+	}
 	return optionFunc{
 		client:  func(cfg *clientConfig) { cfg.readMax = n },
 		handler: func(cfg *handlerConfig) { cfg.readMax = n },
