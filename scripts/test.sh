@@ -33,7 +33,7 @@ step() {
 }
 
 # Modules and how their tests run: -race where concurrency lives.
-race_modules=(protocol transport-nethttp transport-http3 transport-h2 health reflection interceptors otel interop examples)
+race_modules=(protocol transport-nethttp transport-http3 transport-h2 health reflection interceptors interceptors/validate otel interop examples)
 plain_modules=(codegen codegen/compiletest)
 
 module_checks() {
