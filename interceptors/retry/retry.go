@@ -45,11 +45,12 @@
 //
 // # Attempts
 //
-// Each attempt starts from the caller's request headers (an attempt's own
-// headers, set by interceptors after this one, do not leak into the next)
-// and gets its own call info; attempts after the first carry their number in
-// the Polyconnect-Attempt request header ([AttemptHeader]: "2" for the first
-// retry). When the call ends, the response headers and trailers of the last
+// Each attempt starts from the caller's request headers as they were when
+// the call began: headers that interceptors after this one set during an
+// attempt do not carry over into the next. The first attempt runs with the
+// caller's call info (so it costs nothing when it succeeds); later ones get
+// call infos of their own and carry their number in the Polyconnect-Attempt
+// request header ([AttemptHeader]: "2" for the first retry). When the call ends, the response headers and trailers of the last
 // attempt are in the caller's call info. Put interceptors that must run once
 // per attempt (credentials, per-attempt logging or tracing) after this one in
 // the list, and those that must run once per call before it.
@@ -257,13 +258,29 @@ func (c *config) wait(ctx context.Context, d time.Duration) error {
 
 var errDeadline = errors.New("retry: the backoff would end after the deadline")
 
+// snapshot returns a copy of the caller's request headers as they are
+// before the first attempt, which later attempts start from: interceptors
+// after this one may change the caller's map during the first attempt. nil
+// stands for no headers.
+func snapshot(caller *rpc.CallInfo) http.Header {
+	h := caller.RequestHeader()
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		out[k] = vs
+	}
+	return out
+}
+
 // newAttempt returns a context with a call info of its own for attempt n of
-// a call whose caller's call info is caller: the caller's request headers,
-// and the attempt number after the first.
-func newAttempt(ctx context.Context, caller *rpc.CallInfo, n int) (context.Context, *rpc.CallInfo) {
+// a call, with the caller's request headers (as snapshot took them) and the
+// attempt number after the first.
+func newAttempt(ctx context.Context, headers http.Header, n int) (context.Context, *rpc.CallInfo) {
 	actx, info := rpc.NewCallContext(ctx)
 	h := info.RequestHeader()
-	for k, vs := range caller.RequestHeader() {
+	for k, vs := range headers {
 		h[k] = vs
 	}
 	if n > 1 {
@@ -273,8 +290,12 @@ func newAttempt(ctx context.Context, caller *rpc.CallInfo, n int) (context.Conte
 }
 
 // copyResponse puts the response headers and trailers of the attempt that
-// ended the call into the caller's call info.
+// ended the call into the caller's call info, if the attempt had one of its
+// own (attempt is nil for a first attempt made with the caller's).
 func copyResponse(caller, attempt *rpc.CallInfo) {
+	if attempt == nil {
+		return
+	}
 	replace(caller.ResponseHeader(), attempt.ResponseHeader())
 	replace(caller.ResponseTrailer(), attempt.ResponseTrailer())
 }

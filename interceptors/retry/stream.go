@@ -54,7 +54,8 @@ type stream struct {
 
 	mu        sync.Mutex
 	cur       rpc.StreamingClientConn // nil until the first operation
-	info      *rpc.CallInfo           // cur's call info
+	info      *rpc.CallInfo           // cur's call info; nil for the first attempt, which has the caller's
+	headers   http.Header             // the caller's request headers when the first attempt opened
 	n         int                     // cur's attempt number
 	committed bool
 	sent      []proto.Message // copies of the messages sent, for replay
@@ -77,7 +78,12 @@ func (s *stream) conn() rpc.StreamingClientConn {
 // open starts attempt s.n+1, replaying what the caller sent; s.mu is held.
 func (s *stream) open() {
 	s.n++
-	ctx, info := newAttempt(s.ctx, s.caller, s.n)
+	if s.n == 1 {
+		s.headers = snapshot(s.caller)
+		s.cur = s.next(s.ctx, s.spec)
+		return
+	}
+	ctx, info := newAttempt(s.ctx, s.headers, s.n)
 	s.cur, s.info = s.next(ctx, s.spec), info
 	for _, msg := range s.sent {
 		if err := s.cur.Send(msg); err != nil {
@@ -249,9 +255,7 @@ func (s *stream) copyResponse() {
 	s.mu.Lock()
 	info := s.info
 	s.mu.Unlock()
-	if info != nil {
-		copyResponse(s.caller, info)
-	}
+	copyResponse(s.caller, info)
 }
 
 func (s *stream) CloseResponse() error {

@@ -28,8 +28,14 @@ func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 func (i *interceptor) retryUnary(ctx context.Context, caller *rpc.CallInfo, req any, next rpc.UnaryFunc) (any, error) {
 	c := i.cfg
 	safe := idempotent(caller.Spec())
+	headers := snapshot(caller)
 	for n := 1; ; n++ {
-		actx, info := newAttempt(ctx, caller, n)
+		// The first attempt runs with the caller's call info, which then
+		// receives its response directly; later ones have their own.
+		actx, info := ctx, (*rpc.CallInfo)(nil)
+		if n > 1 {
+			actx, info = newAttempt(ctx, headers, n)
+		}
 		res, err := next(actx, req)
 		if err == nil {
 			c.budget.success()
@@ -45,7 +51,11 @@ func (i *interceptor) retryUnary(ctx context.Context, caller *rpc.CallInfo, req 
 			copyResponse(caller, info)
 			return nil, err
 		}
-		delay, ok := c.backoff(n, info.ResponseTrailer())
+		trailer := caller.ResponseTrailer()
+		if info != nil {
+			trailer = info.ResponseTrailer()
+		}
+		delay, ok := c.backoff(n, trailer)
 		if !ok {
 			copyResponse(caller, info)
 			return nil, err
@@ -72,10 +82,12 @@ func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, 
 	}
 	results := make(chan result, c.maxAttempts)
 	cancels := make([]context.CancelFunc, 0, c.maxAttempts)
+	headers := snapshot(caller)
 	launch := func() {
+		// Attempts run side by side: each has a call info of its own.
 		actx, cancel := context.WithCancel(ctx)
 		cancels = append(cancels, cancel)
-		actx, info := newAttempt(actx, caller, len(cancels))
+		actx, info := newAttempt(actx, headers, len(cancels))
 		go func() {
 			res, err := next(actx, req)
 			results <- result{res, err, info}
