@@ -9,9 +9,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"polyconnect.dev/interceptors/validate"
 	validatetestv1 "polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1"
 	"polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1/validatetestv1rpc"
-	"polyconnect.dev/interceptors/validate"
 	"polyconnect.dev/protocol/rpc"
 )
 

@@ -9,9 +9,9 @@ import (
 
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 
+	"polyconnect.dev/interceptors/validate"
 	validatetestv1 "polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1"
 	"polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1/validatetestv1rpc"
-	"polyconnect.dev/interceptors/validate"
 	"polyconnect.dev/protocol/rpc"
 )
 

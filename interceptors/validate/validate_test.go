@@ -13,9 +13,9 @@ import (
 	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 
+	"polyconnect.dev/interceptors/validate"
 	validatetestv1 "polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1"
 	"polyconnect.dev/interceptors/validate/internal/gen/validatetest/v1/validatetestv1rpc"
-	"polyconnect.dev/interceptors/validate"
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/rpc/rpctest"
 )
