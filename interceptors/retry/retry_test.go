@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -254,5 +255,25 @@ func TestCancelDuringBackoff(t *testing.T) {
 				t.Fatalf("got %v, want CANCELED", err)
 			}
 		})
+	}
+}
+
+// A real refused connection counts as not received: the error from net/http
+// keeps the dial error as its cause.
+func TestNotReceivedRealDial(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: dials are refused
+	for _, v := range testsvc.Variants {
+		clients := testsvc.NewClients(&http.Client{}, "http://"+addr, v, rpc.IdempotencyUnknown)
+		for _, k := range testsvc.Kinds {
+			_, err := k.Call(context.Background(), clients, "x")
+			if rpc.CodeOf(err) != rpc.CodeUnavailable || !retry.NotReceived(err) {
+				t.Errorf("%s %s: %v: want UNAVAILABLE, not received", v.Name, k.Name, err)
+			}
+		}
 	}
 }
