@@ -1,6 +1,6 @@
 // Package callx holds the small pieces that several interceptors share: the
 // name of the retry attempt header, a client stream that only reports an
-// error, and conversions between contexts, call info and RPC errors.
+// error, and the RPC error of a done context.
 package callx
 
 import (
@@ -15,10 +15,6 @@ import (
 // the attempt number (2 for the first retry, and so on); the first attempt
 // goes without it. Logging reads it on both sides.
 const AttemptHeader = "Polyconnect-Attempt"
-
-// ProtocolName returns the protocol of the call as "connect", "grpc" or
-// "grpcweb".
-func ProtocolName(info *rpc.CallInfo) string { return info.Protocol().String() }
 
 // ContextError converts the error of a done context into an RPC error with
 // the matching code: DEADLINE_EXCEEDED or CANCELED.
