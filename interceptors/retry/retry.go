@@ -233,12 +233,15 @@ func (c *config) backoff(n int, trailer http.Header) (time.Duration, bool) {
 		}
 		return time.Duration(ms) * time.Millisecond, true
 	}
-	ceiling := c.maxBackoff
-	if n-1 < 62 {
-		if d := c.initialBackoff << (n - 1); d > 0 && d < ceiling {
-			ceiling = d
+	ceiling := c.initialBackoff
+	for i := 1; i < n; i++ {
+		if ceiling > c.maxBackoff/2 {
+			ceiling = c.maxBackoff
+			break
 		}
+		ceiling *= 2
 	}
+	ceiling = min(ceiling, c.maxBackoff)
 	return time.Duration(c.jitter() * float64(ceiling)), true
 }
 

@@ -277,3 +277,17 @@ func TestNotReceivedRealDial(t *testing.T) {
 		}
 	}
 }
+
+// A zero backoff retries at once, without waiting.
+func TestZeroBackoff(t *testing.T) {
+	ft := newFakeTime()
+	srv := &flakyServer{failures: 2, code: rpc.CodeUnavailable}
+	clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil,
+		rpc.WithInterceptors(retry.New(ft.option(), retry.WithBackoff(0, 0))))
+	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ft.Sleeps(); len(got) != 0 || len(srv.Attempts()) != 3 {
+		t.Errorf("slept %v over %v attempts", got, srv.Attempts())
+	}
+}
