@@ -24,6 +24,7 @@ UNPUBLISHED_MODULES=(
 	interop
 	examples
 	bench
+	scripts/releasecheck
 )
 
 # Modules whose tests run without -race: generated-code compile checks, and the conformance and
@@ -33,6 +34,7 @@ PLAIN_TEST_MODULES=(
 	codegen/compiletest
 	conformance
 	bench
+	scripts/releasecheck
 )
 
 # all_modules prints every module folder that exists, products first.
