@@ -1,10 +1,10 @@
 // Package auth checks credentials on handlers and sends them from clients.
 //
 // On a handler, [NewServer] runs an [AuthFunc] before the method: it sees the
-// request headers (bearer tokens, basic credentials, API keys), the peer and,
-// behind [TLSMiddleware], the client's TLS certificate; it returns an identity
-// that the handler reads with [Identity], or an error: UNAUTHENTICATED by
-// default, or the *rpc.Error it returns, such as PERMISSION_DENIED.
+// request headers (bearer tokens, basic credentials, API keys), the peer and
+// the client's TLS certificate; it returns an identity that the handler reads
+// with [Identity], or an error: UNAUTHENTICATED by default, or the *rpc.Error
+// it returns, such as PERMISSION_DENIED.
 //
 //	check := func(ctx context.Context, req *auth.Request) (any, error) {
 //		token, ok := req.BearerToken()
@@ -15,11 +15,14 @@
 //	}
 //	rpc.WithInterceptors(auth.NewServer(check))
 //
-// Streaming methods are checked before any request message is read. Unary
-// methods are checked after the request message has been read and decoded,
-// because package rpc decodes a unary request before it runs the handler's
-// interceptors; the read limit (rpc.WithReadMaxBytes) bounds what an
-// unauthenticated caller can make the server read.
+// Every call, unary or streaming, is checked before its request message is
+// read or decoded: the interceptor is an rpc.HandlerGate, which handlers run
+// before anything else, so an unauthenticated caller cannot make the server
+// read a request, and a rejected call reaches no other interceptor. Wrapped in
+// an interceptor that does not pass rpc.HandlerGate on (selector.If does), it
+// still checks every call, from its Wrap functions: after the other
+// interceptors before it, and, for unary calls, after the request has been
+// decoded.
 //
 // On a client, [NewClient] adds credentials to every call: [Bearer] and
 // [Basic] are static, [TokenBearer] takes them from a [TokenSource], which
@@ -50,7 +53,6 @@ type AuthFunc func(ctx context.Context, req *Request) (identity any, err error)
 // AuthFunc's call.
 type Request struct {
 	info *rpc.CallInfo
-	tls  *tls.ConnectionState
 }
 
 // Procedure returns the called procedure, such as "/greet.v1.GreetService/Greet".
@@ -94,9 +96,8 @@ func (r *Request) BasicAuth() (username, password string, ok bool) {
 }
 
 // TLS returns the state of the TLS connection the call came on, or nil if it
-// came without TLS or the handler is not behind TLSMiddleware (package rpc's
-// call info does not carry the TLS state).
-func (r *Request) TLS() *tls.ConnectionState { return r.tls }
+// came without TLS.
+func (r *Request) TLS() *tls.ConnectionState { return r.info.Peer().TLS }
 
 // ClientCertificate returns the client's certificate if the server verified
 // it (tls.Config.ClientAuth of VerifyClientCertIfGiven or
@@ -104,10 +105,11 @@ func (r *Request) TLS() *tls.ConnectionState { return r.tls }
 // certificate the server only requested, without verifying it, is not
 // returned: read TLS().PeerCertificates if you verify it yourself.
 func (r *Request) ClientCertificate() (*x509.Certificate, bool) {
-	if r.tls == nil || len(r.tls.VerifiedChains) == 0 || len(r.tls.VerifiedChains[0]) == 0 {
+	st := r.TLS()
+	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
 		return nil, false
 	}
-	return r.tls.VerifiedChains[0][0], true
+	return st.VerifiedChains[0][0], true
 }
 
 type identityKey struct{}
@@ -126,9 +128,31 @@ func NewServer(check AuthFunc) rpc.Interceptor { return &server{check: check} }
 
 type server struct{ check AuthFunc }
 
+// checkedKey marks a context whose call this server has already checked in
+// Gate, so its Wrap functions do not check it again; the value is the server.
+type checkedKey struct{}
+
+// Gate implements rpc.HandlerGate: the check runs before the request is read.
+func (s *server) Gate(ctx context.Context) (context.Context, error) {
+	info, ok := rpc.CallInfoFromContext(ctx)
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
+	}
+	ctx, err := s.authenticate(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	return context.WithValue(ctx, checkedKey{}, s), nil
+}
+
+// checked reports whether Gate has admitted the call of ctx.
+func (s *server) checked(ctx context.Context) bool {
+	by, _ := ctx.Value(checkedKey{}).(*server)
+	return by == s
+}
+
 func (s *server) authenticate(ctx context.Context, info *rpc.CallInfo) (context.Context, error) {
 	req := &Request{info: info}
-	req.tls, _ = ctx.Value(tlsKey{}).(*tls.ConnectionState)
 	id, err := s.check(ctx, req)
 	if err != nil {
 		var rerr *rpc.Error
@@ -143,7 +167,7 @@ func (s *server) authenticate(ctx context.Context, info *rpc.CallInfo) (context.
 func (s *server) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
 		info, ok := rpc.CallInfoFromContext(ctx)
-		if ok && info.IsClient() {
+		if (ok && info.IsClient()) || s.checked(ctx) {
 			return next(ctx, req)
 		}
 		if !ok {
@@ -163,6 +187,9 @@ func (s *server) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.Streaming
 
 func (s *server) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+		if s.checked(ctx) {
+			return next(ctx, conn)
+		}
 		info, ok := rpc.CallInfoFromContext(ctx)
 		if !ok {
 			return rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")

@@ -74,13 +74,12 @@ func byCertificate(_ context.Context, req *auth.Request) (any, error) {
 	return cert.Subject.CommonName, nil
 }
 
-// Over TLS HTTP/2 with client certificates, behind TLSMiddleware, every
-// protocol and kind sees the verified certificate; a client without one is
-// refused.
+// Over TLS HTTP/2 with client certificates, every protocol and kind sees the
+// verified certificate; a client without one is refused.
 func TestClientCertificate(t *testing.T) {
 	pool, cert := newClientCA(t, "service-a")
 	mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(byCertificate)))
-	srv := httptest.NewUnstartedServer(auth.TLSMiddleware(mux))
+	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
 	srv.StartTLS()
@@ -109,27 +108,27 @@ func TestClientCertificate(t *testing.T) {
 	}
 }
 
-// Without TLSMiddleware the AuthFunc cannot see the TLS state.
-func TestTLSNeedsMiddleware(t *testing.T) {
+// The AuthFunc sees the TLS state of a TLS connection, and none without TLS.
+func TestTLSStateOnlyWithTLS(t *testing.T) {
 	var sawTLS bool
 	check := func(_ context.Context, req *auth.Request) (any, error) {
 		sawTLS = req.TLS() != nil
 		return "x", nil
 	}
 	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(check)))
-	for _, wrap := range []bool{false, true} {
-		var h http.Handler = mux
-		if wrap {
-			h = auth.TLSMiddleware(mux)
+	for _, withTLS := range []bool{false, true} {
+		srv := httptest.NewServer(mux)
+		if withTLS {
+			srv.Close()
+			srv = httptest.NewTLSServer(mux)
 		}
-		srv := httptest.NewTLSServer(h)
 		clients := testsvc.NewClients(srv.Client(), srv.URL, testsvc.Variants[0], rpc.IdempotencyUnknown)
 		if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 			t.Fatal(err)
 		}
 		srv.Close()
-		if sawTLS != wrap {
-			t.Errorf("middleware %v: AuthFunc saw TLS %v", wrap, sawTLS)
+		if sawTLS != withTLS {
+			t.Errorf("TLS %v: AuthFunc saw TLS %v", withTLS, sawTLS)
 		}
 	}
 }

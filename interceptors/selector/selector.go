@@ -112,6 +112,19 @@ type selected struct {
 	ic    rpc.Interceptor
 }
 
+// Gate implements rpc.HandlerGate: the selected interceptor's own gate, if
+// it has one, runs for the procedures m matches.
+func (s *selected) Gate(ctx context.Context) (context.Context, error) {
+	g, ok := s.ic.(rpc.HandlerGate)
+	if !ok {
+		return ctx, nil
+	}
+	if info, ok := rpc.CallInfoFromContext(ctx); ok && !s.match(info.Spec()) {
+		return ctx, nil
+	}
+	return g.Gate(ctx)
+}
+
 func (s *selected) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 	wrapped := s.ic.WrapUnary(next)
 	return func(ctx context.Context, req any) (any, error) {
