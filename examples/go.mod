@@ -18,11 +18,20 @@ require (
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/quic-go/qpack v0.6.0 // indirect
+	github.com/quic-go/quic-go v0.65.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
 )
 
 replace (
@@ -30,3 +39,5 @@ replace (
 	polyconnect.dev/protocol => ../protocol
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
+
+replace polyconnect.dev/transport-http3 => ../transport-http3

@@ -7,6 +7,7 @@ require (
 	connectrpc.com/otelconnect v0.12.0
 	github.com/andybalholm/brotli v1.3.0
 	github.com/klauspost/compress v1.20.4
+	github.com/quic-go/quic-go v0.65.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
@@ -16,7 +17,13 @@ require (
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-http3 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
+)
+
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 )
 
 require (
@@ -37,6 +44,8 @@ require (
 replace polyconnect.dev/protocol => ../protocol
 
 replace polyconnect.dev/otel => ../otel
+
+replace polyconnect.dev/transport-http3 => ../transport-http3
 
 replace polyconnect.dev/health => ../health
 

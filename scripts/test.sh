@@ -102,6 +102,7 @@ if [[ -z "${QUICK:-}" ]]; then
 	step "load-and-fault smoke (bench/cmd/faultload -smoke)" bash -c 'cd bench && GOWORK=off go run ./cmd/faultload -smoke'
 	step "nginx in front of three replicas (scripts/nginx-test.sh)" bash scripts/nginx-test.sh
 	step "generated code is up to date" bash .ci/gencheck.sh
+	step "no quic-go without transport-http3" bash scripts/quicfree.sh
 fi
 
 echo
