@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestTracing runs the example and checks the trace it prints: one trace,
+// TestObservability runs the example and checks the log records and the
+// trace it prints: a record per call on each side; one trace,
 // the example's span at the root, each call's client span under it and the
 // server span under that, errors only on the client side of a rejected
 // call, and a duration series per method, protocol and outcome on each side.
-func TestTracing(t *testing.T) {
+func TestObservability(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(&out); err != nil {
 		t.Fatalf("example failed: %v\n%s", err, out.String())
@@ -33,6 +34,10 @@ func TestTracing(t *testing.T) {
 		{"rpc.system.name=grpc]", 12},
 		{"  rpc.client.call.duration (s) ", 6},
 		{"  rpc.server.call.duration (s) ", 6},
+		// 9 calls, each logged by the client and the handler.
+		{"msg=\"rpc call\" rpc.side=client", 9},
+		{"msg=\"rpc call\" rpc.side=server", 9},
+		{"rpc.code=invalid_argument", 6},
 	} {
 		if got := strings.Count(s, c.text); got != c.n {
 			t.Errorf("%q appears %d times, want %d", c.text, got, c.n)

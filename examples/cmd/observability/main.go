@@ -1,11 +1,13 @@
-// Command tracing shows OpenTelemetry added to a polyconnect client and
-// handler with one option each, otelrpc.Telemetry(). It serves the greet
+// Command observability shows logging and tracing added to a polyconnect
+// client and handler with one option each: rpc.WithInterceptors(
+// logging.New(logger)) from polyconnect.dev/interceptors and
+// otelrpc.Telemetry() from polyconnect.dev/otel. It serves the greet
 // service over h2c on loopback, makes a few calls inside a span of its own
 // (a unary call, a server stream, a call the handler rejects) over Connect,
-// gRPC and gRPC-Web, and prints the trace as a tree and the call-duration
-// metrics the SDK collected.
+// gRPC and gRPC-Web, and prints the log records, the trace as a tree and
+// the call-duration metrics the SDK collected.
 //
-//	go run ./examples/cmd/tracing
+//	go run ./examples/cmd/observability
 //
 // A real program sets up an exporter (OTLP, say) where this one prints.
 package main
@@ -14,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -31,6 +34,7 @@ import (
 
 	greetv1 "polyconnect.dev/examples/gen/greet/v1"
 	"polyconnect.dev/examples/gen/greet/v1/greetv1rpc"
+	"polyconnect.dev/interceptors/logging"
 	otelrpc "polyconnect.dev/otel"
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
@@ -39,7 +43,7 @@ import (
 
 func main() {
 	if err := run(os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "tracing:", err)
+		fmt.Fprintln(os.Stderr, "observability:", err)
 		os.Exit(1)
 	}
 }
@@ -79,9 +83,17 @@ func run(out io.Writer) error {
 		_ = mp.Shutdown(context.Background())
 	}()
 
-	// The handler: one option.
+	// Log records go to out, without the parts that change from run to
+	// run (time, duration, client port).
+	fmt.Fprintln(out, "log:")
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: stableLog}))
+
+	// The handler: one option for logging, one for tracing and metrics.
 	mux := http.NewServeMux()
-	mux.Handle(greetv1rpc.NewGreetServiceHandler(greeter{}, otelrpc.Telemetry()))
+	mux.Handle(greetv1rpc.NewGreetServiceHandler(greeter{},
+		rpc.WithInterceptors(logging.New(logger)),
+		otelrpc.Telemetry(),
+	))
 	srv, err := nethttp.NewServer(transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, mux)
 	if err != nil {
 		return err
@@ -102,8 +114,11 @@ func run(out io.Writer) error {
 
 	ctx, span := otel.Tracer("tracing-example").Start(context.Background(), "greet everyone")
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
-		// The client: one option.
-		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithProtocol(p), otelrpc.Telemetry())
+		// The client: the same two options.
+		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithProtocol(p),
+			rpc.WithInterceptors(logging.New(logger)),
+			otelrpc.Telemetry(),
+		)
 		if _, err := client.Greet(ctx, &greetv1.GreetRequest{Name: "Ada"}); err != nil {
 			return fmt.Errorf("%v: Greet: %w", p, err)
 		}
@@ -122,10 +137,19 @@ func run(out io.Writer) error {
 	}
 	span.End()
 
-	fmt.Fprintln(out, "spans:")
+	fmt.Fprintln(out, "\nspans:")
 	spans.print(out)
 	fmt.Fprintln(out, "\nmetrics:")
 	return printMetrics(out, reader)
+}
+
+// stableLog drops the attributes of a log record that differ between runs.
+func stableLog(_ []string, a slog.Attr) slog.Attr {
+	switch a.Key {
+	case slog.TimeKey, "rpc.duration", "rpc.peer":
+		return slog.Attr{}
+	}
+	return a
 }
 
 // collector is a span exporter that keeps the spans, to print them.
