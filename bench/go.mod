@@ -7,6 +7,7 @@ require (
 	github.com/quic-go/quic-go v0.65.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
@@ -29,6 +30,7 @@ require (
 )
 
 replace (
+	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/protocol => ../protocol
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
