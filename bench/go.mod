@@ -13,6 +13,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
@@ -43,6 +44,7 @@ require (
 )
 
 replace (
+	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
