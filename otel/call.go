@@ -47,8 +47,12 @@ type call struct {
 	// addr is server.address and server.port (client) or
 	// network.peer.address and network.peer.port (handler); nAddr of them
 	// are set.
-	addr     [2]attribute.KeyValue
-	nAddr    int
+	addr  [2]attribute.KeyValue
+	nAddr int
+	// host is server.address and server.port of a handler: the authority
+	// the call was addressed to; nHost of them are set.
+	host     [2]attribute.KeyValue
+	nHost    int
 	ctx      context.Context // the span's context, for recording
 	span     trace.Span      // nil when not tracing
 	tracing  bool
@@ -95,6 +99,7 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 		c.addr, c.nAddr = addressAttributes(info.Peer().Addr, semconv.ServerAddressKey, semconv.ServerPortKey)
 	case kindServer:
 		c.addr, c.nAddr = addressAttributes(info.Peer().Addr, semconv.NetworkPeerAddressKey, semconv.NetworkPeerPortKey)
+		c.host, c.nHost = addressAttributes(info.Host(), semconv.ServerAddressKey, semconv.ServerPortKey)
 	}
 	if metrics && i.cfg.messageMetrics {
 		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0])...)
@@ -105,8 +110,11 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 // baseAttributes appends the attributes known when the call starts.
 func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
 	attrs = append(attrs, systemName(c.protocol), semconv.RPCMethodKey.String(methodName(c.procedure)))
-	if c.kind == kindClient {
+	switch c.kind {
+	case kindClient:
 		attrs = append(attrs, c.addr[:c.nAddr]...)
+	case kindServer:
+		attrs = append(attrs, c.host[:c.nHost]...)
 	}
 	return attrs
 }

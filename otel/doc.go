@@ -14,8 +14,8 @@
 // of kind CLIENT or SERVER, with rpc.system.name ("connectrpc" for the
 // Connect protocol, "grpc" for gRPC and gRPC-Web), rpc.method,
 // rpc.response.status_code, error.type when the call failed, server.address
-// and server.port on clients and network.peer.address and network.peer.port
-// on handlers. The trace context and baggage travel in the request headers,
+// and server.port (the base URL's host on clients, the request's authority on
+// handlers) and network.peer.address and network.peer.port on handlers. The trace context and baggage travel in the request headers,
 // on all three protocols. The histograms rpc.client.call.duration and
 // rpc.server.call.duration (seconds) carry the low-cardinality attributes
 // only: no peer address.

@@ -48,6 +48,8 @@ func checkStreamCall(t *testing.T, tel *telemetry, pr *pair, p rpc.Protocol, met
 	checkAttrs(t, "server span", ss.Attributes, attrs{
 		"rpc.system.name":          systemNames[p],
 		"rpc.method":               method,
+		"server.address":           pr.host(),
+		"server.port":              "80",
 		"network.peer.address":     "*",
 		"network.peer.port":        "*",
 		"rpc.response.status_code": "OK",

@@ -53,6 +53,8 @@ func TestUnarySpansAndMetrics(t *testing.T) {
 			checkAttrs(t, "server span", ss.Attributes, attrs{
 				"rpc.system.name":          systemNames[p],
 				"rpc.method":               methodUnary,
+				"server.address":           pr.host(),
+				"server.port":              "80",
 				"network.peer.address":     "*",
 				"network.peer.port":        "*",
 				"rpc.response.status_code": "OK",
@@ -81,10 +83,13 @@ func TestUnarySpansAndMetrics(t *testing.T) {
 					"server.port":              "80",
 					"rpc.response.status_code": "OK",
 				}},
-				// No peer address on metrics: it would make a series per client.
+				// No peer address on metrics: it would make a series per
+				// client. The server's own address is one value.
 				{"rpc.server.call.duration", attrs{
 					"rpc.system.name":          systemNames[p],
 					"rpc.method":               methodUnary,
+					"server.address":           pr.host(),
+					"server.port":              "80",
 					"rpc.response.status_code": "OK",
 				}},
 			} {
