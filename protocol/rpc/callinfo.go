@@ -2,8 +2,10 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // Peer describes the other side of a call.
@@ -16,6 +18,10 @@ type Peer struct {
 	// Query holds the URL query parameters of a handler's request (Connect
 	// GET puts the message there).
 	Query url.Values
+	// TLS is the state of the TLS connection a handler's request came on
+	// (its verified client certificates, for one), nil without TLS. It is
+	// nil on clients.
+	TLS *tls.ConnectionState
 }
 
 // CallInfo is the information of one call: its procedure and protocol, the
@@ -44,10 +50,12 @@ type CallInfo struct {
 	spec       Spec
 	protocol   Protocol
 	method     string
+	host       string
 	peer       Peer
 	reqHeader  http.Header
 	resHeader  http.Header
 	resTrailer http.Header
+	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
 	client     bool
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
@@ -84,6 +92,11 @@ func (c *CallInfo) Procedure() string { return c.spec.Procedure }
 // Protocol returns the call's wire protocol.
 func (c *CallInfo) Protocol() Protocol { return c.protocol }
 
+// Host returns the authority the call was addressed to, "host" or
+// "host:port": the request's Host header (HTTP/2 and HTTP/3 :authority) on a
+// handler, the host of the base URL on a client.
+func (c *CallInfo) Host() string { return c.host }
+
 // HTTPMethod returns the HTTP method of the call, GET or POST.
 func (c *CallInfo) HTTPMethod() string { return c.method }
 
@@ -98,8 +111,11 @@ func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
 
 // ResponseTrailer returns the response trailers.
 func (c *CallInfo) ResponseTrailer() http.Header {
+	// Handlers allocate the trailer map only when someone asks for it; the
+	// two goroutines of a bidirectional handler may both ask first.
+	c.trailerMu.Lock()
+	defer c.trailerMu.Unlock()
 	if c.resTrailer == nil {
-		// Handlers allocate the trailer map only when someone asks for it.
 		c.resTrailer = make(http.Header)
 	}
 	return c.resTrailer

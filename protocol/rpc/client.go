@@ -20,7 +20,7 @@ type HTTPClient interface {
 type clientConfig struct {
 	codec           Codec
 	protocol        Protocol
-	compressions    []Compression
+	compressions    []compressionEdit
 	sendCompression string
 	compressMin     int
 	readMax         int64
@@ -28,6 +28,7 @@ type clientConfig struct {
 	interceptors    []Interceptor
 	getURLMax       int
 	noGet           bool
+	grpcWebText     bool
 }
 
 // Client calls one procedure. It is safe for concurrent use; create it once
@@ -65,6 +66,7 @@ type clientParams struct {
 	sendMax     int64
 	getURLMax   int
 	noGet       bool
+	grpcWebText bool
 }
 
 // newProtocolClient builds the client side of protocol p; ok is false for a
@@ -105,6 +107,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		spec: spec, httpClient: httpClient, url: u, urlString: full, codec: cfg.codec,
 		comps: newCompressionSet(cfg.compressions), compressMin: cfg.compressMin,
 		readMax: cfg.readMax, sendMax: cfg.sendMax, getURLMax: cfg.getURLMax, noGet: cfg.noGet,
+		grpcWebText: cfg.grpcWebText,
 	}
 	if cfg.sendCompression != "" && cfg.sendCompression != compressionIdentity {
 		p.sendComp = p.comps.get(cfg.sendCompression)
@@ -188,6 +191,7 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.method = http.MethodPost
 	info.protocol = c.peer.Protocol
 	info.peer = c.peer
+	info.host = c.peer.Addr
 	if info.reqHeader == nil {
 		info.reqHeader = make(http.Header)
 	}
@@ -268,7 +272,8 @@ func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[R
 }
 
 // ServerStreamCall is the client side of a server-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use; to abandon the call from another goroutine,
+// cancel its context.
 type ServerStreamCall[Res any] struct {
 	conn   StreamingClientConn
 	closed bool
@@ -318,7 +323,8 @@ func (s *ServerStreamCall[Res]) Close() error {
 func (s *ServerStreamCall[Res]) Conn() StreamingClientConn { return s.conn }
 
 // ClientStreamCall is the client side of a client-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use. Send marshals the message before it returns, so
+// the message may be reused.
 type ClientStreamCall[Req, Res any] struct {
 	conn StreamingClientConn
 }
@@ -364,7 +370,9 @@ func (s *ClientStreamCall[Req, Res]) ResponseTrailer() http.Header {
 func (s *ClientStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
 
 // BidiStreamCall is the client side of a bidirectional call. One goroutine
-// may send while another receives.
+// may send (Send, CloseSend) while another receives (Receive, All,
+// CloseReceive); each side is used by one goroutine at a time. Send marshals
+// the message before it returns, so the message may be reused.
 type BidiStreamCall[Req, Res any] struct {
 	conn      StreamingClientConn
 	closeOnce sync.Once
@@ -390,9 +398,19 @@ func (s *BidiStreamCall[Req, Res]) Receive() (*Res, error) {
 	return msg, nil
 }
 
-// All iterates over the responses, as ServerStreamCall.All does.
+// All iterates over the responses, as ServerStreamCall.All does: it ends
+// without an error after the last one, or with a final (nil, err); breaking
+// out of the loop closes the response side (CloseReceive), which cancels a
+// call that has not ended. The request side is the caller's to close.
 func (s *BidiStreamCall[Req, Res]) All() iter.Seq2[*Res, error] {
-	return receiveAll[Res](s.conn.Receive)
+	return func(yield func(*Res, error) bool) {
+		defer s.CloseReceive()
+		for msg, err := range receiveAll[Res](s.conn.Receive) {
+			if !yield(msg, err) {
+				return
+			}
+		}
+	}
 }
 
 // CloseReceive releases the response side; a call abandoned early is canceled.

@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -103,7 +102,7 @@ type grpcHandlerConn struct {
 	m       marshaler
 	u       unmarshaler
 	reader  envelopeReader
-	buf     *bytes.Buffer
+	buf     *buffer
 	respEnc string
 	rc      responseCompression
 	// single is true when the client sends exactly one message (unary and
@@ -134,7 +133,8 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		spec:      h.spec,
 		protocol:  name,
 		method:    r.Method,
-		peer:      Peer{Addr: r.RemoteAddr, Protocol: name},
+		host:      r.Host,
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: name, TLS: r.TLS},
 		reqHeader: r.Header,
 		resHeader: w.Header(),
 	}

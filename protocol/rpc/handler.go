@@ -13,7 +13,7 @@ import (
 
 type handlerConfig struct {
 	codecs                codecSet
-	compressions          []Compression
+	compressions          []compressionEdit
 	compressMin           int
 	readMax               int64
 	sendMax               int64
@@ -35,6 +35,8 @@ type Handler struct {
 	call func(ctx context.Context, conn handlerConn) error
 	// allowGet is true for unary methods without side effects.
 	allowGet bool
+	// gates are the interceptors that implement HandlerGate, in order.
+	gates []HandlerGate
 }
 
 // protocolHandler is the server side of one wire protocol.
@@ -75,6 +77,11 @@ func newHandler(spec Spec, opts []HandlerOption) (*Handler, []Interceptor) {
 		sendMax:      cfg.sendMax,
 		requireVer:   cfg.requireConnectVersion,
 		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
+	}
+	for _, i := range cfg.interceptors {
+		if g, ok := i.(HandlerGate); ok {
+			h.gates = append(h.gates, g)
+		}
 	}
 	return h, cfg.interceptors
 }
@@ -217,6 +224,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	ctx = context.WithValue(ctx, callInfoKey{}, conn.callInfo())
+	for _, g := range h.gates {
+		gated, err := g.Gate(ctx)
+		if err != nil {
+			conn.finish(err)
+			return
+		}
+		if gated != nil {
+			ctx = gated
+		}
+	}
 	err := h.call(ctx, conn)
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
 		err = asError(ctx.Err())
@@ -260,7 +277,8 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServerStream is the handler side of a server-streaming call: the handler
-// sends responses. It is not safe for concurrent use.
+// sends responses. It is not safe for concurrent use: one goroutine sends.
+// Send marshals the message before it returns, so the message may be reused.
 type ServerStream[Res any] struct{ conn StreamingHandlerConn }
 
 // Send sends a response message.
@@ -270,7 +288,8 @@ func (s *ServerStream[Res]) Send(msg *Res) error { return s.conn.Send(msg) }
 func (s *ServerStream[Res]) Conn() StreamingHandlerConn { return s.conn }
 
 // ClientStream is the handler side of a client-streaming call: the handler
-// receives requests. It is not safe for concurrent use.
+// receives requests. It is not safe for concurrent use: one goroutine
+// receives.
 type ClientStream[Req any] struct{ conn StreamingHandlerConn }
 
 // Receive returns the next request, or io.EOF when the client is done.
@@ -289,8 +308,10 @@ func (s *ClientStream[Req]) All() iter.Seq2[*Req, error] { return receiveAll[Req
 // Conn returns the untyped connection, as interceptors see it.
 func (s *ClientStream[Req]) Conn() StreamingHandlerConn { return s.conn }
 
-// BidiStream is the handler side of a bidirectional call. Receive and Send
-// may be used from two goroutines, one each.
+// BidiStream is the handler side of a bidirectional call. Receive (or All)
+// and Send may be used from two goroutines, one each; the CallInfo on the
+// handler's context may be used from both (see CallInfo). Send marshals the
+// message before it returns, so the message may be reused.
 type BidiStream[Req, Res any] struct{ conn StreamingHandlerConn }
 
 // Receive returns the next request, or io.EOF when the client is done.

@@ -53,6 +53,7 @@ func TestTargetChecks(t *testing.T) {
 		{ImplPolyconnect, ProtocolNone, TransportH2C},
 		{"nope", ProtocolConnect, TransportH2C},
 		{ImplPolyconnect, ProtocolConnect, "h9"},
+		{ImplGRPCGo, ProtocolGRPC, TransportH3},
 		{ImplConnectGo, ProtocolConnect, TransportH2CRPC},
 		{ImplGRPCGo, ProtocolGRPC, TransportH2RPC},
 	} {
@@ -61,7 +62,7 @@ func TestTargetChecks(t *testing.T) {
 		}
 	}
 	// transport-h2's two names carry polyconnect's three protocols and raw.
-	if n := len(Targets()); n != 29 {
-		t.Errorf("%d targets, want 29 (8+6 polyconnect, 8 connect-go, 2 grpc-go, 3+2 raw)", n)
+	if n := len(Targets()); n != 36 {
+		t.Errorf("%d targets, want 36 (11+6 polyconnect, 11 connect-go, 2 grpc-go, 4+2 raw)", n)
 	}
 }

@@ -23,8 +23,10 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
-	// The transports, by name.
+	// The http1, h2c, h2, h2c-rpc and h2-rpc transports.
 	"polyconnect.dev/conformance/internal/engine"
+	// The h3 transport.
+	_ "polyconnect.dev/transport-http3"
 )
 
 func main() {

@@ -5,9 +5,10 @@
 // until it receives SIGTERM or SIGINT.
 //
 // The server is built as an application would build it: a transport.Config
-// naming the transport ("http1", "h2c" or "h2" from transport-nethttp, or with
-// -http2 h2 "h2c-rpc" and "h2-rpc" from transport-h2, registered by their
-// imports) and the handlers of package rpc.
+// naming the transport ("http1", "h2c" or "h2" from transport-nethttp, with
+// -http2 h2 "h2c-rpc" and "h2-rpc" from transport-h2, or "h3" from
+// transport-http3, registered by their imports) and the handlers of package
+// rpc.
 package main
 
 import (
@@ -33,8 +34,10 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
-	// The transports, by name.
+	// The http1, h2c, h2, h2c-rpc and h2-rpc transports.
 	"polyconnect.dev/conformance/internal/engine"
+	// The h3 transport.
+	_ "polyconnect.dev/transport-http3"
 )
 
 func main() {
@@ -67,7 +70,7 @@ func run() error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(srv.Addr().(*net.TCPAddr).Port)}
+	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(port(srv.Addr()))}
 	if req.GetUseTls() {
 		res.PemCert = req.GetServerCreds().GetCert()
 	}
@@ -92,8 +95,20 @@ func run() error {
 	return nil
 }
 
+// port returns the port of a TCP (http1, h2c, h2) or UDP (h3) address.
+func port(addr net.Addr) int {
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		return a.Port
+	case *net.UDPAddr:
+		return a.Port
+	}
+	return 0
+}
+
 // serverConfig maps the runner's request to a transport configuration:
-// HTTP/1.1 ("http1", with TLS when asked), h2c, or HTTP/2 over TLS ("h2"),
+// HTTP/1.1 ("http1", with TLS when asked), h2c, HTTP/2 over TLS ("h2") or
+// HTTP/3 ("h3", always over TLS),
 // with the runner's certificate and, when it sends a client certificate,
 // mutual TLS.
 func serverConfig(req *v1.ServerCompatRequest, http2 string) (transport.Config, error) {
@@ -104,6 +119,11 @@ func serverConfig(req *v1.ServerCompatRequest, http2 string) (transport.Config, 
 		cfg.Name, err = engine.HTTP1Name(http2)
 	case v1.HTTPVersion_HTTP_VERSION_2:
 		cfg.Name, err = engine.HTTP2Name(http2, req.GetUseTls())
+	case v1.HTTPVersion_HTTP_VERSION_3:
+		if !req.GetUseTls() {
+			return cfg, errors.New("HTTP/3 needs TLS")
+		}
+		cfg.Name = transport.NameH3
 	default:
 		return cfg, fmt.Errorf("HTTP version %v is not supported", v)
 	}
