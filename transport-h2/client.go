@@ -224,6 +224,9 @@ func (c *Client) checkRequest(req *http.Request) error {
 // authorityAddr returns host:port for u, with the scheme's default port.
 func authorityAddr(u *url.URL) string {
 	port := u.Port()
+	if port != "" && u.Host[0] != '[' {
+		return u.Host // already host:port
+	}
 	if port == "" {
 		port = "80"
 		if u.Scheme == "https" {

@@ -31,6 +31,19 @@ type clientConn struct {
 	nextID    uint32
 	gotGoAway bool
 	goAwayID  uint32
+
+	// The reader goroutine's: responses to hand to their callers once the
+	// frames already buffered are read, so that a caller wakes once to
+	// find its response's headers, data and trailers.
+	toDeliver []*clientStream
+}
+
+func (cc *clientConn) flushDeferred() {
+	for i, cs := range cc.toDeliver {
+		cs.deliver()
+		cc.toDeliver[i] = nil
+	}
+	cc.toDeliver = cc.toDeliver[:0]
 }
 
 // provisionalMaxStreams is how many streams a client opens on a new

@@ -23,7 +23,7 @@ type clientStream struct {
 	req         *http.Request
 	resp        http.Response
 	body        responseBody
-	respReady   chan struct{}
+	respReady   sync.WaitGroup // done when the response (or respErr) is there
 	respOnce    sync.Once
 	respErr     error
 	gotResp     bool  // the reader goroutine's
@@ -48,7 +48,8 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 		return nil, err
 	}
 	c := cc.c
-	cs := &clientStream{cc: cc, req: req, respReady: make(chan struct{})}
+	cs := &clientStream{cc: cc, req: req}
+	cs.respReady.Add(1)
 	cs.stream.cli = cs
 	cs.body.cs = cs
 	hasBody := body != nil && body != http.NoBody
@@ -133,7 +134,7 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 	if ctx.Done() != nil {
 		cs.stopCtx = context.AfterFunc(ctx, func() { cs.abort(ctx.Err()) })
 	}
-	<-cs.respReady
+	cs.respReady.Wait()
 	if cs.respErr != nil {
 		cs.stopWatching()
 		return nil, cs.respErr
@@ -223,7 +224,7 @@ func requestHeaders(req *http.Request, hasBody bool) (*fieldList, error) {
 	}
 	switch {
 	case req.ContentLength > 0 && hasBody:
-		fl.add("content-length", strconv.FormatInt(req.ContentLength, 10))
+		fl.add("content-length", formatLength(req.ContentLength))
 	case !hasBody && (method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch):
 		fl.add("content-length", "0")
 	}
@@ -310,7 +311,7 @@ func (cs *clientStream) writeBody(body io.ReadCloser) {
 func (cs *clientStream) fail(err error) {
 	cs.respOnce.Do(func() {
 		cs.respErr = err
-		close(cs.respReady)
+		cs.respReady.Done()
 	})
 }
 
@@ -409,11 +410,16 @@ func (cs *clientStream) onResponseHeaders(hb *headerBlock) error {
 	if hb.endStream {
 		cs.stream.recv.endWithTrailers(nil)
 	}
-	cs.respOnce.Do(func() { close(cs.respReady) })
+	cs.cc.toDeliver = append(cs.cc.toDeliver, cs)
 	if hb.endStream {
 		cs.stream.peerEnded()
 	}
 	return nil
+}
+
+// deliver hands the response to the caller, unless the call failed first.
+func (cs *clientStream) deliver() {
+	cs.respOnce.Do(func() { cs.respReady.Done() })
 }
 
 // onTrailers handles the response trailers.
@@ -445,7 +451,8 @@ func (cs *clientStream) copyTrailers(t http.Header) {
 		return
 	}
 	if cs.resp.Trailer == nil {
-		cs.resp.Trailer = make(http.Header, len(t))
+		cs.resp.Trailer = t
+		return
 	}
 	for k, vs := range t {
 		cs.resp.Trailer[k] = vs

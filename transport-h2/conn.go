@@ -38,8 +38,10 @@ type conn struct {
 	bdp             bdpEstimator
 	calm            calmMeter
 	sawSettings     bool
-	streamWindow    int32 // the stream window we advertise now
-	connWindow      int32 // the connection window we keep open now
+	streamWindow    int32         // the stream window we advertise now
+	connWindow      int32         // the connection window we keep open now
+	deferredRecv    []*recvBuffer // consumers to wake once the buffered frames are read
+	hdrPayload      []byte        // the payload of the HEADERS frame being read
 
 	// Read by the timer, written by the reader.
 	lastRead    atomic.Int64 // unix nanoseconds of the last frame read
@@ -108,6 +110,10 @@ type role interface {
 	connClosed(err error, streams []*stream)
 	// tick runs on the connection's timer, for the role's timeouts.
 	tick(now time.Time)
+	// flushDeferred runs, on the reader goroutine, what the role put off
+	// until the frames already buffered are read (starting handlers,
+	// handing responses to callers).
+	flushDeferred()
 }
 
 // limits are a connection's settings and defences.
@@ -264,6 +270,7 @@ func (c *conn) localSettings() []http2.Setting {
 func (c *conn) run() {
 	defer close(c.readerDone)
 	err := c.readLoop()
+	c.flushDeferred()
 	var ce connError
 	if errors.As(err, &ce) {
 		// Keep reading, and dropping, what the peer still sends while the
@@ -278,9 +285,30 @@ func (c *conn) run() {
 // the error that ended it.
 func (c *conn) readLoop() error {
 	for {
+		if !c.nextFrameBuffered() {
+			// The next read may block: wake whoever the frames read so
+			// far concern first.
+			c.flushDeferred()
+		}
 		fh, err := c.fr.ReadFrameHeader()
 		if err != nil {
 			return c.fail(c.readError(err))
+		}
+		if c.limits.pingInterval > 0 {
+			c.lastRead.Store(time.Now().UnixNano())
+		}
+		if fh.Type == http2.FrameHeaders && c.sawSettings {
+			if err := c.readHeadersFrame(fh); err != nil {
+				var se streamError
+				if errors.As(err, &se) {
+					if cerr := c.streamFailed(se); cerr != nil {
+						return c.fail(cerr)
+					}
+					continue
+				}
+				return c.fail(err)
+			}
+			continue
 		}
 		f, err := c.fr.ReadFrameForHeader(fh)
 		if err != nil {
@@ -301,7 +329,6 @@ func (c *conn) readLoop() error {
 			}
 			continue
 		}
-		c.lastRead.Store(time.Now().UnixNano())
 		if err := c.handleFrame(f); err != nil {
 			var se streamError
 			if errors.As(err, &se) {
@@ -313,6 +340,28 @@ func (c *conn) readLoop() error {
 			return c.fail(err)
 		}
 	}
+}
+
+// nextFrameBuffered reports whether a whole frame is already buffered, so
+// that reading it will not block.
+func (c *conn) nextFrameBuffered() bool {
+	n := c.br.Buffered()
+	if n < frameHeaderLen {
+		return false
+	}
+	h, _ := c.br.Peek(frameHeaderLen)
+	return n >= frameHeaderLen+(int(h[0])<<16|int(h[1])<<8|int(h[2]))
+}
+
+// flushDeferred wakes the consumers and runs the role's work put off while
+// buffered frames were read.
+func (c *conn) flushDeferred() {
+	for i, b := range c.deferredRecv {
+		b.wake()
+		c.deferredRecv[i] = nil
+	}
+	c.deferredRecv = c.deferredRecv[:0]
+	c.role.flushDeferred()
 }
 
 // readError turns an error from the Framer into what ends the connection.
@@ -379,7 +428,8 @@ func (c *conn) handleFrame(f http2.Frame) error {
 	case *http2.DataFrame:
 		return c.handleData(f)
 	case *http2.HeadersFrame:
-		return c.handleHeadersFrame(f)
+		// Read by readHeadersFrame, except before the first SETTINGS.
+		return connError{code: http2.ErrCodeProtocol, reason: "the first frame is not SETTINGS"}
 	case *http2.ContinuationFrame:
 		return c.handleContinuation(f)
 	case *http2.SettingsFrame:

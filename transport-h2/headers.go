@@ -1,6 +1,8 @@
 package h2
 
 import (
+	"encoding/binary"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -47,22 +49,59 @@ func (c *conn) emitField(f hpack.HeaderField) {
 	hb.fields = append(hb.fields, f)
 }
 
-func (c *conn) handleHeadersFrame(f *http2.HeadersFrame) error {
+// readHeadersFrame reads the payload of the HEADERS frame whose header
+// the Framer has read (and checked for order and size) and handles it. It
+// parses the frame itself, into a buffer it reuses, where the Framer would
+// allocate a frame value each time: one HEADERS frame opens every request
+// and response.
+func (c *conn) readHeadersFrame(fh http2.FrameHeader) error {
+	if cap(c.hdrPayload) < int(fh.Length) {
+		c.hdrPayload = make([]byte, fh.Length)
+	}
+	p := c.hdrPayload[:fh.Length]
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		return err
+	}
+	if fh.StreamID == 0 {
+		return connError{code: http2.ErrCodeProtocol, reason: "HEADERS frame with stream ID 0"}
+	}
+	pad := 0
+	if fh.Flags.Has(http2.FlagHeadersPadded) {
+		if len(p) < 1 {
+			return connError{code: http2.ErrCodeProtocol, reason: "HEADERS frame too short for its padding"}
+		}
+		pad = int(p[0])
+		p = p[1:]
+	}
+	selfDep := false
+	if fh.Flags.Has(http2.FlagHeadersPriority) {
+		if len(p) < 5 {
+			return connError{code: http2.ErrCodeProtocol, reason: "HEADERS frame too short for its priority"}
+		}
+		selfDep = binary.BigEndian.Uint32(p)&(1<<31-1) == fh.StreamID
+		p = p[5:]
+	}
+	if pad > len(p) {
+		// The block cannot be decoded, so the HPACK state is lost for the
+		// whole connection (RFC 9113 6.2 makes it a connection error).
+		return connError{code: http2.ErrCodeProtocol, reason: "HEADERS frame with invalid padding"}
+	}
+	frag := p[:len(p)-pad]
+	ended := fh.Flags.Has(http2.FlagHeadersEndHeaders)
 	hb := &c.hb
 	clear(hb.fields)
 	*hb = headerBlock{
-		streamID:  f.StreamID,
-		endStream: f.StreamEnded(),
-		selfDep:   f.HasPriority() && f.Priority.StreamDep == f.StreamID,
+		streamID:  fh.StreamID,
+		endStream: fh.Flags.Has(http2.FlagHeadersEndStream),
+		selfDep:   selfDep,
 		fields:    hb.fields[:0],
 	}
-	frag := f.HeaderBlockFragment()
-	if len(frag) == 0 && !f.HeadersEnded() {
+	if len(frag) == 0 && !ended {
 		if !c.calm.junk(1) {
 			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "empty header fragments"}
 		}
 	}
-	return c.headerFragment(frag, f.HeadersEnded())
+	return c.headerFragment(frag, ended)
 }
 
 func (c *conn) handleContinuation(f *http2.ContinuationFrame) error {

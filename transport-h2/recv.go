@@ -15,21 +15,24 @@ import (
 // peer as the consumer reads, so a consumer that stops reading stops the
 // peer.
 type recvBuffer struct {
-	s         *stream
-	mu        sync.Mutex
-	cond      sync.Cond
-	buf       []byte
-	off       int
-	err       error // returned once buf is drained: io.EOF at the end
-	waiting   bool
-	avail     int64 // what the peer may still send on the stream
-	window    int64 // the window the consumer keeps open
-	unacked   int64 // read, not yet returned to the peer
-	closed    bool  // the consumer is gone: data is dropped
-	trailer   http.Header
-	eofSeen   bool
-	rdeadline time.Time
-	rtimer    *time.Timer
+	s       *stream
+	mu      sync.Mutex
+	cond    sync.Cond
+	buf     []byte
+	off     int
+	err     error // returned once buf is drained: io.EOF at the end
+	waiting bool
+	avail   int64 // what the peer may still send on the stream
+	window  int64 // the window the consumer keeps open
+	unacked int64 // read, not yet returned to the peer
+	closed  bool  // the consumer is gone: data is dropped
+	trailer http.Header
+	eofSeen bool
+	// wakePending: the reader goroutine owes the waiting consumer a
+	// signal, which it gives once it has read what is buffered.
+	wakePending bool
+	rdeadline   time.Time
+	rtimer      *time.Timer
 }
 
 // setWindow sets the initial window.
@@ -66,9 +69,7 @@ func (b *recvBuffer) push(data []byte, frameLen int, end bool) (inc uint32, err 
 		if end {
 			b.err = io.EOF
 		}
-		if b.waiting {
-			b.cond.Signal()
-		}
+		b.deferWakeLocked()
 	}
 	if !end && returned > 0 {
 		b.unacked += returned
@@ -76,6 +77,26 @@ func (b *recvBuffer) push(data []byte, frameLen int, end bool) (inc uint32, err 
 	}
 	b.mu.Unlock()
 	return inc, nil
+}
+
+// deferWakeLocked notes that a waiting consumer has something to read. The
+// reader goroutine wakes it once it has read everything already buffered
+// on the connection, so that a burst of frames (a response's headers, data
+// and trailers, say) wakes the consumer once, not once per frame.
+func (b *recvBuffer) deferWakeLocked() {
+	if b.waiting && !b.wakePending {
+		b.wakePending = true
+		c := b.s.c
+		c.deferredRecv = append(c.deferredRecv, b)
+	}
+}
+
+// wake gives a consumer the signal deferWakeLocked owed it.
+func (b *recvBuffer) wake() {
+	b.mu.Lock()
+	b.wakePending = false
+	b.cond.Signal()
+	b.mu.Unlock()
 }
 
 // takeIncLocked returns the window increment to send now, if the unacked
@@ -149,9 +170,7 @@ func (b *recvBuffer) endWithTrailers(t http.Header) {
 	if b.err == nil {
 		b.trailer = t
 		b.err = io.EOF
-		if b.waiting {
-			b.cond.Signal()
-		}
+		b.deferWakeLocked()
 	}
 	b.mu.Unlock()
 }

@@ -41,6 +41,19 @@ type serverConn struct {
 	goAwayID     uint32 // the last stream ID of the second GOAWAY
 	closing      bool   // closing once everything is written
 	shutdownTmr  *time.Timer
+
+	// The reader goroutine's: handlers to start once the frames already
+	// buffered are read, so that a request's DATA is there when its
+	// handler starts reading.
+	toStart []*serverStream
+}
+
+func (sc *serverConn) flushDeferred() {
+	for i, st := range sc.toStart {
+		go sc.runHandler(st)
+		sc.toStart[i] = nil
+	}
+	sc.toStart = sc.toStart[:0]
 }
 
 // shutdownPingData marks the PING of the first GOAWAY.
@@ -419,7 +432,7 @@ func (sc *serverConn) onHeaders(hb *headerBlock) error {
 	}
 	c.mu.Unlock()
 	if start {
-		go sc.runHandler(st)
+		sc.toStart = append(sc.toStart, st)
 	}
 	return nil
 }

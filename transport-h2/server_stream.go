@@ -287,7 +287,7 @@ func (st *serverStream) finish() {
 	st.rstAfterEnd = unread
 	if s.hdr != nil && !rw.clSet && rw.bodyAllowed && !rw.flushed {
 		// The whole body is known: say how long it is.
-		s.hdr.add("content-length", strconv.FormatInt(rw.written, 10))
+		s.hdr.add("content-length", formatLength(rw.written))
 	}
 	if s.hdr != nil && s.queuedLocked() == 0 && trailers == nil {
 		s.hdrEnd = true
@@ -309,7 +309,8 @@ func (st *serverStream) copyTrailers(t http.Header) {
 		return
 	}
 	if st.req.Trailer == nil {
-		st.req.Trailer = make(http.Header, len(t))
+		st.req.Trailer = t
+		return
 	}
 	for k, vs := range t {
 		st.req.Trailer[k] = vs
@@ -527,6 +528,22 @@ var statusTexts = func() (t [900]string) {
 	}
 	return t
 }()
+
+// lengthTexts holds content-length values for small bodies.
+var lengthTexts = func() (t [4096]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+// formatLength formats a content-length, without allocating for small ones.
+func formatLength(n int64) string {
+	if n >= 0 && n < int64(len(lengthTexts)) {
+		return lengthTexts[n]
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func statusText(code int) string {
 	if code >= 100 && code <= 999 {
