@@ -10,9 +10,11 @@
 // -protocol and -transport take comma-separated lists, and every meaningful
 // combination runs in turn, each with a fresh server and client.
 //
-// To keep the server's CPU apart from the load generator's, start one
-// process with -serve (it prints the server's URL and serves for -d, or
-// until interrupted) and point another at it with -addr.
+// To keep the server's CPU apart from the load generator's, run with -split:
+// each target's server then runs in a child process of its own (this
+// program with -serve), so client and server do not share a Go scheduler or
+// heap. Or start one process with -serve (it prints the server's URL and
+// serves for -d, or until interrupted) and point another at it with -addr.
 package main
 
 import (
@@ -42,6 +44,7 @@ type config struct {
 	insecure                     bool
 	maxRequests                  int64
 	serve                        bool
+	split                        bool
 }
 
 func main() {
@@ -58,6 +61,7 @@ func main() {
 	flag.BoolVar(&cfg.insecure, "insecure", false, "with -addr and h2: accept any server certificate")
 	flag.Int64Var(&cfg.maxRequests, "n", 0, "stop after this many measured requests, even before -d (0: no limit)")
 	flag.BoolVar(&cfg.serve, "serve", false, "only start the server of the one target given, on 127.0.0.1, print its URL and serve for -d or until interrupted")
+	flag.BoolVar(&cfg.split, "split", false, "run each target's server in a child process of its own (this program with -serve) instead of in this one")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: load [flags]\n\nFixed-duration unary load; prints req/s and latency percentiles.\n\n")
 		flag.PrintDefaults()
@@ -68,6 +72,9 @@ func main() {
 	cfg.transports = list(*transports, harness.Transports)
 	if cfg.concurrency < 1 || cfg.duration <= 0 || cfg.size < 0 {
 		fatalf("-c must be at least 1, -d positive and -size not negative")
+	}
+	if cfg.split && (cfg.serve || cfg.addr != "") {
+		fatalf("-split starts its own servers: it goes with neither -serve nor -addr")
 	}
 
 	var targets []harness.Target
@@ -152,10 +159,15 @@ func baseURL(addr, transport string) string {
 	if strings.Contains(addr, "://") {
 		return strings.TrimRight(addr, "/")
 	}
-	if transport == harness.TransportH2 || transport == harness.TransportH3 {
+	if tlsTransport(transport) {
 		return "https://" + addr
 	}
 	return "http://" + addr
+}
+
+// tlsTransport reports whether a transport runs over TLS.
+func tlsTransport(transport string) bool {
+	return transport == harness.TransportH2 || transport == harness.TransportH3 || transport == harness.TransportH2RPC
 }
 
 type result struct {
@@ -167,9 +179,19 @@ type result struct {
 
 func run(cfg config, t harness.Target) (*result, error) {
 	url := ""
-	if cfg.addr != "" {
+	switch {
+	case cfg.addr != "":
 		url = baseURL(cfg.addr, t.Transport)
-	} else {
+	case cfg.split:
+		child, err := startChildServer(cfg, t)
+		if err != nil {
+			return nil, fmt.Errorf("starting the server process: %w", err)
+		}
+		defer child.stop()
+		url = child.url
+		// The child made its own test certificate.
+		cfg.insecure = true
+	default:
 		srv, err := harness.StartServer(t)
 		if err != nil {
 			return nil, fmt.Errorf("starting the server: %w", err)
@@ -189,7 +211,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 	err = client.Unary(ctx, msg)
 	cancel()
 	if err != nil {
-		if cfg.addr != "" && (t.Transport == harness.TransportH2 || t.Transport == harness.TransportH3) && !cfg.insecure {
+		if cfg.addr != "" && tlsTransport(t.Transport) && !cfg.insecure {
 			return nil, fmt.Errorf("first call (a server this process did not start needs -insecure): %w", err)
 		}
 		return nil, fmt.Errorf("first call: %w", err)
