@@ -29,6 +29,7 @@ var fuzzMarker = [8]byte{'f', 'u', 'z', 'z', 'e', 'n', 'd', '!'}
 // the client side.
 type pipeSession struct {
 	t      *testing.T
+	srv    *Server
 	cl     net.Conn
 	sc     *serverConn
 	frames chan http2.Frame
@@ -41,7 +42,7 @@ func newPipeSession(t *testing.T, h http.Handler) *pipeSession {
 		t.Fatal(err)
 	}
 	cl, sv := net.Pipe()
-	p := &pipeSession{t: t, cl: cl, sc: srv.newServerConn(sv), frames: make(chan http2.Frame, 64)}
+	p := &pipeSession{t: t, srv: srv, cl: cl, sc: srv.newServerConn(sv), frames: make(chan http2.Frame, 64)}
 	go p.sc.serve()
 	go func() {
 		defer close(p.frames)
@@ -116,6 +117,7 @@ func (p *pipeSession) close() {
 	}
 	for range p.frames {
 	}
+	_ = p.srv.Close()
 }
 
 // completeFrames pads a truncated last frame with zeros to the length its

@@ -151,6 +151,11 @@ func (b *recvBuffer) Read(p []byte) (int, error) {
 			b.mu.Unlock()
 			return 0, nil
 		}
+		if !b.rdeadline.IsZero() && b.rtimer == nil {
+			// A read is about to wait: only now does the deadline need a
+			// timer (most bodies are there before the handler reads).
+			b.rtimer = time.AfterFunc(time.Until(b.rdeadline), b.deadlineFired)
+		}
 		b.waiting = true
 		b.cond.Wait()
 		b.waiting = false
@@ -229,20 +234,25 @@ func (b *recvBuffer) grow(delta int32) {
 	b.mu.Unlock()
 }
 
-// setReadDeadline makes blocked and later reads fail once t has passed.
+// setReadDeadline makes blocked and later reads fail once t has passed. The
+// timer behind it starts only when a read has to wait.
 func (b *recvBuffer) setReadDeadline(t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.rdeadline = t
 	if b.rtimer != nil {
 		b.rtimer.Stop()
+		b.rtimer = nil
 	}
-	if t.IsZero() {
-		return
-	}
-	b.rtimer = time.AfterFunc(time.Until(t), func() {
-		b.mu.Lock()
+	if b.waiting {
+		// Let a waiting read look at the new deadline (and arm a timer).
 		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
+	}
+}
+
+// deadlineFired wakes waiting reads when the read deadline passes.
+func (b *recvBuffer) deadlineFired() {
+	b.mu.Lock()
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }

@@ -37,6 +37,8 @@ type Server struct {
 	readTO  time.Duration
 	writeTO time.Duration
 
+	workers workers // goroutines that run handlers
+
 	mu        sync.Mutex
 	state     serverState
 	ln        net.Listener
@@ -403,7 +405,10 @@ func (s *Server) waitServe() {
 }
 
 func (s *Server) markStopped() {
-	s.stopOnce.Do(func() { close(s.stopped) })
+	s.stopOnce.Do(func() {
+		s.workers.close()
+		close(s.stopped)
+	})
 }
 
 // String describes the server for logs, such as "h2-rpc server on

@@ -50,7 +50,7 @@ type serverConn struct {
 
 func (sc *serverConn) flushDeferred() {
 	for i, st := range sc.toStart {
-		go sc.runHandler(st)
+		sc.srv.workers.run(st)
 		sc.toStart[i] = nil
 	}
 	sc.toStart = sc.toStart[:0]

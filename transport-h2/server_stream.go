@@ -21,7 +21,7 @@ import (
 type serverStream struct {
 	stream
 	sc            *serverConn
-	req           *http.Request
+	req           http.Request // handed to the handler as &req
 	url           url.URL
 	body          requestBody
 	rw            responseWriter
@@ -154,7 +154,9 @@ func (sc *serverConn) newStream(hb *headerBlock) (*serverStream, int, error) {
 	}
 	_ = scheme
 	st.ctx.parent = sc.baseCtx
-	st.req = req.WithContext(&st.ctx)
+	// WithContext is the only way to give a Request its context; it copies
+	// the request, here onto the stream (the copy does not escape).
+	st.req = *req.WithContext(&st.ctx)
 	return st, 0, nil
 }
 
@@ -248,11 +250,11 @@ func (st *serverStream) serve() {
 			// runtime.Goexit: this goroutine ends here, so hand its slot
 			// on.
 			if next := st.sc.handlerDone(); next != nil {
-				go st.sc.runHandler(next)
+				st.sc.srv.workers.run(next)
 			}
 		}
 	}()
-	srv.handler.ServeHTTP(&st.rw, st.req)
+	srv.handler.ServeHTTP(&st.rw, &st.req)
 	returned = true
 	st.finish()
 }

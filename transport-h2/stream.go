@@ -225,6 +225,10 @@ func (s *stream) writeExpiredLocked() bool {
 
 // waitLocked waits for the writer to make progress on s.
 func (s *stream) waitLocked() {
+	if !s.wdeadline.IsZero() && s.wtimer == nil {
+		// Only a write that waits needs the deadline's timer.
+		s.wtimer = time.AfterFunc(time.Until(s.wdeadline), s.writeDeadlineFired)
+	}
 	s.waiters++
 	s.space.Wait()
 	s.waiters--
@@ -238,15 +242,19 @@ func (s *stream) setWriteDeadline(t time.Time) {
 	s.wdeadline = t
 	if s.wtimer != nil {
 		s.wtimer.Stop()
+		s.wtimer = nil
 	}
-	if t.IsZero() {
-		return
-	}
-	s.wtimer = time.AfterFunc(time.Until(t), func() {
-		c.mu.Lock()
+	if s.waiters > 0 {
+		// Let waiting writes look at the new deadline.
 		s.space.Broadcast()
-		c.mu.Unlock()
-	})
+	}
+}
+
+// writeDeadlineFired wakes waiting writes when the write deadline passes.
+func (s *stream) writeDeadlineFired() {
+	s.c.mu.Lock()
+	s.space.Broadcast()
+	s.c.mu.Unlock()
 }
 
 // flush makes the writer write what s has queued.

@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,7 @@ type config struct {
 	maxRequests                  int64
 	serve                        bool
 	split                        bool
+	cpuProfile, memProfile       string
 }
 
 func main() {
@@ -62,6 +64,8 @@ func main() {
 	flag.Int64Var(&cfg.maxRequests, "n", 0, "stop after this many measured requests, even before -d (0: no limit)")
 	flag.BoolVar(&cfg.serve, "serve", false, "only start the server of the one target given, on 127.0.0.1, print its URL and serve for -d or until interrupted")
 	flag.BoolVar(&cfg.split, "split", false, "run each target's server in a child process of its own (this program with -serve) instead of in this one")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file (with -serve: of the server)")
+	flag.StringVar(&cfg.memProfile, "memprofile", "", "write an allocation profile of this process to the file when it ends")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: load [flags]\n\nFixed-duration unary load; prints req/s and latency percentiles.\n\n")
 		flag.PrintDefaults()
@@ -95,6 +99,29 @@ func main() {
 	}
 	if len(targets) == 0 {
 		fatalf("no meaningful combination of -impl, -protocol and -transport: %v", firstErr)
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
+	if cfg.memProfile != "" {
+		defer func() {
+			f, err := os.Create(cfg.memProfile)
+			if err != nil {
+				fatalf("%v", err)
+			}
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		}()
 	}
 	if cfg.serve {
 		if len(targets) != 1 {
@@ -175,10 +202,15 @@ type result struct {
 	elapsed  time.Duration
 	errors   int64
 	firstErr error
+	// CPU time used while measuring, by this process and by the server's
+	// (-split), when it could be read.
+	cpuSelf, cpuServer time.Duration
+	cpuKnown, split    bool
 }
 
 func run(cfg config, t harness.Target) (*result, error) {
 	url := ""
+	serverPID := 0
 	switch {
 	case cfg.addr != "":
 		url = baseURL(cfg.addr, t.Transport)
@@ -189,6 +221,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 		}
 		defer child.stop()
 		url = child.url
+		serverPID = child.cmd.Process.Pid
 		// The child made its own test certificate.
 		cfg.insecure = true
 	default:
@@ -219,7 +252,18 @@ func run(cfg config, t harness.Target) (*result, error) {
 	if cfg.warmup > 0 {
 		_ = load(client, msg, cfg, cfg.warmup, 0)
 	}
-	return load(client, msg, cfg, cfg.duration, cfg.maxRequests), nil
+	self0, ok1 := processCPU(os.Getpid())
+	server0, ok2 := processCPU(serverPID)
+	res := load(client, msg, cfg, cfg.duration, cfg.maxRequests)
+	self1, ok3 := processCPU(os.Getpid())
+	server1, ok4 := processCPU(serverPID)
+	res.cpuSelf, res.cpuKnown = self1-self0, ok1 && ok3
+	if serverPID != 0 {
+		res.split = true
+		res.cpuServer = server1 - server0
+		res.cpuKnown = res.cpuKnown && ok2 && ok4
+	}
+	return res, nil
 }
 
 // load calls from cfg.concurrency goroutines until d has passed or limit
@@ -279,6 +323,15 @@ func (r *result) print(w io.Writer, cfg config, t harness.Target) {
 	fmt.Fprintf(w, "  latency  mean %v  p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
 		round(r.hist.mean()), round(r.hist.quantile(0.5)), round(r.hist.quantile(0.9)),
 		round(r.hist.quantile(0.99)), round(r.hist.quantile(0.999)), round(time.Duration(r.hist.max)))
+	if r.cpuKnown && r.hist.total > 0 {
+		per := func(d time.Duration) time.Duration { return d / time.Duration(r.hist.total) }
+		if r.split {
+			fmt.Fprintf(w, "  cpu      %v per request: client %v, server %v\n",
+				round(per(r.cpuSelf+r.cpuServer)), round(per(r.cpuSelf)), round(per(r.cpuServer)))
+		} else {
+			fmt.Fprintf(w, "  cpu      %v per request, client and server together\n", round(per(r.cpuSelf)))
+		}
+	}
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
 		if errors.Is(r.firstErr, context.DeadlineExceeded) {
