@@ -271,9 +271,8 @@ func (cc *clientConn) onRSTStream(f *http2.RSTStreamFrame) error {
 	return nil
 }
 
-func (cc *clientConn) onData(f *http2.DataFrame) error {
+func (cc *clientConn) onData(id uint32, data []byte, frameLen int, end bool) error {
 	c := cc.c
-	id := f.StreamID
 	c.mu.Lock()
 	s := c.streams[id]
 	if s == nil {
@@ -289,25 +288,24 @@ func (cc *clientConn) onData(f *http2.DataFrame) error {
 	if !cs.gotResp {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA before the response headers"}
 	}
-	if cs.req.Method == http.MethodHead && len(f.Data()) > 0 {
+	if cs.req.Method == http.MethodHead && len(data) > 0 {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA in a response to HEAD"}
 	}
 	if recvDone {
 		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "DATA after the end of the response"}
 	}
-	data := f.Data()
 	cs.received += int64(len(data))
-	if cs.resp.ContentLength >= 0 && cs.req.Method != http.MethodHead && (cs.received > cs.resp.ContentLength || f.StreamEnded() && cs.received != cs.resp.ContentLength) {
+	if cs.resp.ContentLength >= 0 && cs.req.Method != http.MethodHead && (cs.received > cs.resp.ContentLength || end && cs.received != cs.resp.ContentLength) {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "response body does not match its content-length"}
 	}
-	inc, err := s.recv.push(data, int(f.Length), f.StreamEnded())
+	inc, err := s.recv.push(data, frameLen, end)
 	if err != nil {
 		return err
 	}
 	if inc > 0 {
 		c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, streamID: id, n: inc})
 	}
-	if f.StreamEnded() {
+	if end {
 		s.peerEnded()
 	}
 	return nil

@@ -42,6 +42,7 @@ type conn struct {
 	connWindow      int32         // the connection window we keep open now
 	deferredRecv    []*recvBuffer // consumers to wake once the buffered frames are read
 	hdrPayload      []byte        // the payload of the HEADERS frame being read
+	dataPayload     []byte        // a DATA payload that was not all buffered
 
 	// Read by the timer, written by the reader.
 	lastRead    atomic.Int64 // unix nanoseconds of the last frame read
@@ -84,8 +85,9 @@ type conn struct {
 type role interface {
 	// onHeaders handles a complete header block.
 	onHeaders(hb *headerBlock) error
-	// onData handles a DATA frame after connection-level flow control.
-	onData(f *http2.DataFrame) error
+	// onData handles a DATA frame's data after connection-level flow
+	// control; frameLen counts the padding too.
+	onData(id uint32, data []byte, frameLen int, end bool) error
 	// onRSTStream handles a RST_STREAM frame.
 	onRSTStream(f *http2.RSTStreamFrame) error
 	// onGoAway handles a GOAWAY frame.
@@ -297,8 +299,13 @@ func (c *conn) readLoop() error {
 		if c.limits.pingInterval > 0 {
 			c.lastRead.Store(time.Now().UnixNano())
 		}
-		if fh.Type == http2.FrameHeaders && c.sawSettings {
-			if err := c.readHeadersFrame(fh); err != nil {
+		if c.sawSettings && (fh.Type == http2.FrameHeaders || fh.Type == http2.FrameData) {
+			if fh.Type == http2.FrameHeaders {
+				err = c.readHeadersFrame(fh)
+			} else {
+				err = c.readDataFrame(fh)
+			}
+			if err != nil {
 				var se streamError
 				if errors.As(err, &se) {
 					if cerr := c.streamFailed(se); cerr != nil {
@@ -426,7 +433,8 @@ func (c *conn) handleFrame(f http2.Frame) error {
 	}
 	switch f := f.(type) {
 	case *http2.DataFrame:
-		return c.handleData(f)
+		// Read by readDataFrame, except before the first SETTINGS.
+		return connError{code: http2.ErrCodeProtocol, reason: "the first frame is not SETTINGS"}
 	case *http2.HeadersFrame:
 		// Read by readHeadersFrame, except before the first SETTINGS.
 		return connError{code: http2.ErrCodeProtocol, reason: "the first frame is not SETTINGS"}
@@ -465,8 +473,54 @@ func (c *conn) handleFrame(f http2.Frame) error {
 
 // handleData applies connection-level flow control, then hands the frame to
 // the role.
-func (c *conn) handleData(f *http2.DataFrame) error {
-	n := int64(f.Length)
+// readDataFrame reads the payload of the DATA frame whose header the
+// Framer has read and handles it. When the whole payload is already
+// buffered, as it usually is, it is handed on straight from the read
+// buffer: the Framer would first copy it into a buffer of its own.
+func (c *conn) readDataFrame(fh http2.FrameHeader) error {
+	n := int(fh.Length)
+	var p []byte
+	peeked := c.br.Buffered() >= n
+	if peeked {
+		p, _ = c.br.Peek(n)
+	} else {
+		if cap(c.dataPayload) < n {
+			c.dataPayload = make([]byte, n)
+		}
+		p = c.dataPayload[:n]
+		if _, err := io.ReadFull(c.br, p); err != nil {
+			return err
+		}
+	}
+	err := c.dataPayloadFrame(fh, p)
+	if peeked {
+		_, _ = c.br.Discard(n)
+	}
+	return err
+}
+
+// dataPayloadFrame checks a DATA frame's padding and handles its data.
+func (c *conn) dataPayloadFrame(fh http2.FrameHeader, p []byte) error {
+	if fh.StreamID == 0 {
+		return connError{code: http2.ErrCodeProtocol, reason: "DATA frame with stream ID 0"}
+	}
+	if fh.Flags.Has(http2.FlagDataPadded) {
+		if len(p) < 1 {
+			return connError{code: http2.ErrCodeProtocol, reason: "DATA frame too short for its padding"}
+		}
+		pad := int(p[0])
+		p = p[1:]
+		if pad > len(p) {
+			return connError{code: http2.ErrCodeProtocol, reason: "pad size larger than data payload"}
+		}
+		p = p[:len(p)-pad]
+	}
+	return c.handleData(fh, p)
+}
+
+func (c *conn) handleData(fh http2.FrameHeader, data []byte) error {
+	end := fh.Flags.Has(http2.FlagDataEndStream)
+	n := int64(fh.Length)
 	c.recvConnAvail -= n
 	if c.recvConnAvail < 0 {
 		return connError{code: http2.ErrCodeFlowControl, reason: "DATA beyond the connection window"}
@@ -480,17 +534,17 @@ func (c *conn) handleData(f *http2.DataFrame) error {
 		c.recvConnAvail += c.recvConnUnacked
 		c.recvConnUnacked = 0
 	}
-	if len(f.Data()) == 0 && !f.StreamEnded() {
+	if len(data) == 0 && !end {
 		if !c.calm.junk(1) {
 			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "empty DATA frame flood"}
 		}
 	} else {
 		c.calm.useful()
 	}
-	if c.bdp.enabled && c.bdp.onData(len(f.Data())) {
+	if c.bdp.enabled && c.bdp.onData(len(data)) {
 		c.queueCtrl(ctrlFrame{kind: ctrlPing, data: bdpPingData})
 	}
-	return c.role.onData(f)
+	return c.role.onData(fh.StreamID, data, int(fh.Length), end)
 }
 
 // handleSettings applies the peer's SETTINGS and acknowledges them.

@@ -311,9 +311,8 @@ func (sc *serverConn) onRSTStream(f *http2.RSTStreamFrame) error {
 	return nil
 }
 
-func (sc *serverConn) onData(f *http2.DataFrame) error {
+func (sc *serverConn) onData(id uint32, data []byte, frameLen int, end bool) error {
 	c := sc.c
-	id := f.StreamID
 	c.mu.Lock()
 	s := c.streams[id]
 	if s == nil {
@@ -334,19 +333,18 @@ func (sc *serverConn) onData(f *http2.DataFrame) error {
 		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "DATA after the end of the request"}
 	}
 	st := s.srv
-	data := f.Data()
 	st.received += int64(len(data))
-	if st.contentLength >= 0 && (st.received > st.contentLength || f.StreamEnded() && st.received != st.contentLength) {
+	if st.contentLength >= 0 && (st.received > st.contentLength || end && st.received != st.contentLength) {
 		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "request body does not match its content-length"}
 	}
-	inc, err := s.recv.push(data, int(f.Length), f.StreamEnded())
+	inc, err := s.recv.push(data, frameLen, end)
 	if err != nil {
 		return err
 	}
 	if inc > 0 {
 		c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, streamID: id, n: inc})
 	}
-	if f.StreamEnded() {
+	if end {
 		s.peerEnded()
 	}
 	return nil

@@ -44,7 +44,7 @@ type batchWriter struct {
 // Write appends p. It is the frame writer's io.Writer and never fails: the
 // socket is written by flush, outside the connection lock.
 func (b *batchWriter) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
+	b.buf = append(growBuf(b.buf, len(p)), p...)
 	return len(p), nil
 }
 
@@ -57,6 +57,7 @@ func (b *batchWriter) appendDataFrame(streamID uint32, end bool, data []byte) {
 		flags = byte(http2.FlagDataEndStream)
 	}
 	n := len(data)
+	b.buf = growBuf(b.buf, frameHeaderLen+n)
 	b.buf = append(b.buf, byte(n>>16), byte(n>>8), byte(n), byte(http2.FrameData), flags)
 	b.buf = binary.BigEndian.AppendUint32(b.buf, streamID&(1<<31-1))
 	b.buf = append(b.buf, data...)
@@ -68,12 +69,17 @@ func (b *batchWriter) flush() error {
 		return nil
 	}
 	_, err := b.nc.Write(b.buf)
-	if cap(b.buf) > 4*maxBatch {
-		b.buf = nil
-	} else {
-		b.buf = b.buf[:0]
-	}
+	b.buf = b.buf[:0]
 	return err
+}
+
+// release gives the batch buffer back to the pool while the connection has
+// nothing to write, so that idle connections hold no write buffer.
+func (b *batchWriter) release() {
+	if b.buf != nil {
+		putBuf(b.buf)
+		b.buf = nil
+	}
 }
 
 // ctrlKind tells the control frames apart.
@@ -115,6 +121,7 @@ func (c *conn) writeLoop() {
 				return
 			}
 			c.writerIdle = true
+			c.bw.release()
 			c.mu.Unlock()
 			<-c.wake
 			c.mu.Lock()
