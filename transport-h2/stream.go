@@ -25,6 +25,7 @@ type stream struct {
 	data         []byte     // queued DATA bytes, owned
 	dataOff      int        // how much of data is written
 	borrowed     []byte     // a waiting writer's bytes, written after data
+	lent         int        // bytes of borrowed a batch in flight still refers to
 	trailers     *fieldList // trailers to write after the data
 	endAfterData bool       // end the stream once the data is written
 	sendWindow   int64      // the peer's window for this stream
@@ -156,6 +157,10 @@ func (s *stream) write(p []byte, flush bool) (int, error) {
 				c.mu.Lock()
 			}
 			for s.borrowed != nil && s.sendErr == nil && !s.writeExpiredLocked() {
+				s.waitLocked()
+			}
+			for s.lent > 0 {
+				// A batch being written still refers to p: one write.
 				s.waitLocked()
 			}
 			if s.borrowed != nil || s.sendErr != nil {

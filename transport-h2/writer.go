@@ -35,11 +35,26 @@ const (
 )
 
 // batchWriter collects frames for one write to the connection. The writer
-// goroutine owns it.
+// goroutine owns it. On a plain TCP connection, large DATA payloads lent by
+// their writers (see stream.write) are not copied into the batch but
+// referred to, and the batch goes out with one writev.
 type batchWriter struct {
-	nc  net.Conn
-	buf []byte
+	nc       net.Conn
+	buf      []byte
+	vectored bool      // nc takes writev: payloads may be referred to
+	refs     []dataRef // payloads the batch refers to, in order
+	iov      net.Buffers
 }
+
+// dataRef is a lent payload in the batch: it goes out after buf[:at].
+type dataRef struct {
+	at int
+	p  []byte
+	s  *stream
+}
+
+// minRef is the smallest payload worth an iovec of its own.
+const minRef = 4 << 10
 
 // Write appends p. It is the frame writer's io.Writer and never fails: the
 // socket is written by flush, outside the connection lock.
@@ -63,14 +78,67 @@ func (b *batchWriter) appendDataFrame(streamID uint32, end bool, data []byte) {
 	b.buf = append(b.buf, data...)
 }
 
-// flush writes the batch to the socket.
-func (b *batchWriter) flush() error {
-	if len(b.buf) == 0 {
-		return nil
+// appendDataRef appends a DATA frame header and refers to its payload,
+// which the stream lent and must not reuse until the batch is written.
+func (b *batchWriter) appendDataRef(s *stream, end bool, data []byte) {
+	b.appendDataFrame(s.id, end, nil)
+	n := len(data)
+	h := b.buf[len(b.buf)-frameHeaderLen:]
+	h[0], h[1], h[2] = byte(n>>16), byte(n>>8), byte(n)
+	b.refs = append(b.refs, dataRef{at: len(b.buf), p: data, s: s})
+	s.lent += n
+}
+
+// size is how many bytes the batch holds.
+func (b *batchWriter) size() int {
+	n := len(b.buf)
+	for _, r := range b.refs {
+		n += len(r.p)
 	}
-	_, err := b.nc.Write(b.buf)
+	return n
+}
+
+// flush writes the batch to the socket. The lent payloads it referred to
+// are released by releaseRefsLocked afterwards.
+func (b *batchWriter) flush() error {
+	if len(b.refs) == 0 {
+		if len(b.buf) == 0 {
+			return nil
+		}
+		_, err := b.nc.Write(b.buf)
+		b.buf = b.buf[:0]
+		return err
+	}
+	iov := b.iov[:0]
+	prev := 0
+	for _, r := range b.refs {
+		if r.at > prev {
+			iov = append(iov, b.buf[prev:r.at])
+		}
+		iov = append(iov, r.p)
+		prev = r.at
+	}
+	if prev < len(b.buf) {
+		iov = append(iov, b.buf[prev:])
+	}
+	b.iov = iov
+	_, err := iov.WriteTo(b.nc) // consumes its own copy of the slice header
+	clear(b.iov[:cap(b.iov)])
 	b.buf = b.buf[:0]
 	return err
+}
+
+// releaseRefsLocked tells the streams whose payloads the batch referred to
+// that they are written (or will never be): their writers may go on.
+func (c *conn) releaseRefsLocked() {
+	for i, r := range c.bw.refs {
+		r.s.lent -= len(r.p)
+		if r.s.lent == 0 && r.s.waiters > 0 {
+			r.s.space.Broadcast()
+		}
+		c.bw.refs[i] = dataRef{}
+	}
+	c.bw.refs = c.bw.refs[:0]
 }
 
 // release gives the batch buffer back to the pool while the connection has
@@ -127,7 +195,7 @@ func (c *conn) writeLoop() {
 			c.mu.Lock()
 		}
 		c.fillLocked()
-		if !yielded && len(c.bw.buf) < smallBatch && !c.lingerAfterFlush {
+		if !yielded && c.bw.size() < smallBatch && !c.lingerAfterFlush {
 			// A small batch: let goroutines that are about to queue
 			// frames (other streams' responses, say) do so, and write
 			// them all at once.
@@ -148,6 +216,7 @@ func (c *conn) writeLoop() {
 		c.mu.Unlock()
 		err := c.bw.flush()
 		c.mu.Lock()
+		c.releaseRefsLocked()
 		c.flushing = time.Time{}
 		if err != nil {
 			c.mu.Unlock()
@@ -162,6 +231,7 @@ func (c *conn) writeLoop() {
 // writerExitLocked ends the writer goroutine: it unlocks c.mu, and after a
 // final GOAWAY it shuts the connection down.
 func (c *conn) writerExitLocked() {
+	c.releaseRefsLocked()
 	linger := c.lingerAfterFlush && !c.writeClosed
 	c.writeClosed = true
 	c.mu.Unlock()
@@ -225,13 +295,13 @@ func (c *conn) queueCtrl(f ctrlFrame) {
 // fillLocked writes queued frames into the batch until nothing can be
 // written or the batch is full.
 func (c *conn) fillLocked() {
-	for c.hasWorkLocked() && len(c.bw.buf) < maxBatch {
+	for c.hasWorkLocked() && c.bw.size() < maxBatch {
 		for i := range c.ctrl {
 			c.writeCtrlLocked(&c.ctrl[i])
 			c.ctrl[i] = ctrlFrame{}
 		}
 		c.ctrl = c.ctrl[:0]
-		for len(c.bw.buf) < maxBatch {
+		for c.bw.size() < maxBatch {
 			s := c.ready.pop()
 			if s == nil {
 				break
@@ -355,7 +425,12 @@ func (c *conn) writeStreamLocked(s *stream) {
 		}
 		chunk = chunk[:n]
 		last := s.endAfterData && s.trailers == nil && int(n) == s.queuedLocked()
-		c.bw.appendDataFrame(s.id, last, chunk)
+		if c.bw.vectored && n >= minRef && s.dataOff == len(s.data) {
+			// Lent bytes: refer to them rather than copy them.
+			c.bw.appendDataRef(s, last, chunk)
+		} else {
+			c.bw.appendDataFrame(s.id, last, chunk)
+		}
 		s.consumeLocked(int(n))
 		s.sendWindow -= n
 		c.sendWindow -= n
