@@ -33,8 +33,10 @@ type clientStream struct {
 }
 
 // maxInMemoryBody is the most of a replayable request body (one with
-// GetBody) read up front and queued whole; the rest streams.
-const maxInMemoryBody = 4 << 20
+// GetBody) read up front and queued with the headers; the rest streams
+// from writeBody, whose large writes are lent to the writer rather than
+// copied.
+const maxInMemoryBody = 64 << 10
 
 // roundTrip sends req on cc, with body as its body, and waits for the
 // response headers. cc has a stream slot reserved for it.
@@ -145,19 +147,20 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 // readInMemory reads a replayable body, up to maxInMemoryBody. rest
 // reports that the body goes on.
 func readInMemory(body io.Reader, length int64) (data []byte, rest bool, err error) {
-	size := 16 << 10
-	if length > 0 {
-		size = int(min(length+1, maxInMemoryBody))
+	size := maxInMemoryBody
+	if length >= 0 && length < maxInMemoryBody {
+		size = int(length) + 1 // room to see the end
 	}
 	data = getBuf(size)
 	for {
+		if len(data) >= maxInMemoryBody {
+			return data, true, nil
+		}
 		if len(data) == cap(data) {
-			if len(data) >= maxInMemoryBody {
-				return data, true, nil
-			}
+			// Longer than its ContentLength said: read on to see.
 			data = growBuf(data, len(data))
 		}
-		n, err := body.Read(data[len(data):cap(data)])
+		n, err := body.Read(data[len(data):min(cap(data), maxInMemoryBody)])
 		data = data[:len(data)+n]
 		if err == io.EOF {
 			return data, false, nil
