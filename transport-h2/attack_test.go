@@ -85,8 +85,12 @@ func TestRapidResetWithWellBehavedHandlers(t *testing.T) {
 			}
 			id += 2
 		}
+		// Every handler ends, and frees its slot, before the next round:
+		// a stream reset while it waits for a slot is never started.
 		want := int32(10 * (round + 1))
-		eventually(t, "the handlers to start and end", func() bool { return started.Load() == want && running.Load() == 0 })
+		eventually(t, "the handlers to start and end", func() bool {
+			return started.Load() == want && running.Load() == 0 && serverHandlers(srv) == 0
+		})
 	}
 	if p := peak.Load(); p > 10 {
 		t.Errorf("%d handlers ran at once, more than MaxConcurrentStreams (10)", p)
@@ -94,6 +98,21 @@ func TestRapidResetWithWellBehavedHandlers(t *testing.T) {
 	r.writeHeaders(id, true, request("GET", "/")...)
 	_ = r.fr.WritePing(false, [8]byte{1})
 	r.waitFor("the PING's answer", func(f http2.Frame) bool { p, ok := f.(*http2.PingFrame); return ok && p.IsAck() })
+}
+
+// serverHandlers returns how many handler slots srv's connections hold.
+func serverHandlers(srv *Server) int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	n := 0
+	for sc := range srv.conns {
+		if c := sc.getConnNoStop(); c != nil {
+			c.mu.Lock()
+			n += int(sc.handlers)
+			c.mu.Unlock()
+		}
+	}
+	return n
 }
 
 // TestMaxConcurrentStreams: streams beyond the advertised limit are

@@ -131,7 +131,7 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 		c.wakeWriter()
 	}
 	if hasBody && (data == nil || rest) {
-		go cs.writeBody(body)
+		go cs.writeBody(body, int64(len(data)))
 	}
 	if ctx.Done() != nil {
 		cs.stopCtx = context.AfterFunc(ctx, func() { cs.abort(ctx.Err()) })
@@ -266,19 +266,14 @@ func trailerFieldList(t http.Header) *fieldList {
 }
 
 // writeBody streams a request body that is not replayable (or the rest of
-// one that was too large to queue whole), then ends the stream with the
-// request's trailers.
-func (cs *clientStream) writeBody(body io.ReadCloser) {
+// one that was too large to queue whole, after its first total bytes), then
+// ends the stream with the request's trailers.
+func (cs *clientStream) writeBody(body io.ReadCloser, total int64) {
 	defer body.Close()
 	cs.bodyTouched.Store(true)
 	s := &cs.stream
 	buf := getBuf(64 << 10)
 	defer func() { putBuf(buf) }()
-	var total int64
-	c := s.c
-	c.mu.Lock()
-	total = int64(len(s.data))
-	c.mu.Unlock()
 	for {
 		n, err := body.Read(buf[:cap(buf)])
 		if n > 0 {

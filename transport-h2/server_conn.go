@@ -117,6 +117,13 @@ func (sc *serverConn) getConn(stop bool) *conn {
 	return sc.c
 }
 
+// getConnNoStop returns the connection once the handshake is done, or nil.
+func (sc *serverConn) getConnNoStop() *conn {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.c
+}
+
 // shutdown starts the graceful two-step GOAWAY.
 func (sc *serverConn) shutdown() {
 	c := sc.getConn(false)
