@@ -8,10 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
 
 	"polyconnect.dev/protocol/transport"
 )
@@ -449,5 +453,82 @@ func TestURLs(t *testing.T) {
 	}
 	if !strings.Contains(srv.String(), "h2c-rpc server on") {
 		t.Errorf("String() = %q", srv.String())
+	}
+}
+
+// TestConfigApplied checks that each Config field reaches what it
+// configures, and that zero values get the defaults.
+func TestConfigApplied(t *testing.T) {
+	srv, err := NewServer(transport.Config{
+		Name: NameH2C, Addr: "127.0.0.1:0",
+		ReadHeaderTimeout: transport.Duration(3 * time.Second), ReadTimeout: transport.Duration(4 * time.Second),
+		WriteTimeout: transport.Duration(5 * time.Second), IdleTimeout: transport.Duration(6 * time.Second),
+		MaxHeaderBytes: 7000, MaxConcurrentStreams: 8,
+	}, http.NotFoundHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.lim.handshakeTimeout != 3*time.Second || srv.readTO != 4*time.Second || srv.writeTO != 5*time.Second ||
+		srv.idle != 6*time.Second || srv.lim.maxHeaderList != 7000 || srv.lim.maxConcurrent != 8 {
+		t.Errorf("server settings %+v, read %v, write %v, idle %v", srv.lim, srv.readTO, srv.writeTO, srv.idle)
+	}
+	srv, err = NewServer(transport.Config{Name: NameH2C, Addr: "127.0.0.1:0", IdleTimeout: -1, ReadHeaderTimeout: -1}, http.NotFoundHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.idle != 0 || srv.lim.handshakeTimeout != 0 || srv.lim.maxHeaderList != DefaultMaxHeaderBytes || srv.lim.maxConcurrent != DefaultMaxConcurrentStreams {
+		t.Errorf("negative durations turn timeouts off, zero limits take defaults: %+v, idle %v", srv.lim, srv.idle)
+	}
+	c, err := NewClient(transport.Config{
+		Name: NameH2C, TLSHandshakeTimeout: transport.Duration(2 * time.Second), IdleTimeout: transport.Duration(3 * time.Second),
+		MaxIdleConns: 4, MaxIdleConnsPerHost: 5, MaxConnsPerHost: 6, PingInterval: transport.Duration(7 * time.Second), MaxHeaderBytes: 8000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.tlsTimeout != 2*time.Second || c.idleTimeout != 3*time.Second || c.maxIdle != 4 || c.maxIdlePerHost != 5 ||
+		c.maxConnsPerHost != 6 || c.lim.pingInterval != 7*time.Second || c.lim.maxHeaderList != 8000 {
+		t.Errorf("client settings: %+v", c)
+	}
+	c, err = NewClient(transport.Config{Name: NameH2C})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.idleTimeout != DefaultClientIdleTimeout || c.maxIdle != DefaultMaxIdleConns || c.maxIdlePerHost != DefaultMaxIdleConnsPerHost ||
+		c.maxConnsPerHost != 0 || c.lim.pingInterval != 0 || c.tlsTimeout != DefaultTLSHandshakeTimeout {
+		t.Errorf("client defaults: %+v", c)
+	}
+}
+
+// TestStreamTimeouts: ReadTimeout and WriteTimeout bound each stream from
+// its start.
+func TestStreamTimeouts(t *testing.T) {
+	readErr := make(chan error, 1)
+	writeErr := make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/read":
+			_, err := io.ReadAll(r.Body)
+			readErr <- err
+		case "/write":
+			_, err := w.Write(make([]byte, 1<<20))
+			writeErr <- err
+		}
+	})
+	cfg := serverConfig(t, NameH2C)
+	cfg.ReadTimeout = transport.Duration(100 * time.Millisecond)
+	cfg.WriteTimeout = transport.Duration(100 * time.Millisecond)
+	srv := startServer(t, cfg, h)
+	// A client that sends part of a body and stalls, and never opens its
+	// window for the response.
+	r := dialRaw(t, srv, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+	r.writeHeaders(1, false, request("POST", "/read")...)
+	_ = r.fr.WriteData(1, false, []byte("part"))
+	if err := recv(t, readErr, "the body read to time out"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read: %v, want a deadline error", err)
+	}
+	r.writeHeaders(3, true, request("GET", "/write")...)
+	if err := recv(t, writeErr, "the write to time out"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("write: %v, want a deadline error", err)
 	}
 }
