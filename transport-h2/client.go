@@ -365,7 +365,7 @@ func (c *Client) CloseIdleConnections() {
 	var idle []*clientConn
 	for _, p := range c.pools {
 		for _, cc := range p.conns {
-			if cc.retireIfIdle() {
+			if cc.retireIfIdleLocked() {
 				idle = append(idle, cc)
 			}
 		}

@@ -133,10 +133,8 @@ func (cc *clientConn) release() {
 	}
 }
 
-// retireIfIdle takes the connection out of its pool if it carries no
+// retireIfIdleLocked takes the connection out of its pool if it carries no
 // stream; the caller holds the client's lock and then calls closeIdle.
-func (cc *clientConn) retireIfIdle() bool { return cc.retireIfIdleLocked() }
-
 func (cc *clientConn) retireIfIdleLocked() bool {
 	if cc.active.Load() != 0 {
 		return false

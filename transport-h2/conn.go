@@ -831,13 +831,6 @@ func (c *conn) closeWithError(err error) {
 	})
 }
 
-// isClosed reports whether the connection is closed or failing.
-func (c *conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeErr != nil || c.writeClosed || c.lingerAfterFlush
-}
-
 // startTimer arms the connection's timer for its timeouts.
 func (c *conn) startTimer() {
 	period := time.Second

@@ -22,10 +22,12 @@
 // and the writer turns everything queued, on every stream, into frames and
 // hands them to the socket in one write, so that under load many calls
 // share a system call. Small writes are copied into the stream's queue;
-// large ones are framed straight from the caller's buffer, which waits
-// until they are. Flow-control windows start at 256 KiB per stream and
-// 1 MiB per connection and grow, up to 8 MiB and 16 MiB, when the
-// bandwidth-delay product measured with PINGs asks for it.
+// large ones are lent to the writer, which refers to them in the batch
+// (writev) while the caller waits. The reader wakes a waiting handler or
+// caller once per burst of frames, and handlers run on kept goroutines.
+// Flow-control windows start at 256 KiB per stream and 1 MiB per
+// connection and grow, up to 8 MiB and 16 MiB, when the bandwidth-delay
+// product measured with PINGs asks for it.
 //
 // Servers serve any http.Handler: http.Flusher, trailers (keys with
 // http.TrailerPrefix, or announced in a "Trailer" header), full-duplex

@@ -16,14 +16,13 @@ import (
 // headerBlock is a header block being read: a HEADERS frame and its
 // CONTINUATION frames, decoded as they arrive. The reader goroutine owns it.
 type headerBlock struct {
-	streamID    uint32
-	endStream   bool
-	selfDep     bool // the HEADERS frame's priority names the stream itself
-	fields      []hpack.HeaderField
-	size        uint32 // decoded size so far, as SETTINGS_MAX_HEADER_LIST_SIZE counts
-	tooLarge    bool   // the decoded list passed the limit; fields is empty
-	compressed  int    // encoded bytes so far
-	continuings int
+	streamID   uint32
+	endStream  bool
+	selfDep    bool // the HEADERS frame's priority names the stream itself
+	fields     []hpack.HeaderField
+	size       uint32 // decoded size so far, as SETTINGS_MAX_HEADER_LIST_SIZE counts
+	tooLarge   bool   // the decoded list passed the limit; fields is empty
+	compressed int    // encoded bytes so far
 }
 
 // maxCompressedBlock bounds the encoded size of a header block. A block
@@ -108,7 +107,6 @@ func (c *conn) handleContinuation(f *http2.ContinuationFrame) error {
 	// The Framer has checked that it follows a HEADERS or CONTINUATION
 	// frame of the same stream without END_HEADERS.
 	frag := f.HeaderBlockFragment()
-	c.hb.continuings++
 	if len(frag) == 0 && !f.HeadersEnded() {
 		if !c.calm.junk(1) {
 			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "CONTINUATION flood"}

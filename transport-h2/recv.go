@@ -162,13 +162,6 @@ func (b *recvBuffer) Read(p []byte) (int, error) {
 	}
 }
 
-// buffered reports whether data is waiting to be read.
-func (b *recvBuffer) buffered() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.buf) - b.off
-}
-
 // endWithTrailers ends the stream with trailers (from the reader goroutine).
 func (b *recvBuffer) endWithTrailers(t http.Header) {
 	b.mu.Lock()
