@@ -21,7 +21,7 @@ type Client struct {
 	url       string
 	client    *http.Client
 	transport *http.Transport
-	diagnoses *diagnoses // h2c only
+	diagnoses *diagnoses // h2c and http1
 }
 
 var _ transport.Client = (*Client)(nil)
@@ -84,11 +84,11 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	}
 
 	var diag *diagnoses
-	if cfg.Name == transport.NameH2C {
-		// Tell a server that does not speak h2c apart from a broken
-		// connection: see diagnosingConn.
-		diag = &diagnoses{}
-		dial = diag.dial(dial)
+	if cfg.Name != transport.NameH2 {
+		// Tell a server that speaks another protocol apart from a broken
+		// connection: see diagnose.go.
+		diag = &diagnoses{name: cfg.Name, dial: dial}
+		dial = diag.wrap()
 	}
 
 	t := &http.Transport{
@@ -146,13 +146,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	}
 	res, err := c.client.Do(req)
 	if err != nil {
-		var wrong *wrongServerError
-		if errors.As(err, &wrong) {
-			return nil, wrong // the address is in the message already
-		}
 		if c.diagnoses != nil {
-			if wrong := c.diagnoses.lookup(req.URL); wrong != nil {
-				return nil, wrong
+			if explained := c.diagnoses.explain(req.Context(), req.URL, err); explained != nil {
+				return nil, explained // the address is in the message
 			}
 		}
 		return nil, err

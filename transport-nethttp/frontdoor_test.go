@@ -94,7 +94,7 @@ func TestH2CClientAtTLSPort(t *testing.T) {
 	client := newClient(t, transport.Config{Name: "h2c", Addr: addr})
 	_, err := client.Do(mustRequest(t, client.URL()))
 	msg := oneLine(t, err)
-	for _, want := range []string{"nethttp: h2c client: the server at " + addr, `if it is a TLS port, use "h2"`} {
+	for _, want := range []string{"nethttp: h2c client: the server at " + addr + " is a TLS port (it completed a TLS handshake)", `use "h2"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
@@ -107,7 +107,7 @@ func TestH2CClientAtTLSAlert(t *testing.T) {
 	addr := fakeServer(t, []byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46}) // fatal protocol_version alert
 	client := newClient(t, transport.Config{Name: "h2c", Addr: addr})
 	_, err := client.Do(mustRequest(t, client.URL()))
-	if msg := oneLine(t, err); !strings.Contains(msg, `answered with TLS; use "h2"`) {
+	if msg := oneLine(t, err); !strings.Contains(msg, `is a TLS port (it answered with TLS); use "h2"`) {
 		t.Errorf("error %q", msg)
 	}
 }
@@ -260,4 +260,42 @@ func fakeServer(t *testing.T, reply []byte) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestHTTP1UploadToTLSPort: a streaming upload to a TLS port fails on
+// write ("broken pipe") while the server's complaint is in flight; the
+// error still says what is wrong.
+func TestHTTP1UploadToTLSPort(t *testing.T) {
+	p := testPKI(t)
+	srv := startServer(t, transport.Config{Name: "h2", Addr: "127.0.0.1:0", TLS: p.ServerTLS()}, http.NotFoundHandler())
+	client := newClient(t, transport.Config{Name: "http1", Addr: srv.Addr().String()})
+	req, err := http.NewRequest(http.MethodPost, client.URL()+"/upload", io.LimitReader(zeros{}, 8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Do(req)
+	if err == nil {
+		res.Body.Close()
+	}
+	if msg := oneLine(t, err); !strings.Contains(msg, "is a TLS port") {
+		t.Errorf("error %q", msg)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestH2CClientAtSilentServer: a server that closes the connection and
+// is not a TLS port either.
+func TestH2CClientAtSilentServer(t *testing.T) {
+	addr := fakeServer(t, nil)
+	client := newClient(t, transport.Config{Name: "h2c", Addr: addr})
+	_, err := client.Do(mustRequest(t, client.URL()))
+	if msg := oneLine(t, err); !strings.Contains(msg, "closed the connection at the HTTP/2 preface without a word; it does not speak h2c") {
+		t.Errorf("error %q", msg)
+	}
 }
