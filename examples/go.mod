@@ -3,6 +3,7 @@ module polyconnect.dev/examples
 go 1.26.0
 
 require (
+	go.yaml.in/yaml/v3 v3.0.4
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0

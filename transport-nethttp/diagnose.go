@@ -58,7 +58,7 @@ const probeTimeout = 5 * time.Second
 type diagnoses struct {
 	name string
 	dial func(ctx context.Context, network, addr string) (net.Conn, error) // unwrapped, for probes
-	m    sync.Map                                                         // address → *wrongServerError
+	m    sync.Map                                                          // address → *wrongServerError
 }
 
 // wrap returns a dial function whose connections diagnose their server.
