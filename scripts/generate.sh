@@ -12,7 +12,7 @@ set -euo pipefail
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
 	conformance # the conformance suite's protos, from the module cache (conformance/generate.sh) → conformance/internal/gen
-	examples/proto # the quick-start greet service → examples/gen
+	examples/proto # the Eliza service of the quick start → examples/gen
 	conformance/grpcproto # gRPC interop protos (grpc.testing), from grpc-go's compiled descriptors → conformance/internal/grpctesting
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
 )
