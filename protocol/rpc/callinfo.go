@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // Peer describes the other side of a call.
@@ -11,8 +12,8 @@ type Peer struct {
 	// Addr is the peer's address: the remote address on a handler, the
 	// host of the base URL on a client.
 	Addr string
-	// Protocol is "connect", "grpc" or "grpcweb".
-	Protocol string
+	// Protocol is the call's wire protocol.
+	Protocol Protocol
 	// Query holds the URL query parameters of a handler's request (Connect
 	// GET puts the message there).
 	Query url.Values
@@ -27,15 +28,28 @@ type Peer struct {
 //
 // On a client, NewCallContext attaches a fresh CallInfo to a context: headers
 // set on RequestHeader before the call are sent, and the response headers and
-// trailers are filled in when the call completes. A CallInfo serves one call.
+// trailers are filled in when the call completes. The call never writes into
+// RequestHeader: each attempt (each pass through the innermost step of the
+// interceptor chain, which a retrying interceptor may run several times) sends
+// a copy of it with the protocol's own headers (content type, timeout) added,
+// and gets fresh ResponseHeader and ResponseTrailer maps, so an attempt reports
+// only its own response and a CallInfo reused for another call carries nothing
+// stale into it. Attempts that run concurrently (hedging) need a CallInfo each.
+//
+// Concurrency: a handler's CallInfo may be read from several goroutines (a
+// bidirectional handler's sender and receiver); writes to its header and
+// trailer maps must be synchronised by the handler, as for any map. A client's
+// CallInfo belongs to the goroutine making the call until the call returns
+// (for streams: until the response side has ended).
 type CallInfo struct {
 	spec       Spec
-	protocol   string
+	protocol   Protocol
 	method     string
 	peer       Peer
 	reqHeader  http.Header
 	resHeader  http.Header
 	resTrailer http.Header
+	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
 	client     bool
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
@@ -69,8 +83,8 @@ func (c *CallInfo) Spec() Spec { return c.spec }
 // Procedure returns the procedure path, "/package.Service/Method".
 func (c *CallInfo) Procedure() string { return c.spec.Procedure }
 
-// Protocol returns "connect", "grpc" or "grpcweb".
-func (c *CallInfo) Protocol() string { return c.protocol }
+// Protocol returns the call's wire protocol.
+func (c *CallInfo) Protocol() Protocol { return c.protocol }
 
 // HTTPMethod returns the HTTP method of the call, GET or POST.
 func (c *CallInfo) HTTPMethod() string { return c.method }
@@ -86,8 +100,11 @@ func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
 
 // ResponseTrailer returns the response trailers.
 func (c *CallInfo) ResponseTrailer() http.Header {
+	// Handlers allocate the trailer map only when someone asks for it; the
+	// two goroutines of a bidirectional handler may both ask first.
+	c.trailerMu.Lock()
+	defer c.trailerMu.Unlock()
 	if c.resTrailer == nil {
-		// Handlers allocate the trailer map only when someone asks for it.
 		c.resTrailer = make(http.Header)
 	}
 	return c.resTrailer

@@ -118,7 +118,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		c.err = errorf(CodeUnimplemented, "protocol "+cfg.protocol.String()+" is not available")
 	}
 	c.proto = proto
-	c.peer = Peer{Protocol: cfg.protocol.String()}
+	c.peer = Peer{Protocol: cfg.protocol}
 	if u != nil {
 		c.peer.Addr = u.Host
 	}
@@ -127,7 +127,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		info := clientCallInfo(ctx)
 		if info != nil {
 			// An interceptor may have attached a call info of its own.
-			c.prepare(info)
+			c.beginAttempt(info)
 		}
 		if err := c.proto.unary(ctx, info, req, res); err != nil {
 			return nil, err
@@ -139,7 +139,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		if info == nil {
 			ctx, info = NewCallContext(ctx)
 		}
-		c.prepare(info) // an interceptor may have attached a call info of its own
+		c.beginAttempt(info) // an interceptor may have attached a call info of its own
 		return c.proto.stream(ctx, info)
 	}, cfg.interceptors)
 	return c
@@ -172,7 +172,7 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 		return typed, nil
 	}
 	if info != nil {
-		c.prepare(info)
+		c.beginAttempt(info)
 	}
 	res := new(Res)
 	if err := c.proto.unary(ctx, info, req, res); err != nil {
@@ -181,6 +181,8 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 	return res, nil
 }
 
+// prepare fills in what the client knows of a call before interceptors see
+// it.
 func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.spec = c.spec
 	info.method = http.MethodPost
@@ -195,6 +197,38 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	if info.resTrailer == nil {
 		info.resTrailer = make(http.Header)
 	}
+}
+
+// beginAttempt readies info for one attempt of the call, at the innermost
+// step of the interceptor chain, which an interceptor may run more than once
+// (a retry, say). An attempt reports only its own response: headers and
+// trailers that an earlier attempt received are replaced by fresh maps (the
+// old ones stay intact for whoever kept them). The request headers are not
+// touched here: each attempt sends a copy of them, see attemptRequestHeader.
+func (c *Client[Req, Res]) beginAttempt(info *CallInfo) {
+	c.prepare(info)
+	if len(info.resHeader) > 0 {
+		info.resHeader = make(http.Header)
+	}
+	if len(info.resTrailer) > 0 {
+		info.resTrailer = make(http.Header)
+	}
+}
+
+// attemptRequestHeader returns the header map of one attempt's request: a
+// copy of the caller's request headers (none without a CallInfo) with room
+// for extra protocol headers. The protocols set their own headers (timeouts,
+// content types) on the copy, so the caller's map never carries one
+// attempt's deadline into the next attempt or the next call.
+func attemptRequestHeader(info *CallInfo, extra int) http.Header {
+	if info == nil || len(info.reqHeader) == 0 {
+		return make(http.Header, extra)
+	}
+	h := make(http.Header, len(info.reqHeader)+extra)
+	for k, vs := range info.reqHeader {
+		h[k] = vs
+	}
+	return h
 }
 
 func (c *Client[Req, Res]) openStream(ctx context.Context) StreamingClientConn {
@@ -234,7 +268,8 @@ func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[R
 }
 
 // ServerStreamCall is the client side of a server-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use; to abandon the call from another goroutine,
+// cancel its context.
 type ServerStreamCall[Res any] struct {
 	conn   StreamingClientConn
 	closed bool
@@ -284,7 +319,8 @@ func (s *ServerStreamCall[Res]) Close() error {
 func (s *ServerStreamCall[Res]) Conn() StreamingClientConn { return s.conn }
 
 // ClientStreamCall is the client side of a client-streaming call. It is not
-// safe for concurrent use.
+// safe for concurrent use. Send marshals the message before it returns, so
+// the message may be reused.
 type ClientStreamCall[Req, Res any] struct {
 	conn StreamingClientConn
 }
@@ -330,7 +366,9 @@ func (s *ClientStreamCall[Req, Res]) ResponseTrailer() http.Header {
 func (s *ClientStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
 
 // BidiStreamCall is the client side of a bidirectional call. One goroutine
-// may send while another receives.
+// may send (Send, CloseSend) while another receives (Receive, All,
+// CloseReceive); each side is used by one goroutine at a time. Send marshals
+// the message before it returns, so the message may be reused.
 type BidiStreamCall[Req, Res any] struct {
 	conn      StreamingClientConn
 	closeOnce sync.Once
@@ -356,9 +394,19 @@ func (s *BidiStreamCall[Req, Res]) Receive() (*Res, error) {
 	return msg, nil
 }
 
-// All iterates over the responses, as ServerStreamCall.All does.
+// All iterates over the responses, as ServerStreamCall.All does: it ends
+// without an error after the last one, or with a final (nil, err); breaking
+// out of the loop closes the response side (CloseReceive), which cancels a
+// call that has not ended. The request side is the caller's to close.
 func (s *BidiStreamCall[Req, Res]) All() iter.Seq2[*Res, error] {
-	return receiveAll[Res](s.conn.Receive)
+	return func(yield func(*Res, error) bool) {
+		defer s.CloseReceive()
+		for msg, err := range receiveAll[Res](s.conn.Receive) {
+			if !yield(msg, err) {
+				return
+			}
+		}
+	}
 }
 
 // CloseReceive releases the response side; a call abandoned early is canceled.

@@ -61,12 +61,7 @@ func connectTimeout(ctx context.Context) (string, bool, *Error) {
 }
 
 func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method string) (*http.Request, *Error) {
-	var h http.Header
-	if info != nil {
-		h = info.reqHeader
-	} else {
-		h = make(http.Header, 6)
-	}
+	h := attemptRequestHeader(info, 6)
 	h[connectVersionHeader] = headerVersion1
 	if t, ok, err := connectTimeout(ctx); err != nil {
 		return nil, err

@@ -79,9 +79,9 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 	c := &connectHandlerConn{h: h, w: w, r: r}
 	c.info = CallInfo{
 		spec:      h.spec,
-		protocol:  protocolNameConnect,
+		protocol:  ProtocolConnect,
 		method:    r.Method,
-		peer:      Peer{Addr: r.RemoteAddr, Protocol: protocolNameConnect},
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: ProtocolConnect},
 		reqHeader: r.Header,
 		resHeader: w.Header(),
 	}

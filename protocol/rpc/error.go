@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -31,25 +32,31 @@ func NewError(code Code, msg string) *Error {
 }
 
 // WrapError returns an error with the given code whose message is the cause's
-// message. The cause stays local: only its message is sent. WrapError returns
-// nil for a nil cause, and the cause itself, unchanged, when it already is an
-// *Error.
+// message (its Error text). The cause stays local: only its message is sent,
+// and Unwrap returns it, so errors.Is and errors.As still find it, an *Error
+// inside it included. The code is always the one given, even when the cause
+// is or wraps an *Error with another code. WrapError returns nil for a nil
+// cause.
 func WrapError(code Code, cause error) *Error {
 	if cause == nil {
 		return nil
-	}
-	var e *Error
-	if errors.As(cause, &e) {
-		return e
 	}
 	return &Error{code: code, msg: cause.Error(), cause: cause}
 }
 
 // WithCause returns a copy of e that wraps cause locally. The cause is never
-// sent to the peer; Unwrap returns it, so errors.Is and errors.As see it.
+// sent to the peer; Unwrap returns it, so errors.Is and errors.As see it. The
+// copy has its own metadata and details, so changing them leaves e (a
+// package-level sentinel, say) as it was.
 func (e *Error) WithCause(cause error) *Error {
 	c := *e
 	c.cause = cause
+	if e.meta != nil {
+		c.meta = e.meta.Clone()
+	}
+	if e.details != nil {
+		c.details = slices.Clone(e.details)
+	}
 	return &c
 }
 

@@ -63,12 +63,7 @@ func newGRPCClient(p *clientParams, web bool) *grpcClient {
 }
 
 func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Request, *Error) {
-	var h http.Header
-	if info != nil {
-		h = info.reqHeader
-	} else {
-		h = make(http.Header, 8)
-	}
+	h := attemptRequestHeader(info, 8)
 	h["Content-Type"] = c.contentType
 	if c.web {
 		h["X-Grpc-Web"] = headerOne

@@ -126,9 +126,9 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	ct := r.Header.Get("Content-Type")
 	variant, codecName, _ := parseGRPCContentType(ct)
 	c := &grpcHandlerConn{h: h, w: w, r: r, variant: variant}
-	name := protocolNameGRPC
+	name := ProtocolGRPC
 	if variant != grpcPlain {
-		name = protocolNameGRPCWeb
+		name = ProtocolGRPCWeb
 	}
 	c.info = CallInfo{
 		spec:      h.spec,

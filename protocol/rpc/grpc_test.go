@@ -45,7 +45,7 @@ func TestGRPCEndToEnd(t *testing.T) {
 						if codec == "json" {
 							opts = append(opts, rpc.WithProtoJSON())
 						}
-						testGRPCEcho(t, hc, srv.URL, p.name, tname == "h2c", opts...)
+						testGRPCEcho(t, hc, srv.URL, p.protocol, tname == "h2c", opts...)
 					})
 				}
 			}
@@ -60,7 +60,7 @@ func TestGRPCCompressions(t *testing.T) {
 		for _, c := range allCompressions() {
 			t.Run(p.name+"/"+c.Name(), func(t *testing.T) {
 				opts := []rpc.ClientOption{rpc.WithProtocol(p.protocol), rpc.WithSendCompression(c.Name())}
-				testGRPCEcho(t, h2, srv.URL, p.name, true, opts...)
+				testGRPCEcho(t, h2, srv.URL, p.protocol, true, opts...)
 				client := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, opts...)
 				res, err := client.CallUnary(context.Background(), wrapperspb.String(big))
 				if err != nil || res.Value != big {
@@ -73,7 +73,7 @@ func TestGRPCCompressions(t *testing.T) {
 
 // testGRPCEcho runs every kind of call against echoMux and checks messages,
 // metadata, call info, errors with details, and stream endings.
-func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url, protocol string, fullDuplex bool, opts ...rpc.ClientOption) {
+func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Protocol, fullDuplex bool, opts ...rpc.ClientOption) {
 	t.Helper()
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{specUnary, specGet} {
@@ -95,7 +95,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url, protocol string, fullDup
 			t.Errorf("%s: trailer X-Method = %q, want POST (trailers %v)", spec.Procedure, got, info.ResponseTrailer())
 		}
 		if info.Protocol() != protocol || info.Peer().Protocol != protocol {
-			t.Errorf("call info protocol %q, peer %+v", info.Protocol(), info.Peer())
+			t.Errorf("call info protocol %v, peer %+v", info.Protocol(), info.Peer())
 		}
 		if info.ResponseTrailer().Get("Grpc-Status") != "" {
 			t.Errorf("status leaked into trailers: %v", info.ResponseTrailer())
@@ -297,7 +297,7 @@ func TestGRPCCallInfoAndInterceptors(t *testing.T) {
 					return nil, errors.New("no call info")
 				}
 				mu.Lock()
-				seen = append(seen, side+":"+info.Protocol()+":"+info.Procedure())
+				seen = append(seen, side+":"+info.Protocol().String()+":"+info.Procedure())
 				mu.Unlock()
 				if side == "handler" {
 					info.ResponseHeader().Set("X-Intercepted", info.RequestHeader().Get("X-From"))

@@ -260,7 +260,8 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServerStream is the handler side of a server-streaming call: the handler
-// sends responses. It is not safe for concurrent use.
+// sends responses. It is not safe for concurrent use: one goroutine sends.
+// Send marshals the message before it returns, so the message may be reused.
 type ServerStream[Res any] struct{ conn StreamingHandlerConn }
 
 // Send sends a response message.
@@ -270,7 +271,8 @@ func (s *ServerStream[Res]) Send(msg *Res) error { return s.conn.Send(msg) }
 func (s *ServerStream[Res]) Conn() StreamingHandlerConn { return s.conn }
 
 // ClientStream is the handler side of a client-streaming call: the handler
-// receives requests. It is not safe for concurrent use.
+// receives requests. It is not safe for concurrent use: one goroutine
+// receives.
 type ClientStream[Req any] struct{ conn StreamingHandlerConn }
 
 // Receive returns the next request, or io.EOF when the client is done.
@@ -289,8 +291,10 @@ func (s *ClientStream[Req]) All() iter.Seq2[*Req, error] { return receiveAll[Req
 // Conn returns the untyped connection, as interceptors see it.
 func (s *ClientStream[Req]) Conn() StreamingHandlerConn { return s.conn }
 
-// BidiStream is the handler side of a bidirectional call. Receive and Send
-// may be used from two goroutines, one each.
+// BidiStream is the handler side of a bidirectional call. Receive (or All)
+// and Send may be used from two goroutines, one each; the CallInfo on the
+// handler's context may be used from both (see CallInfo). Send marshals the
+// message before it returns, so the message may be reused.
 type BidiStream[Req, Res any] struct{ conn StreamingHandlerConn }
 
 // Receive returns the next request, or io.EOF when the client is done.

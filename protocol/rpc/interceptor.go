@@ -17,8 +17,24 @@ type StreamingClientFunc func(ctx context.Context, spec Spec) StreamingClientCon
 type StreamingHandlerFunc func(ctx context.Context, conn StreamingHandlerConn) error
 
 // StreamingClientConn is the client side of a streaming call as an
-// interceptor sees it. Send and CloseRequest may run concurrently with Receive
-// and CloseResponse, but each pair must be used by one goroutine at a time.
+// interceptor sees it.
+//
+// Concurrency: Send and CloseRequest (the request side) may run concurrently
+// with Receive and CloseResponse (the response side), but each side must be
+// used by one goroutine at a time. Spec and Peer may be called from any
+// goroutine. RequestHeader may be changed only before the first Send,
+// CloseRequest or Receive, which start the call; ResponseHeader may be read
+// once Receive has returned, ResponseTrailer once Receive has returned io.EOF
+// or an error.
+//
+// Messages: Send marshals msg before it returns, so the caller may reuse or
+// change msg afterwards. Receive fills msg, which must not be in use
+// elsewhere.
+//
+// Headers: keys beginning with "Connect-", "Grpc-" or "Trailer-", and
+// Content-Type, Content-Encoding, Accept-Encoding, Te and User-Agent are
+// reserved for the protocols; values set there are replaced or rejected.
+// Keys ending in "-Bin" carry binary values (see EncodeBinaryHeader).
 type StreamingClientConn interface {
 	Spec() Spec
 	Peer() Peer
@@ -36,6 +52,20 @@ type StreamingClientConn interface {
 
 // StreamingHandlerConn is the handler side of a streaming call as an
 // interceptor sees it.
+//
+// Concurrency: Receive and Send may run concurrently with each other (a
+// bidirectional handler's receiver and sender), but each must be used by one
+// goroutine at a time. Spec, Peer and RequestHeader may be called from any
+// goroutine; ResponseHeader may be changed until the first Send (or
+// SendHeader), ResponseTrailer until the handler returns, by one goroutine at
+// a time. No method may be used after the handler has returned.
+//
+// Messages: Send marshals msg before it returns (the bytes may still be
+// queued for the network), so the handler may reuse or change msg afterwards.
+// Receive fills msg, which must not be in use elsewhere.
+//
+// Headers and trailers: the prefixes reserved on StreamingClientConn are
+// reserved here too.
 type StreamingHandlerConn interface {
 	Spec() Spec
 	Peer() Peer

@@ -38,7 +38,7 @@ func (r *recorder) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 		if info.IsClient() {
 			info.RequestHeader().Set("X-Intercepted", "client")
 		}
-		r.add(r.side + " unary " + info.Procedure() + " " + info.Protocol() + " req=" + req.(*sv).Value)
+		r.add(r.side + " unary " + info.Procedure() + " " + info.Protocol().String() + " req=" + req.(*sv).Value)
 		res, err := next(ctx, req)
 		if err != nil {
 			r.add(r.side + " error " + rpc.CodeOf(err).String())
@@ -325,8 +325,8 @@ func TestInterceptorOwnCallContext(t *testing.T) {
 		if _, err := c.CallUnary(context.Background(), wrapperspb.String("x")); err != nil {
 			t.Fatal(err)
 		}
-		if seen.Protocol() != p.String() || seen.Peer().Addr == "" || seen.Procedure() != specUnary.Procedure || seen.ResponseHeader().Get("X-Echo") != "mine" {
-			t.Errorf("%v: protocol %q peer %+v procedure %q header %v", p, seen.Protocol(), seen.Peer(), seen.Procedure(), seen.ResponseHeader())
+		if seen.Protocol() != p || seen.Peer().Addr == "" || seen.Procedure() != specUnary.Procedure || seen.ResponseHeader().Get("X-Echo") != "mine" {
+			t.Errorf("%v: protocol %v peer %+v procedure %q header %v", p, seen.Protocol(), seen.Peer(), seen.Procedure(), seen.ResponseHeader())
 		}
 	}
 }

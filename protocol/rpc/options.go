@@ -13,41 +13,6 @@ type Option interface {
 	HandlerOption
 }
 
-// Protocol is a wire protocol a client can speak.
-type Protocol uint8
-
-// The protocols. Handlers answer all three; clients speak one.
-const (
-	// ProtocolConnect is the Connect protocol, over any HTTP version.
-	ProtocolConnect Protocol = iota
-	// ProtocolGRPC is gRPC. It needs HTTP/2: give the client an HTTPClient
-	// that speaks it (TLS h2, or h2c with prior knowledge), since gRPC
-	// carries the status in HTTP trailers; over HTTP/1.1 calls fail.
-	ProtocolGRPC
-	// ProtocolGRPCWeb is gRPC-Web, over any HTTP version. Bidirectional
-	// streams are full duplex only over HTTP/2 and later.
-	ProtocolGRPCWeb
-)
-
-// String returns "connect", "grpc" or "grpcweb".
-func (p Protocol) String() string {
-	switch p {
-	case ProtocolConnect:
-		return protocolNameConnect
-	case ProtocolGRPC:
-		return protocolNameGRPC
-	case ProtocolGRPCWeb:
-		return protocolNameGRPCWeb
-	}
-	return "invalid"
-}
-
-const (
-	protocolNameConnect = "connect"
-	protocolNameGRPC    = "grpc"
-	protocolNameGRPCWeb = "grpcweb"
-)
-
 // DefaultReadMaxBytes is the largest message, after decompression, that
 // clients and handlers accept unless WithReadMaxBytes says otherwise. A
 // limit keeps memory bounded against hostile peers.
@@ -136,9 +101,13 @@ func WithCompressMinBytes(n int) Option {
 }
 
 // WithReadMaxBytes limits the size of a received message, measured after
-// decompression. Larger messages fail with CodeResourceExhausted. n < 0
-// removes the limit; the default is DefaultReadMaxBytes.
+// decompression. Larger messages fail with CodeResourceExhausted. A negative
+// n removes the limit; 0 means the default, DefaultReadMaxBytes (so a zero
+// value read from a config file never switches the protection off).
 func WithReadMaxBytes(n int64) Option {
+	if n == 0 {
+		n = DefaultReadMaxBytes
+	}
 	return optionFunc{
 		client:  func(cfg *clientConfig) { cfg.readMax = n },
 		handler: func(cfg *handlerConfig) { cfg.readMax = n },

@@ -273,7 +273,7 @@ func checkCompressed(ctx context.Context, expect *grpctesting.BoolValue) error {
 func requestCompressed(ci *rpc.CallInfo) bool {
 	var name string
 	switch ci.Protocol() {
-	case "grpc", "grpcweb":
+	case rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb:
 		name = ci.RequestHeader().Get("Grpc-Encoding")
 	default:
 		if ci.Spec().StreamType == rpc.StreamTypeUnary {
