@@ -98,6 +98,9 @@ if [[ -z "${QUICK:-}" ]]; then
 	if [[ -f bench/run.sh ]]; then
 		step "benchmarks compile and run once" bash bench/run.sh -smoke
 	fi
+	if [[ -f examples/web/run.sh ]]; then
+		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
+	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
 fi
 
