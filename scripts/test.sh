@@ -101,6 +101,10 @@ if [[ -z "${QUICK:-}" ]]; then
 	if [[ -f examples/web/run.sh ]]; then
 		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
 	fi
+	if [[ -d examples/internal/walkthrough ]]; then
+		step "README walkthrough (Your first service), run as written in a temporary module" \
+			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
+	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
 fi
 
