@@ -131,10 +131,19 @@ func converse(ctx context.Context, c elizav1rpc.ElizaServiceClient, duplex bool)
 	stream := c.Converse(ctx)
 	defer stream.CloseReceive()
 	var answers []string
+	// Send reports a broken call as io.EOF; Receive has the reason.
+	sendErr := func(err error) error {
+		if errors.Is(err, io.EOF) {
+			if _, rerr := stream.Receive(); rerr != nil && !errors.Is(rerr, io.EOF) {
+				return rerr
+			}
+		}
+		return err
+	}
 	if duplex {
 		for _, s := range sentences {
 			if err := stream.Send(&elizav1.ConverseRequest{Sentence: s}); err != nil {
-				return "", err
+				return "", sendErr(err)
 			}
 			res, err := stream.Receive()
 			if err != nil {
@@ -149,7 +158,7 @@ func converse(ctx context.Context, c elizav1rpc.ElizaServiceClient, duplex bool)
 	} else {
 		for _, s := range sentences {
 			if err := stream.Send(&elizav1.ConverseRequest{Sentence: s}); err != nil {
-				return "", err
+				return "", sendErr(err)
 			}
 		}
 		if err := stream.CloseSend(); err != nil {

@@ -136,6 +136,18 @@ func TestServeSelfSigned(t *testing.T) {
 	}
 }
 
+// writer returns a function that writes a file in dir and returns its path.
+func writer(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+}
+
 // TestConfigFiles serves from a YAML config with certificate files and
 // calls with a JSON client config that trusts the CA.
 func TestConfigFiles(t *testing.T) {
@@ -144,13 +156,7 @@ func TestConfigFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writer(t, dir)
 	cert, key, ca := write("cert.pem", string(pki.ServerCertPEM)), write("key.pem", string(pki.ServerKeyPEM)), write("ca.pem", string(pki.CAPEM))
 	serverYAML := write("server.yaml", "name: h2\naddr: 127.0.0.1:0\nidle_timeout: 30s\ntls:\n  cert_file: "+cert+"\n  key_file: "+key+"\n")
 	url := server(t, "-config", serverYAML)
@@ -171,13 +177,7 @@ func TestFrontDoorErrors(t *testing.T) {
 	}
 	defer busy.Close()
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writer(t, dir)
 	tlsURL := server(t, "-transport", "h2", "-self-signed")
 	tlsAddr := strings.TrimPrefix(tlsURL, "https://")
 
