@@ -8,7 +8,10 @@ require (
 	github.com/klauspost/compress v1.20.4
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (
@@ -19,3 +22,9 @@ require (
 )
 
 replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/health => ../health
+
+replace polyconnect.dev/reflection => ../reflection
+
+replace polyconnect.dev/transport-nethttp => ../transport-nethttp

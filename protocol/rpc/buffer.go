@@ -1,7 +1,8 @@
 package rpc
 
 import (
-	"bytes"
+	"errors"
+	"io"
 	"sync"
 )
 
@@ -9,16 +10,118 @@ import (
 // to the garbage collector so that one huge message does not pin memory.
 const maxPooledBuffer = 8 << 20
 
-var bufferPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 512)) }}
+// buffer is the pooled byte buffer of the hot paths: an append-only slice
+// with the subset of bytes.Buffer's methods they use, plus setAppended, which
+// takes bytes that a marshaler appended to AvailableBuffer in place without
+// copying them onto themselves (bytes.Buffer has no way to extend its length
+// without a Write, which is a full copy of a large message).
+type buffer struct{ b []byte }
 
-func getBuffer() *bytes.Buffer {
-	return bufferPool.Get().(*bytes.Buffer)
-}
+var bufferPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 512)} }}
 
-func putBuffer(b *bytes.Buffer) {
-	if b == nil || b.Cap() > maxPooledBuffer {
+func getBuffer() *buffer { return bufferPool.Get().(*buffer) }
+
+func putBuffer(b *buffer) {
+	if b == nil || cap(b.b) > maxPooledBuffer {
 		return
 	}
-	b.Reset()
+	b.b = b.b[:0]
 	bufferPool.Put(b)
+}
+
+// Bytes returns the contents; the slice is valid until the next change.
+func (b *buffer) Bytes() []byte { return b.b }
+
+// Len returns the length of the contents.
+func (b *buffer) Len() int { return len(b.b) }
+
+// Cap returns the capacity of the underlying slice.
+func (b *buffer) Cap() int { return cap(b.b) }
+
+// Reset empties the buffer, keeping its capacity.
+func (b *buffer) Reset() { b.b = b.b[:0] }
+
+// Truncate keeps the first n bytes.
+func (b *buffer) Truncate(n int) { b.b = b.b[:n] }
+
+// Grow makes room for n more bytes without another allocation.
+func (b *buffer) Grow(n int) {
+	if cap(b.b)-len(b.b) >= n {
+		return
+	}
+	c := 2 * cap(b.b)
+	if c < len(b.b)+n {
+		c = len(b.b) + n
+	}
+	nb := make([]byte, len(b.b), c)
+	copy(nb, b.b)
+	b.b = nb
+}
+
+// AvailableBuffer returns an empty slice with the buffer's spare capacity,
+// for an append-style encoder; pass the result to setAppended.
+func (b *buffer) AvailableBuffer() []byte { return b.b[len(b.b):] }
+
+// setAppended adds p, the result of appending to AvailableBuffer, to the
+// contents. When the appender wrote into the spare capacity, which is the
+// case when it had room, nothing is copied. When it had to allocate, an empty
+// buffer adopts the new array; otherwise p is copied.
+func (b *buffer) setAppended(p []byte) {
+	n := len(b.b)
+	if len(p) == 0 {
+		return
+	}
+	if cap(b.b)-n >= len(p) && &b.b[:n+1][n] == &p[0] {
+		b.b = b.b[:n+len(p)]
+		return
+	}
+	if n == 0 && cap(p) <= maxPooledBuffer {
+		b.b = p
+		return
+	}
+	b.b = append(b.b, p...)
+}
+
+// Write appends p. It never fails.
+func (b *buffer) Write(p []byte) (int, error) {
+	b.b = append(b.b, p...)
+	return len(p), nil
+}
+
+// WriteString appends s. It never fails.
+func (b *buffer) WriteString(s string) (int, error) {
+	b.b = append(b.b, s...)
+	return len(s), nil
+}
+
+// WriteByte appends c. It never fails.
+func (b *buffer) WriteByte(c byte) error {
+	b.b = append(b.b, c)
+	return nil
+}
+
+// minRead is the least spare room ReadFrom offers a reader.
+const minRead = 512
+
+// ReadFrom appends what r yields until io.EOF, which it does not report.
+func (b *buffer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if cap(b.b)-len(b.b) < minRead {
+			b.Grow(minRead)
+		}
+		n := len(b.b)
+		m, err := r.Read(b.b[n:cap(b.b)])
+		if m < 0 {
+			return total, errors.New("rpc: reader returned a negative count")
+		}
+		b.b = b.b[:n+m]
+		total += int64(m)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }

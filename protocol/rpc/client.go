@@ -20,7 +20,7 @@ type HTTPClient interface {
 type clientConfig struct {
 	codec           Codec
 	protocol        Protocol
-	compressions    []Compression
+	compressions    []compressionEdit
 	sendCompression string
 	compressMin     int
 	readMax         int64
@@ -28,6 +28,7 @@ type clientConfig struct {
 	interceptors    []Interceptor
 	getURLMax       int
 	noGet           bool
+	grpcWebText     bool
 }
 
 // Client calls one procedure. It is safe for concurrent use; create it once
@@ -65,6 +66,7 @@ type clientParams struct {
 	sendMax     int64
 	getURLMax   int
 	noGet       bool
+	grpcWebText bool
 }
 
 // newProtocolClient builds the client side of protocol p; ok is false for a
@@ -105,6 +107,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		spec: spec, httpClient: httpClient, url: u, urlString: full, codec: cfg.codec,
 		comps: newCompressionSet(cfg.compressions), compressMin: cfg.compressMin,
 		readMax: cfg.readMax, sendMax: cfg.sendMax, getURLMax: cfg.getURLMax, noGet: cfg.noGet,
+		grpcWebText: cfg.grpcWebText,
 	}
 	if cfg.sendCompression != "" && cfg.sendCompression != compressionIdentity {
 		p.sendComp = p.comps.get(cfg.sendCompression)

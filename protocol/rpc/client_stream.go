@@ -26,6 +26,8 @@ type duplexCall struct {
 	newRequest func() (*http.Request, *Error)
 	// doError converts an error from HTTPClient.Do.
 	doError func(context.Context, error) *Error
+	// base64 sends each message base64-encoded (gRPC-Web text).
+	base64 bool
 
 	startOnce sync.Once
 	startErr  error
@@ -36,12 +38,76 @@ type duplexCall struct {
 	ready   chan struct{} // closed once resp or respErr is set
 	resp    *http.Response
 	respErr error
+
+	// The response side, used by one goroutine.
+	reader      streamReader
+	recvStarted bool
+	released    bool
+	recvErr     error // sticky: io.EOF or the final status
 }
 
-func (d *duplexCall) init(ctx context.Context, info *CallInfo, client HTTPClient, m marshaler) {
+// streamReader is a protocol's reading of a streaming response.
+type streamReader interface {
+	// begin validates the response headers and readies the reader.
+	begin(resp *http.Response) error
+	// next reads the next message into msg. At the end of the response it
+	// returns io.EOF for success, or the call's status.
+	next(msg any) error
+	// release frees the reader's buffers. It may be called more than once.
+	release()
+}
+
+func (d *duplexCall) init(ctx context.Context, info *CallInfo, client HTTPClient, m marshaler, reader streamReader) {
 	d.ctx, d.cancel = context.WithCancel(ctx)
-	d.info, d.client, d.m = info, client, m
+	d.info, d.client, d.m, d.reader = info, client, m, reader
 	d.ready = make(chan struct{})
+}
+
+// Receive implements StreamingClientConn. Once it reports the end of the
+// response (io.EOF or the call's status), the call releases what it holds,
+// so a caller who reads to the end need not also call CloseResponse.
+func (d *duplexCall) Receive(msg any) error {
+	if d.recvErr != nil {
+		return d.recvErr
+	}
+	err := d.receive(msg)
+	if err == nil {
+		return nil
+	}
+	d.recvErr = err
+	if !d.released {
+		d.released = true
+		_ = d.CloseResponse()
+	}
+	return err
+}
+
+func (d *duplexCall) receive(msg any) error {
+	if err := d.start(); err != nil {
+		return err
+	}
+	if err := d.ctx.Err(); err != nil {
+		// Canceled or expired: report it even if responses are buffered.
+		return asError(err)
+	}
+	if !d.recvStarted {
+		d.recvStarted = true
+		resp, err := d.awaitResponse()
+		if err != nil {
+			return err
+		}
+		if err := d.reader.begin(resp); err != nil {
+			return err
+		}
+	}
+	return d.reader.next(msg)
+}
+
+// CloseResponse implements StreamingClientConn.
+func (d *duplexCall) CloseResponse() error {
+	d.closeResponse()
+	d.reader.release()
+	return nil
 }
 
 func (d *duplexCall) Peer() Peer                   { return d.info.peer }
@@ -99,11 +165,18 @@ func (d *duplexCall) Send(msg any) error {
 		return io.EOF
 	}
 	buf := getBuffer()
-	defer putBuffer(buf)
 	if err := d.m.marshalEnvelope(buf, msg, 0); err != nil {
+		putBuffer(buf)
 		return err
 	}
-	if err := d.pw.write(buf.Bytes()); err != nil {
+	if d.base64 {
+		// Each message is a padded base64 piece of its own; receivers
+		// decode the concatenation piece by piece.
+		buf = encodeBase64Buffer(buf)
+	}
+	err := d.pw.write(buf.Bytes())
+	putBuffer(buf)
+	if err != nil {
 		// The transport stopped reading: the server ended the call or the
 		// connection broke. Receive reports the status.
 		return io.EOF

@@ -83,6 +83,43 @@ func (protoJSONCodec) Unmarshal(data []byte, msg any) error {
 	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(data, m)
 }
 
+// sizedMarshaler is implemented by codecs that can tell the encoded size of
+// a message before encoding it and then encode it without sizing it again.
+type sizedMarshaler interface {
+	// sizeOf returns the encoded size of msg; false if it cannot tell.
+	sizeOf(msg any) (int, bool)
+	// marshalSized appends msg to dst, which has room for the size that
+	// sizeOf has just returned for the unchanged msg.
+	marshalSized(dst []byte, msg any) ([]byte, error)
+}
+
+// marshalInto appends the encoding of msg to the spare capacity of dst and
+// returns the appended bytes, which the caller validates and then commits
+// with dst.setAppended. A codec that can size messages gets the room first,
+// so its output lands in place; any other codec may need a copy.
+func marshalInto(c Codec, dst *buffer, msg any) ([]byte, error) {
+	if s, ok := c.(sizedMarshaler); ok {
+		if n, ok := s.sizeOf(msg); ok {
+			dst.Grow(n)
+			return s.marshalSized(dst.AvailableBuffer(), msg)
+		}
+	}
+	return c.MarshalAppend(dst.AvailableBuffer(), msg)
+}
+
+func (protoCodec) sizeOf(msg any) (int, bool) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return 0, false
+	}
+	return proto.MarshalOptions{}.Size(m), true
+}
+
+// marshalSized reuses the sizes that sizeOf cached in the message.
+func (protoCodec) marshalSized(dst []byte, msg any) ([]byte, error) {
+	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(dst, msg.(proto.Message))
+}
+
 func notProtoError(msg any) error {
 	return fmt.Errorf("%T is not a proto.Message", msg)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,17 +50,39 @@ var (
 	registryOrder = []string{compressionGzip}
 )
 
-// RegisterCompression makes c available to every client and handler created
-// afterwards. Call it from an init function (the compress/… sub-packages do);
-// an explicit WithCompression option always takes precedence over it.
-// Registering a name twice replaces the earlier algorithm.
+// RegisterCompression adds c to the default set of algorithms: every client
+// and handler created afterwards without WithCompressions advertises and
+// accepts it. Call it from an init function (the compress/… sub-packages do),
+// so the set is complete before any client or handler exists. Explicit options
+// always win: WithCompressions, WithCompression and WithoutCompression set
+// what one client or handler supports whatever was registered.
+// RegisterCompression panics if c is nil, its name is empty or "identity", or
+// the name is already registered (gzip is built in): two packages must not
+// silently replace each other's algorithm.
 func RegisterCompression(c Compression) {
+	if c == nil {
+		panic("rpc: RegisterCompression of a nil Compression")
+	}
+	name := c.Name()
+	if name == "" || name == compressionIdentity {
+		panic("rpc: RegisterCompression with the reserved name " + strconv.Quote(name))
+	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if _, ok := registry[c.Name()]; !ok {
-		registryOrder = append(registryOrder, c.Name())
+	if _, dup := registry[name]; dup {
+		panic("rpc: RegisterCompression called twice for " + strconv.Quote(name))
 	}
-	registry[c.Name()] = c
+	registryOrder = append(registryOrder, name)
+	registry[name] = c
+}
+
+// compressionEdit is one compression option: an exact set, an algorithm to
+// add or replace, or names to remove.
+type compressionEdit struct {
+	exact  bool
+	set    []Compression
+	add    Compression
+	remove []string
 }
 
 // compressionSet is the immutable set of algorithms one client or handler
@@ -70,20 +93,45 @@ type compressionSet struct {
 	accept string // comma-separated names, for accept-encoding headers
 }
 
-func newCompressionSet(explicit []Compression) *compressionSet {
-	registryMu.Lock()
-	byName := make(map[string]Compression, len(registry)+len(explicit))
-	names := make([]string, 0, len(registryOrder)+len(explicit))
-	for _, n := range registryOrder {
-		byName[n] = registry[n]
-		names = append(names, n)
-	}
-	registryMu.Unlock()
-	for _, c := range explicit {
+// newCompressionSet builds the set of one client or handler: the default
+// (registered) set, changed by the options in the order they were given.
+func newCompressionSet(edits []compressionEdit) *compressionSet {
+	byName := make(map[string]Compression)
+	var names []string
+	put := func(c Compression) {
+		if c == nil || c.Name() == "" || c.Name() == compressionIdentity {
+			return
+		}
 		if _, ok := byName[c.Name()]; !ok {
 			names = append(names, c.Name())
 		}
 		byName[c.Name()] = c
+	}
+	if len(edits) == 0 || !edits[0].exact {
+		registryMu.Lock()
+		for _, n := range registryOrder {
+			put(registry[n])
+		}
+		registryMu.Unlock()
+	}
+	for _, e := range edits {
+		switch {
+		case e.exact:
+			clear(byName)
+			names = names[:0]
+			for _, c := range e.set {
+				put(c)
+			}
+		case e.add != nil:
+			put(e.add)
+		default:
+			for _, n := range e.remove {
+				if _, ok := byName[n]; ok {
+					delete(byName, n)
+					names = slices.DeleteFunc(names, func(s string) bool { return s == n })
+				}
+			}
+		}
 	}
 	s := &compressionSet{pools: make(map[string]*compressionPool, len(names)), names: names}
 	for _, n := range names {
@@ -146,7 +194,7 @@ type pooledDecompressor struct {
 }
 
 // compress appends the compressed form of src to dst.
-func (p *compressionPool) compress(dst *bytes.Buffer, src []byte) error {
+func (p *compressionPool) compress(dst *buffer, src []byte) error {
 	w, _ := p.enc.Get().(Compressor)
 	if w == nil {
 		w = p.c.NewCompressor(dst)
@@ -168,7 +216,7 @@ var errTooLarge = errors.New("message too large")
 // decompress appends the decompression of src to dst, reading at most
 // limit bytes (limit <= 0: no limit). It returns errTooLarge when the result
 // would exceed limit, without materialising more than limit+1 bytes.
-func (p *compressionPool) decompress(dst *bytes.Buffer, src []byte, limit int64) error {
+func (p *compressionPool) decompress(dst *buffer, src []byte, limit int64) error {
 	pd, _ := p.dec.Get().(*pooledDecompressor)
 	if pd == nil {
 		pd = &pooledDecompressor{}

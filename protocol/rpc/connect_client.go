@@ -3,10 +3,12 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +183,7 @@ func unexpectedContentType(ct string) *Error {
 }
 
 // readBody reads a whole response body, bounded by limit (0: none).
-func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit int64, compressed bool) error {
+func readBody(ctx context.Context, buf *buffer, resp *http.Response, limit int64, compressed bool) error {
 	if limit > 0 && resp.ContentLength > limit && !compressed {
 		return errorf(CodeResourceExhausted, "response size "+strconv.FormatInt(resp.ContentLength, 10)+" exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 	}
@@ -193,7 +195,7 @@ func readBody(ctx context.Context, buf *bytes.Buffer, resp *http.Response, limit
 		if _, err := io.ReadFull(resp.Body, b); err != nil {
 			return transportError(ctx, err)
 		}
-		buf.Write(b)
+		buf.setAppended(b)
 		return nil
 	}
 	var r io.Reader = resp.Body
@@ -243,26 +245,22 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 
 func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &connectClientStream{c: c}
-	s.init(ctx, info, c.p.httpClient, marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin})
+	s.init(ctx, info, c.p.httpClient, marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin}, s)
 	s.newRequest = s.request
 	s.doError = transportError
 	return s
 }
 
-// connectClientStream is the client side of a Connect streaming call. The
-// HTTP request starts on the first Send, CloseRequest or Receive; Do runs on
-// its own goroutine because a full-duplex server may answer only after it
-// has read requests.
+// connectClientStream is the client side of a Connect streaming call: the
+// shared duplexCall sends, and the stream reads the enveloped responses and
+// the end-of-stream message.
 type connectClientStream struct {
 	duplexCall
 	c *connectClient
 
-	recvStarted bool
-	released    bool
-	reader      envelopeReader
-	u           unmarshaler
-	buf         *bytes.Buffer
-	recvErr     error // sticky: io.EOF or the final status
+	reader envelopeReader
+	u      unmarshaler
+	buf    *buffer
 }
 
 func (s *connectClientStream) Spec() Spec { return s.c.p.spec }
@@ -282,64 +280,23 @@ func (s *connectClientStream) request() (*http.Request, *Error) {
 	return hreq, nil
 }
 
-// Receive implements StreamingClientConn. Once it reports the end of the
-// response (io.EOF or the call's error), the call releases what it holds,
-// so a caller who reads to the end need not also call CloseResponse.
-func (s *connectClientStream) Receive(msg any) error {
-	err := s.receive(msg)
-	if err != nil && !s.released {
-		s.released = true
-		_ = s.CloseResponse()
-	}
-	return err
-}
-
-func (s *connectClientStream) receive(msg any) error {
-	if s.recvErr != nil {
-		return s.recvErr
-	}
-	if err := s.start(); err != nil {
-		s.recvErr = err
-		return err
-	}
-	if err := s.ctx.Err(); err != nil {
-		// Canceled or expired: report it even if responses are buffered.
-		s.recvErr = asError(err)
-		return s.recvErr
-	}
-	if !s.recvStarted {
-		s.recvStarted = true
-		if err := s.receiveHeaders(); err != nil {
-			s.recvErr = err
-			return err
-		}
-	}
+// next implements streamReader.
+func (s *connectClientStream) next(msg any) error {
 	flags, err := s.reader.read(s.buf)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			err = errorf(CodeInternal, "protocol error: stream ended without an end-of-stream message")
-		} else {
-			err = transportError(s.ctx, err)
+			return errorf(CodeInternal, "protocol error: stream ended without an end-of-stream message")
 		}
-		s.recvErr = err
-		return err
+		return transportError(s.ctx, err)
 	}
 	if flags&flagEndStream != 0 {
-		s.recvErr = s.endStream(flags)
-		return s.recvErr
+		return s.endStream(flags)
 	}
-	if err := s.u.unmarshal(s.buf.Bytes(), flags&flagCompressed != 0, msg); err != nil {
-		s.recvErr = err
-		return err
-	}
-	return nil
+	return s.u.unmarshal(s.buf.Bytes(), flags&flagCompressed != 0, msg)
 }
 
-func (s *connectClientStream) receiveHeaders() error {
-	resp, err := s.awaitResponse()
-	if err != nil {
-		return err
-	}
+// begin implements streamReader.
+func (s *connectClientStream) begin(resp *http.Response) error {
 	copyResponseHeaders(s.info, resp.Header, false)
 	if resp.StatusCode != http.StatusOK {
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
@@ -390,11 +347,37 @@ func (s *connectClientStream) endStream(flags byte) error {
 	return io.EOF
 }
 
-func (s *connectClientStream) CloseResponse() error {
-	s.closeResponse()
+// release implements streamReader.
+func (s *connectClientStream) release() {
 	if s.buf != nil {
 		putBuffer(s.buf)
 		s.buf = nil
 	}
-	return nil
 }
+
+// connectGetQuery builds the query of a Connect GET request. The parameters
+// come in the order the protocol recommends (connect, base64, compression,
+// encoding, message), so that equal requests make equal URLs for caches.
+func connectGetQuery(codec Codec, payload []byte, compression string) string {
+	var b strings.Builder
+	b.WriteString("connect=v1")
+	b64 := isBinaryCodec(codec) || compression != ""
+	if b64 {
+		b.WriteString("&base64=1")
+	}
+	if compression != "" {
+		b.WriteString("&compression=")
+		b.WriteString(url.QueryEscape(compression))
+	}
+	b.WriteString("&encoding=")
+	b.WriteString(url.QueryEscape(codec.Name()))
+	b.WriteString("&message=")
+	if b64 {
+		b.WriteString(base64URLEncode(payload))
+	} else {
+		b.WriteString(url.QueryEscape(string(payload)))
+	}
+	return b.String()
+}
+
+func base64URLEncode(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -3,7 +3,6 @@ package rpc
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/anypb"
@@ -65,39 +64,10 @@ func (w *connectWireError) toError(fallback Code) *Error {
 	return e
 }
 
-// decodeBase64 accepts standard or URL-safe base64, padded or not.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimRight(s, "=")
-	if strings.ContainsAny(s, "-_") {
-		return base64.RawURLEncoding.DecodeString(s)
-	}
-	return base64.RawStdEncoding.DecodeString(s)
-}
-
 func marshalConnectError(e *Error) []byte {
 	b, err := json.Marshal(toConnectWireError(e))
 	if err != nil {
 		return []byte(`{"code":"internal","message":"marshal error"}`)
 	}
 	return b
-}
-
-// mergeHeaders adds every value of src to dst.
-func mergeHeaders(dst, src http.Header) {
-	for k, vs := range src {
-		dst[k] = append(dst[k], vs...)
-	}
-}
-
-// isProtocolHeader reports headers that the protocols own and user metadata
-// must not overwrite.
-func isProtocolHeader(k string) bool {
-	switch k {
-	case "Content-Type", "Content-Length", "Content-Encoding", "Accept-Encoding",
-		"Connect-Protocol-Version", "Connect-Timeout-Ms", "Connect-Content-Encoding", "Connect-Accept-Encoding",
-		"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Timeout", "Grpc-Encoding", "Grpc-Accept-Encoding",
-		"Te", "Trailer", "Transfer-Encoding", "Date":
-		return true
-	}
-	return false
 }

@@ -1,12 +1,10 @@
 package rpc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -60,11 +58,11 @@ type connectHandlerConn struct {
 	reqEOF   bool   // streams: the request body was read to its end
 	wrote    bool   // headers written
 	out      *streamWriter
-	resBody  *bytes.Buffer
+	resBody  *buffer
 	resComp  bool
 	respEnc  string
 	rc       responseCompression
-	buf      *bytes.Buffer
+	buf      *buffer
 }
 
 func contentTypeCodecName(ct, prefix string) string {
@@ -475,29 +473,4 @@ func (c *connectHandlerConn) finishStream(err error) {
 	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
 	_ = c.out.write(buf.Bytes())
 	_ = c.out.close()
-}
-
-// connectGetQuery builds the query of a Connect GET request. The parameters
-// come in the order the protocol recommends (connect, base64, compression,
-// encoding, message), so that equal requests make equal URLs for caches.
-func connectGetQuery(codec Codec, payload []byte, compression string) string {
-	var b strings.Builder
-	b.WriteString("connect=v1")
-	b64 := isBinaryCodec(codec) || compression != ""
-	if b64 {
-		b.WriteString("&base64=1")
-	}
-	if compression != "" {
-		b.WriteString("&compression=")
-		b.WriteString(url.QueryEscape(compression))
-	}
-	b.WriteString("&encoding=")
-	b.WriteString(url.QueryEscape(codec.Name()))
-	b.WriteString("&message=")
-	if b64 {
-		b.WriteString(base64URLEncode(payload))
-	} else {
-		b.WriteString(url.QueryEscape(string(payload)))
-	}
-	return b.String()
 }

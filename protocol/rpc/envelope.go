@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -40,7 +39,7 @@ type envelopeReader struct {
 
 // read reads one envelope into buf (which it resets) and returns its flags.
 // It returns io.EOF at a clean end of stream.
-func (e *envelopeReader) read(buf *bytes.Buffer) (byte, error) {
+func (e *envelopeReader) read(buf *buffer) (byte, error) {
 	buf.Reset()
 	if e.buffered && e.br == nil {
 		if e.server {
@@ -144,22 +143,24 @@ type marshaler struct {
 // marshal writes msg into dst (after any bytes already there) and reports
 // whether the payload was compressed. The payload is what follows the
 // original length of dst.
-func (m *marshaler) marshal(dst *bytes.Buffer, msg any) (compressed bool, err error) {
+func (m *marshaler) marshal(dst *buffer, msg any) (compressed bool, err error) {
 	start := dst.Len()
 	if m.comp == nil {
-		b, err := m.codec.MarshalAppend(dst.AvailableBuffer(), msg)
+		// Straight into dst, which the codec sizes first when it can, so
+		// the message is written once, in place.
+		b, err := marshalInto(m.codec, dst, msg)
 		if err != nil {
 			return false, errorf(CodeInternal, "marshal message: "+err.Error())
 		}
 		if m.sendMax > 0 && int64(len(b)) > m.sendMax {
 			return false, errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(b))+" exceeds the send limit of "+strconv.FormatInt(m.sendMax, 10)+" bytes")
 		}
-		dst.Write(b)
+		dst.setAppended(b)
 		return false, nil
 	}
 	raw := getBuffer()
 	defer putBuffer(raw)
-	b, err := m.codec.MarshalAppend(raw.AvailableBuffer(), msg)
+	b, err := marshalInto(m.codec, raw, msg)
 	if err != nil {
 		return false, errorf(CodeInternal, "marshal message: "+err.Error())
 	}
@@ -178,7 +179,7 @@ func (m *marshaler) marshal(dst *bytes.Buffer, msg any) (compressed bool, err er
 }
 
 // marshalEnvelope appends a whole envelope (prefix and payload) to dst.
-func (m *marshaler) marshalEnvelope(dst *bytes.Buffer, msg any, flags byte) error {
+func (m *marshaler) marshalEnvelope(dst *buffer, msg any, flags byte) error {
 	start := dst.Len()
 	var hdr [envelopePrefix]byte
 	dst.Write(hdr[:])

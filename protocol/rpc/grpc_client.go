@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -28,6 +27,7 @@ var (
 type grpcClient struct {
 	p           *clientParams
 	web         bool
+	text        bool // gRPC-Web text: requests go base64-encoded
 	name        string
 	contentType []string
 	accept      []string
@@ -44,6 +44,10 @@ func newGRPCClient(p *clientParams, web bool) *grpcClient {
 		c.name = protocolNameGRPCWeb
 		c.userAgent = headerGRPCWebUA
 		prefix = grpcWebContentType
+		if p.grpcWebText {
+			c.text = true
+			prefix = grpcWebTextContentType
+		}
 	}
 	if !web && p.codec.Name() == codecNameProto {
 		c.contentType = []string{grpcContentType}
@@ -118,6 +122,9 @@ func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) er
 	}
 	var body *payloadBody
 	if c.web {
+		if c.text {
+			buf = encodeBase64Buffer(buf)
+		}
 		body = c.body.set(hreq, buf)
 	} else {
 		// Over HTTP/2 the body's end is the END_STREAM flag; gRPC peers do
@@ -173,7 +180,7 @@ type grpcResponse struct {
 	resp   *http.Response
 	reader envelopeReader
 	u      unmarshaler
-	buf    *bytes.Buffer
+	buf    *buffer
 	flags  byte
 	// headerStatus: the headers carry a grpc-status, so the response may be
 	// trailers-only; it is, if the body turns out empty.
@@ -435,79 +442,38 @@ func grpcCodeFromStreamReset(msg string) (Code, bool) {
 
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &grpcClientStream{c: c}
-	s.init(ctx, info, c.p.httpClient, c.marshaler())
+	s.init(ctx, info, c.p.httpClient, c.marshaler(), s)
+	s.base64 = c.text
 	s.newRequest = func() (*http.Request, *Error) { return c.newRequest(s.ctx, s.info) }
 	s.doError = grpcTransportError
 	return s
 }
 
-// grpcClientStream is the client side of a gRPC or gRPC-Web streaming call.
-// The request starts with the first Send, CloseRequest or Receive; Do runs on
-// its own goroutine, because a full-duplex server may answer only after
-// reading requests, and the request body is a pipe fed by Send.
+// grpcClientStream is the client side of a gRPC or gRPC-Web streaming call:
+// the shared duplexCall sends, and grpcResponse reads.
 type grpcClientStream struct {
 	duplexCall
 	c *grpcClient
-
-	recvStarted bool
-	released    bool
-	r           grpcResponse
-	recvErr     error // sticky: io.EOF or the final status
+	r grpcResponse
 }
 
 func (s *grpcClientStream) Spec() Spec { return s.c.p.spec }
 
-// Receive implements StreamingClientConn. Once it reports the end of the
-// response (io.EOF or the call's status), the call releases what it holds,
-// so a caller who reads to the end need not also call CloseResponse.
-func (s *grpcClientStream) Receive(msg any) error {
-	err := s.receive(msg)
-	if err != nil && !s.released {
-		s.released = true
-		_ = s.CloseResponse()
-	}
-	return err
-}
-
-func (s *grpcClientStream) receive(msg any) error {
-	if s.recvErr != nil {
-		return s.recvErr
-	}
-	if err := s.start(); err != nil {
-		s.recvErr = err
-		return err
-	}
-	if err := s.ctx.Err(); err != nil {
-		// Canceled or expired: say so even if responses are buffered.
-		s.recvErr = asError(err)
-		return s.recvErr
-	}
-	if !s.recvStarted {
-		s.recvStarted = true
-		resp, err := s.awaitResponse()
-		if err != nil {
-			s.recvErr = err
-			return err
-		}
-		if err := s.r.init(s.ctx, s.c, s.info, resp); err != nil {
-			s.recvErr = err
-			return err
-		}
-	}
-	ok, err := s.r.frame()
-	if !ok {
-		s.recvErr = err
-		return err
-	}
-	if err := s.r.unmarshal(msg); err != nil {
-		s.recvErr = err
+// begin implements streamReader.
+func (s *grpcClientStream) begin(resp *http.Response) error {
+	if err := s.r.init(s.ctx, s.c, s.info, resp); err != nil {
 		return err
 	}
 	return nil
 }
 
-func (s *grpcClientStream) CloseResponse() error {
-	s.closeResponse()
-	s.r.release()
-	return nil
+// next implements streamReader.
+func (s *grpcClientStream) next(msg any) error {
+	if ok, err := s.r.frame(); !ok {
+		return err
+	}
+	return s.r.unmarshal(msg)
 }
+
+// release implements streamReader.
+func (s *grpcClientStream) release() { s.r.release() }

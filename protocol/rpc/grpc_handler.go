@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -103,7 +102,7 @@ type grpcHandlerConn struct {
 	m       marshaler
 	u       unmarshaler
 	reader  envelopeReader
-	buf     *bytes.Buffer
+	buf     *buffer
 	respEnc string
 	rc      responseCompression
 	// single is true when the client sends exactly one message (unary and

@@ -235,7 +235,7 @@ func TestBase64StreamReader(t *testing.T) {
 }
 
 func TestGRPCWebTrailersFrame(t *testing.T) {
-	var buf bytes.Buffer
+	var buf buffer
 	e := NewError(CodeAborted, "stop\nnow")
 	e.Meta().Set("X-From-Error", "1")
 	e.Meta().Set("Content-Type", "not/allowed")

@@ -30,6 +30,16 @@ type base64StreamReader struct {
 	err      error // sticky, returned once out is drained
 }
 
+// encodeBase64Buffer returns a pooled buffer holding the padded base64 form of
+// src, which goes back to the pool.
+func encodeBase64Buffer(src *buffer) *buffer {
+	dst := getBuffer()
+	dst.Grow(base64.StdEncoding.EncodedLen(src.Len()))
+	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src.Bytes()))
+	putBuffer(src)
+	return dst
+}
+
 func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
 	return &base64StreamReader{r: r, server: server}
 }
@@ -107,13 +117,14 @@ func (b *base64StreamReader) corrupt() *Error {
 }
 
 // appendBase64 appends the padded base64 encoding of src to dst.
-func appendBase64(dst *bytes.Buffer, src []byte) {
-	dst.Write(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src))
+func appendBase64(dst *buffer, src []byte) {
+	dst.Grow(base64.StdEncoding.EncodedLen(len(src)))
+	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src))
 }
 
 // appendGRPCWebTrailers appends the trailers frame (prefix and header block)
 // holding the status of e (nil: OK), the trailers and the error's metadata.
-func appendGRPCWebTrailers(dst *bytes.Buffer, e *Error, trailer http.Header) {
+func appendGRPCWebTrailers(dst *buffer, e *Error, trailer http.Header) {
 	start := dst.Len()
 	var hdr [envelopePrefix]byte
 	dst.Write(hdr[:])
@@ -132,7 +143,7 @@ func appendGRPCWebTrailers(dst *bytes.Buffer, e *Error, trailer http.Header) {
 	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
 }
 
-func writeTrailerBlock(dst *bytes.Buffer, h http.Header) {
+func writeTrailerBlock(dst *buffer, h http.Header) {
 	if len(h) == 0 {
 		return
 	}
@@ -151,7 +162,7 @@ func writeTrailerBlock(dst *bytes.Buffer, h http.Header) {
 	}
 }
 
-func writeTrailerLine(dst *bytes.Buffer, name, value string) {
+func writeTrailerLine(dst *buffer, name, value string) {
 	dst.WriteString(name)
 	dst.WriteString(": ")
 	dst.WriteString(value)

@@ -13,7 +13,7 @@ import (
 
 type handlerConfig struct {
 	codecs                codecSet
-	compressions          []Compression
+	compressions          []compressionEdit
 	compressMin           int
 	readMax               int64
 	sendMax               int64

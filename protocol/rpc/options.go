@@ -1,5 +1,7 @@
 package rpc
 
+import "slices"
+
 // ClientOption configures a Client. Options are sealed: only this package
 // implements them.
 type ClientOption interface{ applyClient(*clientConfig) }
@@ -67,13 +69,44 @@ func WithProtocol(p Protocol) ClientOption {
 	return clientOptionFunc(func(cfg *clientConfig) { cfg.protocol = p })
 }
 
-// WithCompression makes an algorithm available beyond the registered ones
-// (gzip is built in; importing a compress/… sub-package registers it). An
-// explicit algorithm replaces a registered one of the same name.
+// WithCompression makes an algorithm available to this client or handler,
+// beyond the default set (gzip, built in, and every algorithm registered with
+// RegisterCompression, as importing a compress/… sub-package does). It
+// replaces an algorithm of the same name. A client accepts the algorithms of
+// its set in responses; a handler accepts them in requests and may answer
+// with them.
 func WithCompression(c Compression) Option {
+	e := compressionEdit{add: c}
 	return optionFunc{
-		client:  func(cfg *clientConfig) { cfg.compressions = append(cfg.compressions, c) },
-		handler: func(cfg *handlerConfig) { cfg.compressions = append(cfg.compressions, c) },
+		client:  func(cfg *clientConfig) { cfg.compressions = append(cfg.compressions, e) },
+		handler: func(cfg *handlerConfig) { cfg.compressions = append(cfg.compressions, e) },
+	}
+}
+
+// WithCompressions sets the exact set of algorithms of this client or
+// handler, in order of preference, replacing the default set (gzip and the
+// registered algorithms): what other packages register no longer changes it.
+// WithCompressions() with no algorithm leaves identity only. Options apply in
+// order, so WithCompression and WithoutCompression given after it edit the
+// set it makes.
+func WithCompressions(cs ...Compression) Option {
+	e := compressionEdit{exact: true, set: slices.Clone(cs)}
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.compressions = append(cfg.compressions, e) },
+		handler: func(cfg *handlerConfig) { cfg.compressions = append(cfg.compressions, e) },
+	}
+}
+
+// WithoutCompression removes the named algorithms ("gzip" included) from this
+// client or handler. A client no longer advertises or accepts them, a handler
+// answers requests compressed with them with CodeUnimplemented and never
+// compresses with them. Names not in the set are ignored; identity cannot be
+// removed.
+func WithoutCompression(names ...string) Option {
+	e := compressionEdit{remove: slices.Clone(names)}
+	return optionFunc{
+		client:  func(cfg *clientConfig) { cfg.compressions = append(cfg.compressions, e) },
+		handler: func(cfg *handlerConfig) { cfg.compressions = append(cfg.compressions, e) },
 	}
 }
 
@@ -131,6 +164,14 @@ func WithInterceptors(interceptors ...Interceptor) Option {
 		client:  func(cfg *clientConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
 		handler: func(cfg *handlerConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
 	}
+}
+
+// WithGRPCWebText makes a gRPC-Web client send its requests base64-encoded,
+// as application/grpc-web-text, which some proxies and browsers' older
+// transports need; servers answer in the same encoding, which the client
+// reads either way. It has no effect on the other protocols.
+func WithGRPCWebText() ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.grpcWebText = true })
 }
 
 // WithGetURLMaxBytes sets the longest URL a Connect client uses for a GET

@@ -89,6 +89,11 @@ type Config struct {
 	// means no pings.
 	PingInterval Duration `json:"ping_interval,omitempty" yaml:"ping_interval,omitempty"`
 
+	// Balance, when set, makes a client spread its calls over several
+	// replicas of the service at Addr, which becomes a logical name (client
+	// only). See [BalanceConfig].
+	Balance *BalanceConfig `json:"balance,omitempty" yaml:"balance,omitempty"`
+
 	// TLSConfig, when non-nil, is used instead of everything in TLS. It is
 	// the escape hatch for settings that TLS does not cover (certificate
 	// reloading, custom verification, cipher suites). Transports clone it

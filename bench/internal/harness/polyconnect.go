@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 
 	benchv1 "polyconnect.dev/bench/gen/bench/v1"
@@ -54,11 +53,10 @@ func (polyconnectService) Bidi(_ context.Context, stream *rpc.BidiStream[benchv1
 	}
 }
 
-// polyconnect, like connect-go, compresses responses by default: its
-// clients accept gzip and its Connect handler then compresses every message
-// of any size. rpc has no option to withdraw the built-in gzip, so the bench
-// sets the compression threshold out of reach on both sides instead.
-var polyconnectNoCompression = rpc.WithCompressMinBytes(math.MaxInt)
+// The bench compares the frameworks without compression: polyconnect's
+// clients and handlers get the identity-only set, so nothing is advertised,
+// negotiated or compressed.
+var polyconnectNoCompression = rpc.WithCompressions()
 
 // PolyconnectHandler returns polyconnect's handler for the bench service and
 // the path to mount it on. It answers Connect, gRPC and gRPC-Web, without

@@ -31,6 +31,14 @@ type fileWriter struct {
 	buf     bytes.Buffer
 }
 
+// The oldest runtime the generated code works with, and the constant of
+// package rpc that guards it. Raise both together when generated code starts
+// to use something newer.
+const (
+	minRuntimeVersion  = "v0.1.0"
+	minRuntimeConstant = "IsAtLeastVersion0_1_0"
+)
+
 // generateFile writes <name>.rpc.go for f, which has at least one service.
 func generateFile(gen *protogen.Plugin, pkg *goPackage, names *packageNames, f *protogen.File, packageDoc bool) error {
 	w := &fileWriter{gen: gen, pkg: pkg, names: names, file: f}
@@ -48,6 +56,10 @@ func generateFile(gen *protogen.Plugin, pkg *goPackage, names *packageNames, f *
 	w.p("package ", pkg.name)
 	w.p()
 	w.writeImports()
+	w.p("// This file needs polyconnect.dev/protocol ", minRuntimeVersion, " or later: compiling it against an older")
+	w.p("// runtime fails on this line, which names the version to upgrade to.")
+	w.p("const _ = ", w.rpc(minRuntimeConstant))
+	w.p()
 	for _, svc := range f.Services {
 		w.service(svc)
 	}

@@ -52,7 +52,7 @@ func TestPayloadBodyCloseWhileReading(t *testing.T) {
 // bodies stream from the pooled buffer instead.
 func TestKnownLengthBodyFollowsTheHTTPVersion(t *testing.T) {
 	var k knownLengthBody
-	newReq := func() (*http.Request, *bytes.Buffer) {
+	newReq := func() (*http.Request, *buffer) {
 		buf := getBuffer()
 		buf.WriteString("payload")
 		return &http.Request{}, buf

@@ -2,9 +2,6 @@ package rpc
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -21,12 +18,12 @@ import (
 type payloadBody struct {
 	mu     sync.Mutex
 	closed bool
-	buf    *bytes.Buffer
+	buf    *buffer
 	r      bytes.Reader
 	refs   atomic.Int32
 }
 
-func newPayloadBody(buf *bytes.Buffer) *payloadBody {
+func newPayloadBody(buf *buffer) *payloadBody {
 	b := &payloadBody{buf: buf}
 	b.r.Reset(buf.Bytes())
 	b.refs.Store(2)
@@ -96,7 +93,7 @@ type knownLengthBody struct {
 
 // set attaches buf as the body of hreq. It returns the payloadBody to release
 // after Do, or nil when buf already went back to the pool.
-func (k *knownLengthBody) set(hreq *http.Request, buf *bytes.Buffer) *payloadBody {
+func (k *knownLengthBody) set(hreq *http.Request, buf *buffer) *payloadBody {
 	hreq.ContentLength = int64(buf.Len())
 	if buf.Len() <= smallBodyMax && !k.sawHTTP2.Load() {
 		data := bytes.Clone(buf.Bytes())
@@ -115,48 +112,5 @@ func (k *knownLengthBody) set(hreq *http.Request, buf *bytes.Buffer) *payloadBod
 func (k *knownLengthBody) observe(resp *http.Response) {
 	if h2 := resp.ProtoMajor >= 2; h2 != k.sawHTTP2.Load() {
 		k.sawHTTP2.Store(h2)
-	}
-}
-
-// transportError converts an error from HTTPClient.Do or a body read into an
-// RPC error.
-func transportError(ctx context.Context, err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return asError(ctxErr).WithCause(err)
-	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return &Error{code: CodeCanceled, msg: err.Error(), cause: err}
-	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{code: CodeDeadlineExceeded, msg: err.Error(), cause: err}
-	}
-	return &Error{code: CodeUnavailable, msg: err.Error(), cause: err}
-}
-
-func base64URLEncode(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// discardBody drains a little of a response body so the connection can be
-// reused, then closes it.
-func discardBody(res *http.Response) {
-	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
-	_ = res.Body.Close()
-}
-
-// copyResponseHeaders copies response headers into the call info, splitting
-// Connect unary trailers ("Trailer-" prefix) into trailers when split is set.
-func copyResponseHeaders(info *CallInfo, h http.Header, split bool) {
-	if info == nil {
-		return
-	}
-	for k, vs := range h {
-		if split && len(k) > len(connectUnaryTrailerPre) && k[:len(connectUnaryTrailerPre)] == connectUnaryTrailerPre {
-			info.resTrailer[http.CanonicalHeaderKey(k[len(connectUnaryTrailerPre):])] = vs
-			continue
-		}
-		info.resHeader[k] = vs
 	}
 }
