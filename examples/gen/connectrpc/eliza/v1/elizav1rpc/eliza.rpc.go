@@ -15,6 +15,10 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
+// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// runtime fails on this line, which names the version to upgrade to.
+const _ = rpc.IsAtLeastVersion0_1_0
+
 // ElizaServiceName is the fully-qualified name of the connectrpc.eliza.v1.ElizaService service.
 const ElizaServiceName = "connectrpc.eliza.v1.ElizaService"
 
