@@ -165,7 +165,11 @@ func environment(tmp, root, version string) ([]string, error) {
 		"GOFLAGS":     "",
 		"GOWORK":      "off",
 		"GOTOOLCHAIN": "local",
-		"PATH":        strings.Join(append([]string{filepath.Join(gopath, "bin"), tools}, systemPath(root)...), string(os.PathListSeparator)),
+		// The go command indexes the modules of the module cache once per
+		// path@version, taking them as immutable; the repository's modules
+		// change under the same v0.1.0, so the index must not be used.
+		"GODEBUG": strings.TrimPrefix(os.Getenv("GODEBUG")+",goindex=0", ","),
+		"PATH":    strings.Join(append([]string{filepath.Join(gopath, "bin"), tools}, systemPath(root)...), string(os.PathListSeparator)),
 	}
 	var env []string
 	for _, kv := range os.Environ() {
