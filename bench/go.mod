@@ -4,10 +4,16 @@ go 1.26.0
 
 require (
 	connectrpc.com/connect v1.21.1
+	github.com/quic-go/quic-go v0.65.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
+)
+
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 )
 
 require (
@@ -19,6 +25,7 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
 )
 
 replace (
@@ -31,3 +38,5 @@ tool (
 	golang.org/x/perf/cmd/benchstat
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc
 )
+
+replace polyconnect.dev/transport-http3 => ../transport-http3

@@ -3,15 +3,29 @@ module polyconnect.dev/examples
 go 1.26.0
 
 require (
-	go.yaml.in/yaml/v3 v3.0.4
+	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
-require github.com/klauspost/compress v1.20.4 // indirect
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	github.com/quic-go/quic-go v0.65.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
+)
 
 replace (
 	polyconnect.dev/protocol => ../protocol
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
+
+replace polyconnect.dev/transport-http3 => ../transport-http3

@@ -6,12 +6,19 @@ require (
 	connectrpc.com/connect v1.21.1
 	github.com/andybalholm/brotli v1.3.0
 	github.com/klauspost/compress v1.20.4
+	github.com/quic-go/quic-go v0.65.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/health v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-http3 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
+)
+
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 )
 
 require (
@@ -22,6 +29,8 @@ require (
 )
 
 replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/transport-http3 => ../transport-http3
 
 replace polyconnect.dev/health => ../health
 

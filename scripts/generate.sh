@@ -19,6 +19,7 @@ ROOTS=(
 	health/proto # grpc.health.v1 (health/proto/generate.sh: scripts/generate-grpc-std.sh) → health/internal/healthv1
 	reflection/proto # grpc.reflection.v1 and v1alpha (same way) → reflection/internal/reflectionv1, reflectionv1alpha
 	interop/proto # the ping service the reflection interop tests discover → interop/internal/gen
+	interceptors/validate/internal/testproto # validate interceptor's test protos, importing buf/validate from protovalidate's Go package (generate.sh there) → interceptors/validate/internal/gen
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

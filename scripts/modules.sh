@@ -13,6 +13,7 @@ PRODUCT_MODULES=(
 	health
 	reflection
 	interceptors
+	interceptors/validate
 	otel
 )
 

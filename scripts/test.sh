@@ -109,6 +109,7 @@ if [[ -z "${QUICK:-}" ]]; then
 			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
 	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
+	step "no quic-go without transport-http3" bash scripts/quicfree.sh
 fi
 
 echo

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"sync"
@@ -17,6 +18,10 @@ type Peer struct {
 	// Query holds the URL query parameters of a handler's request (Connect
 	// GET puts the message there).
 	Query url.Values
+	// TLS is the state of the TLS connection a handler's request came on
+	// (its verified client certificates, for one), nil without TLS. It is
+	// nil on clients.
+	TLS *tls.ConnectionState
 }
 
 // CallInfo is the information of one call: its procedure and protocol, the

@@ -206,10 +206,19 @@ func run(root, version string, keep bool, dirs []string) error {
 			return fmt.Errorf("publishing %s: %w", m.dir, err)
 		}
 	}
+	// A module cache of its own: the shared one may hold an earlier
+	// publication of the same version, which the go command would never
+	// fetch again. Third-party modules still come from the shared cache's
+	// download folder, itself a valid proxy, so nothing is downloaded twice.
+	proxies := "file://" + filepath.ToSlash(proxy)
+	if cache := goEnv("GOMODCACHE"); cache != "" {
+		proxies += ",file://" + filepath.ToSlash(filepath.Join(cache, "cache", "download"))
+	}
 	env := append(os.Environ(),
 		"GOWORK=off",
-		"GOFLAGS=-mod=mod -buildvcs=false",
-		"GOPROXY=file://"+filepath.ToSlash(proxy)+","+goEnv("GOPROXY"),
+		"GOFLAGS=-mod=mod -modcacherw -buildvcs=false",
+		"GOMODCACHE="+filepath.Join(tmp, "modcache"),
+		"GOPROXY="+proxies+","+goEnvOr("GOPROXY", "https://proxy.golang.org,direct"),
 		"GONOSUMDB=polyconnect.dev",
 		"GOPRIVATE=",
 	)
@@ -315,9 +324,14 @@ func tryModule(work string, m mod, version string, env []string, root string) er
 // packages lists a module's main packages and its importable library
 // packages (not internal, not testdata, not examples of its own).
 func packages(dir string) (cmds, libs []string, err error) {
-	out, err := command(dir, append(os.Environ(), "GOWORK=off"), "go", "list", "-f", "{{.Name}} {{.ImportPath}}", "./...")
+	cmd := exec.Command("go", "list", "-f", "{{.Name}} {{.ImportPath}}", "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // "go: downloading …" lines go there, not into the list
+	out, err := cmd.Output()
 	if err != nil {
-		return nil, nil, fmt.Errorf("go list in %s: %v\n%s", dir, err, out)
+		return nil, nil, fmt.Errorf("go list in %s: %v\n%s", dir, err, stderr.Bytes())
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		name, path, ok := strings.Cut(line, " ")
@@ -342,8 +356,15 @@ func command(dir string, env []string, name string, args ...string) ([]byte, err
 
 func goEnv(key string) string {
 	out, err := exec.Command("go", "env", key).Output()
-	if err != nil || len(bytes.TrimSpace(out)) == 0 {
-		return "https://proxy.golang.org,direct"
+	if err != nil {
+		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func goEnvOr(key, fallback string) string {
+	if v := goEnv(key); v != "" {
+		return v
+	}
+	return fallback
 }
