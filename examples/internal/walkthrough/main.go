@@ -11,8 +11,9 @@
 // from elsewhere come from the local module cache (also in that layout) or,
 // failing that, the usual proxy. The walkthrough has a GOPATH and module
 // cache of its own, so a stale v0.1.0 cannot be reused; the build cache is
-// shared, to keep it fast. buf comes from the repository's .tools
-// (scripts/tools.sh installs it).
+// shared, to keep it fast. buf and grpcurl, which the README asks the
+// reader to install first, come from the repository's .tools
+// (scripts/tools.sh and scripts/tools-grpcurl.sh install them).
 package main
 
 import (
@@ -29,7 +30,7 @@ import (
 
 // publishedModules are the folders of the modules the walkthrough uses,
 // served at the release version.
-var publishedModules = []string{"protocol", "codegen", "transport-nethttp"}
+var publishedModules = []string{"protocol", "codegen", "transport-nethttp", "reflection"}
 
 func main() {
 	if err := run(); err != nil {
@@ -132,16 +133,20 @@ func environment(tmp, root, version string) ([]string, error) {
 	if err := buildProxy(proxy, root, version, publishedModules); err != nil {
 		return nil, err
 	}
-	bufBin := filepath.Join(root, ".tools", "bin", "buf")
-	if _, err := os.Stat(bufBin); err != nil {
-		return nil, errors.New("no buf in .tools/bin: run bash scripts/tools.sh first")
-	}
+	// The tools the README asks the reader to install beforehand, and
+	// only those, from .tools/bin.
 	tools := filepath.Join(tmp, "tools")
 	if err := os.MkdirAll(tools, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.Symlink(bufBin, filepath.Join(tools, "buf")); err != nil {
-		return nil, err
+	for tool, script := range map[string]string{"buf": "scripts/tools.sh", "grpcurl": "scripts/tools-grpcurl.sh"} {
+		bin := filepath.Join(root, ".tools", "bin", tool)
+		if _, err := os.Stat(bin); err != nil {
+			return nil, fmt.Errorf("no %s in .tools/bin: run bash %s first", tool, script)
+		}
+		if err := os.Symlink(bin, filepath.Join(tools, tool)); err != nil {
+			return nil, err
+		}
 	}
 	gopath := filepath.Join(tmp, "gopath")
 	walkCache, err := moduleCache()
