@@ -31,7 +31,8 @@
 // H3_REQUEST_CANCELLED stream error), a refused stream or a vanished or
 // untrusted server is unavailable.
 //
-// 0-RTT is off: servers accept 0-RTT data only with [WithServer0RTT]
+// 0-RTT is off: servers accept 0-RTT data only with Config.Allow0RTT
+// (allow_0rtt in a config file) or [WithServer0RTT]
 // (0-RTT requests can be replayed by an attacker), and clients never send
 // it.
 //

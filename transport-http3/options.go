@@ -58,7 +58,7 @@ func WithHTTP2Companion() ServerOption {
 }
 
 // WithServer0RTT makes the server accept 0-RTT data from clients that
-// resume a session, such as browsers. 0-RTT saves a round trip on
+// resume a session, such as browsers, as Config.Allow0RTT does. 0-RTT saves a round trip on
 // reconnection, but an attacker can replay 0-RTT requests: only enable it
 // when every request a client may send early is safe to repeat. This
 // package's Client never sends 0-RTT data (see the package README).

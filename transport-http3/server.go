@@ -104,13 +104,13 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	s := &Server{
 		addr:    cfg.Addr,
 		tls:     http3.ConfigureTLSConfig(tlsConf),
-		early:   o.allow0RTT,
+		early:   o.allow0RTT || cfg.Allow0RTT,
 		presetC: o.packetConn,
 		logger:  o.logger,
 		stopped: make(chan struct{}),
 		quicConf: &quic.Config{
 			MaxIncomingStreams: int64(orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)),
-			Allow0RTT:          o.allow0RTT,
+			Allow0RTT:          o.allow0RTT || cfg.Allow0RTT,
 		},
 	}
 	s.srv = &http3.Server{

@@ -329,9 +329,11 @@ func Test0RTT(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		server []h3.ServerOption
+		config bool // Config.Allow0RTT
 	}{
 		{name: "default"},
 		{name: "server accepts 0-RTT", server: []h3.ServerOption{h3.WithServer0RTT()}},
+		{name: "config allows 0-RTT", config: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var used0RTT, resumed atomic.Bool
@@ -350,7 +352,9 @@ func Test0RTT(t *testing.T) {
 					return ctx
 				}
 			})
-			srv := startServer(t, serverConfig(t), handler, append(tt.server, hook)...)
+			scfg := serverConfig(t)
+			scfg.Allow0RTT = tt.config
+			srv := startServer(t, scfg, handler, append(tt.server, hook)...)
 			cfg := clientConfig(t)
 			cfg.TLSConfig, _ = cfg.ClientTLSConfig()
 			cfg.TLSConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
@@ -361,7 +365,7 @@ func Test0RTT(t *testing.T) {
 				}
 				c.CloseIdleConnections()
 			}
-			if allowed != (len(tt.server) > 0) {
+			if allowed != (len(tt.server) > 0 || tt.config) {
 				t.Errorf("server Allow0RTT = %t", allowed)
 			}
 			if used0RTT.Load() || !resumed.Load() {

@@ -50,6 +50,7 @@ type CallInfo struct {
 	spec       Spec
 	protocol   Protocol
 	method     string
+	host       string
 	peer       Peer
 	reqHeader  http.Header
 	resHeader  http.Header
@@ -90,6 +91,11 @@ func (c *CallInfo) Procedure() string { return c.spec.Procedure }
 
 // Protocol returns the call's wire protocol.
 func (c *CallInfo) Protocol() Protocol { return c.protocol }
+
+// Host returns the authority the call was addressed to, "host" or
+// "host:port": the request's Host header (HTTP/2 and HTTP/3 :authority) on a
+// handler, the host of the base URL on a client.
+func (c *CallInfo) Host() string { return c.host }
 
 // HTTPMethod returns the HTTP method of the call, GET or POST.
 func (c *CallInfo) HTTPMethod() string { return c.method }

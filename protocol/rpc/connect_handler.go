@@ -79,6 +79,7 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		spec:      h.spec,
 		protocol:  ProtocolConnect,
 		method:    r.Method,
+		host:      r.Host,
 		peer:      Peer{Addr: r.RemoteAddr, Protocol: ProtocolConnect, TLS: r.TLS},
 		reqHeader: r.Header,
 		resHeader: w.Header(),

@@ -83,17 +83,20 @@ func TestHandlerGateRunsBeforeTheRequestIsRead(t *testing.T) {
 	}
 }
 
-// Handlers see the TLS state of the connection on the call's peer.
+// Handlers see the TLS state of the connection on the call's peer, and the
+// host the call was addressed to.
 func TestPeerTLSOnHandlers(t *testing.T) {
 	var sawTLS atomic.Bool
+	var srv *httptest.Server
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		info, _ := rpc.CallInfoFromContext(ctx)
 		st := info.Peer().TLS
-		sawTLS.Store(st != nil && st.HandshakeComplete && st.Version >= tls.VersionTLS12)
+		host := strings.TrimPrefix(srv.URL, "https://")
+		sawTLS.Store(st != nil && st.HandshakeComplete && st.Version >= tls.VersionTLS12 && info.Host() == host)
 		return req, nil
 	}))
-	srv := httptest.NewUnstartedServer(mux)
+	srv = httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -103,7 +106,7 @@ func TestPeerTLSOnHandlers(t *testing.T) {
 			t.Fatalf("%v: %v", p, err)
 		}
 		if !sawTLS.Load() {
-			t.Errorf("%v: the handler saw no TLS state on its peer", p)
+			t.Errorf("%v: the handler saw no TLS state on its peer, or not its host", p)
 		}
 	}
 }

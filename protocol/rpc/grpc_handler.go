@@ -133,6 +133,7 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		spec:      h.spec,
 		protocol:  name,
 		method:    r.Method,
+		host:      r.Host,
 		peer:      Peer{Addr: r.RemoteAddr, Protocol: name, TLS: r.TLS},
 		reqHeader: r.Header,
 		resHeader: w.Header(),

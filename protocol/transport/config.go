@@ -94,6 +94,13 @@ type Config struct {
 	// only). See [BalanceConfig].
 	Balance *BalanceConfig `json:"balance,omitempty" yaml:"balance,omitempty"`
 
+	// Allow0RTT lets an HTTP/3 server accept 0-RTT (early) data from clients
+	// resuming a session, which saves them a round trip on reconnection.
+	// Early data can be replayed by an attacker, so enable it only when every
+	// request a client may send early is safe to repeat (server only; off by
+	// default; transports without 0-RTT ignore it).
+	Allow0RTT bool `json:"allow_0rtt,omitempty" yaml:"allow_0rtt,omitempty"`
+
 	// TLSConfig, when non-nil, is used instead of everything in TLS. It is
 	// the escape hatch for settings that TLS does not cover (certificate
 	// reloading, custom verification, cipher suites). Transports clone it

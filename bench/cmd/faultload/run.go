@@ -118,10 +118,10 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	retry := &retrier{attempts: 5}
+	var retried retries
 	var sets []*clients
 	for _, p := range cfg.protocols {
-		sets = append(sets, newClients(client, client.URL(), p, rpc.WithInterceptors(retry)))
+		sets = append(sets, newClients(client, client.URL(), p, rpc.WithInterceptors(retried.interceptors()...)))
 	}
 
 	// Warm up every protocol, then take the "before" figures.
@@ -175,7 +175,7 @@ func run(args []string) error {
 	}
 	report("unary (idempotent)", unary)
 	report("streams (not retried)", streams)
-	fmt.Printf("retried: %d unary attempts\n", retry.retries.Load())
+	fmt.Printf("retried: %d unary attempts\n", retried.n.Load())
 	fmt.Printf("rate: %.0f calls/s; unary latency p50 %v, p99 %v\n",
 		float64(unary.calls+streams.calls)/elapsed.Seconds(), lat.quantile(0.5).Round(time.Microsecond), lat.quantile(0.99).Round(time.Microsecond))
 	fmt.Printf("client goroutines: %d before, %d after; heap in use: %.1f MiB before, %.1f MiB after\n",
