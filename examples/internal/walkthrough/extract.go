@@ -19,6 +19,8 @@ import (
 //	                                      the walkthrough goes on once its output contains UNTIL
 //	<!-- walkthrough: expect -->          each line of the block must be in the output of the
 //	                                      commands of the last run block
+//	<!-- walkthrough: expect-background -->  each line of the block must be in the output of the
+//	                                      command running in the background
 //	<!-- walkthrough: skip REASON -->     the block is not run (installing buf, say)
 //	<!-- walkthrough: stop -->            (no block) stops what start started
 //
@@ -33,6 +35,7 @@ const (
 	actionFile
 	actionStart
 	actionExpect
+	actionExpectBackground
 	actionStop
 )
 
@@ -44,7 +47,7 @@ type action struct {
 	line  int      // where the block starts in the README, for messages
 }
 
-var markerRE = regexp.MustCompile(`^<!--\s*walkthrough:\s*(\w+)\s*(.*?)\s*-->\s*$`)
+var markerRE = regexp.MustCompile(`^<!--\s*walkthrough:\s*([\w-]+)\s*(.*?)\s*-->\s*$`)
 
 // extract returns the actions of the README section whose heading is
 // "## "+section.
@@ -112,11 +115,11 @@ func extract(readme, section string) ([]action, error) {
 		}
 		kind, arg := m[1], m[2]
 		switch kind {
-		case "run", "expect":
+		case "run", "expect", "expect-background":
 			if arg != "" {
 				return nil, fmt.Errorf("README line %d: %q takes no argument", lineNo, kind)
 			}
-			pending = &action{kind: map[string]actionKind{"run": actionRun, "expect": actionExpect}[kind]}
+			pending = &action{kind: map[string]actionKind{"run": actionRun, "expect": actionExpect, "expect-background": actionExpectBackground}[kind]}
 		case "file":
 			if arg == "" || strings.ContainsAny(arg, " '\"$`\\") || strings.HasPrefix(arg, "/") || strings.Contains(arg, "..") {
 				return nil, fmt.Errorf("README line %d: file needs a plain relative path, got %q", lineNo, arg)
@@ -165,6 +168,10 @@ func validate(actions []action) error {
 			if i == 0 || actions[i-1].kind != actionRun {
 				return fmt.Errorf("README line %d: an expect block must follow a run block", a.line)
 			}
+		case actionExpectBackground:
+			if !running(actions[:i]) {
+				return fmt.Errorf("README line %d: an expect-background block needs a command started in the background", a.line)
+			}
 		case actionRun:
 			for _, c := range commands(a.lines) {
 				if strings.HasSuffix(c, "&") || strings.Contains(c, "<<") {
@@ -199,4 +206,19 @@ func commands(lines []string) []string {
 		out = append(out, strings.TrimSpace(cur.String()))
 	}
 	return out
+}
+
+// running reports whether, after actions, a command started in the
+// background is still running.
+func running(actions []action) bool {
+	on := false
+	for _, a := range actions {
+		switch a.kind {
+		case actionStart:
+			on = true
+		case actionStop:
+			on = false
+		}
+	}
+	return on
 }

@@ -45,6 +45,18 @@ expect() {
 	fi
 }
 
+# expect_background LINE TEXT: the output of the command running in the background contains TEXT.
+expect_background() {
+	# It may still be writing: give it a moment.
+	for ((i = 0; i < 50; i++)); do
+		grep -qF -- "$2" "$bg_log" && return 0
+		sleep 0.1
+	done
+	echo "--- its output was:" >&2
+	cat "$bg_log" >&2
+	fail "README line $1: the background command's output lacks '$2'"
+}
+
 # start LINE UNTIL COMMAND: starts COMMAND in the background and waits until its output has UNTIL.
 start() {
 	[[ -z "$bg_pid" ]] || fail "README line $1: start while another command runs in the background"
@@ -96,10 +108,14 @@ func script(actions []action) (string, error) {
 			for _, c := range commands(a.lines) {
 				fmt.Fprintf(&b, "run %d %s\n", a.line, quote(c))
 			}
-		case actionExpect:
+		case actionExpect, actionExpectBackground:
+			fn := "expect"
+			if a.kind == actionExpectBackground {
+				fn = "expect_background"
+			}
 			for _, l := range a.lines {
 				if t := strings.TrimSpace(l); t != "" {
-					fmt.Fprintf(&b, "expect %d %s\n", a.line, quote(t))
+					fmt.Fprintf(&b, "%s %d %s\n", fn, a.line, quote(t))
 				}
 			}
 		case actionFile:

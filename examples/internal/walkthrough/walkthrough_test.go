@@ -18,6 +18,7 @@ const sample = "# Title\n\n```sh\nnot in the section: not run\n```\n\n## Try it\
 	"<!-- walkthrough: start \"ready\" -->\n```sh\nsh -c 'echo getting ready; sleep 0.2; echo ready; exec sleep 60'\n```\n\n" +
 	"<!-- walkthrough: run -->\n```sh\ncat conf/settings.txt\npwd\n```\n\n" +
 	"<!-- walkthrough: expect -->\n```text\nname: 'quoted' $HOME\n/app\n```\n\n" +
+	"<!-- walkthrough: expect-background -->\n```text\ngetting ready\n```\n\n" +
 	"<!-- walkthrough: stop -->\n\n## Next\n\n```sh\nnot run either\n```\n"
 
 func TestExtract(t *testing.T) {
@@ -29,7 +30,7 @@ func TestExtract(t *testing.T) {
 	for _, a := range actions {
 		kinds = append(kinds, a.kind)
 	}
-	want := []actionKind{actionRun, actionExpect, actionFile, actionStart, actionRun, actionExpect, actionStop}
+	want := []actionKind{actionRun, actionExpect, actionFile, actionStart, actionRun, actionExpect, actionExpectBackground, actionStop}
 	if len(kinds) != len(want) {
 		t.Fatalf("kinds %v, want %v", kinds, want)
 	}
@@ -64,6 +65,7 @@ func TestExtractErrors(t *testing.T) {
 		"## S\n\n<!-- walkthrough: run -->\n":                                        "has no code block",
 		"## S\n\nnothing here\n":                                                     "no walkthrough steps",
 		"## T\n\n<!-- walkthrough: run -->\n```sh\nls\n```\n":                        "no section",
+		"## S\n\n<!-- walkthrough: expect-background -->\n```\nx\n```\n":             "needs a command started in the background",
 	}
 	for readme, want := range tests {
 		if _, err := extract(readme, "S"); err == nil || !strings.Contains(err.Error(), want) {
@@ -119,11 +121,12 @@ func TestScriptRuns(t *testing.T) {
 
 func TestScriptFails(t *testing.T) {
 	tests := map[string]string{
-		"a failing command":             "<!-- walkthrough: run -->\n```sh\necho fine\nfalse\necho never\n```\n",
-		"an unmet expectation":          "<!-- walkthrough: run -->\n```sh\necho hello\n```\n<!-- walkthrough: expect -->\n```\ngoodbye\n```\n",
-		"a start that ends early":       "<!-- walkthrough: start \"ready\" -->\n```sh\necho not yet\n```\n",
-		"a stop without start":          "<!-- walkthrough: stop -->\n",
-		"a second start while one runs": "<!-- walkthrough: start \"r\" -->\n```sh\nsh -c 'echo r; exec sleep 60'\n```\n<!-- walkthrough: start \"r\" -->\n```sh\nsh -c 'echo r; exec sleep 60'\n```\n",
+		"a failing command":               "<!-- walkthrough: run -->\n```sh\necho fine\nfalse\necho never\n```\n",
+		"an unmet expectation":            "<!-- walkthrough: run -->\n```sh\necho hello\n```\n<!-- walkthrough: expect -->\n```\ngoodbye\n```\n",
+		"a start that ends early":         "<!-- walkthrough: start \"ready\" -->\n```sh\necho not yet\n```\n",
+		"a stop without start":            "<!-- walkthrough: stop -->\n",
+		"an unmet background expectation": "<!-- walkthrough: start \"r\" -->\n```sh\nsh -c 'echo r; exec sleep 60'\n```\n<!-- walkthrough: expect-background -->\n```\nabsent words\n```\n<!-- walkthrough: stop -->\n",
+		"a second start while one runs":   "<!-- walkthrough: start \"r\" -->\n```sh\nsh -c 'echo r; exec sleep 60'\n```\n<!-- walkthrough: start \"r\" -->\n```sh\nsh -c 'echo r; exec sleep 60'\n```\n",
 	}
 	for name, body := range tests {
 		out, err := runScript(t, "## S\n\n"+body, "S")
