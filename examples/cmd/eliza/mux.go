@@ -1,12 +1,13 @@
 package main
 
 import (
-	"io"
 	"net/http"
 
 	"polyconnect.dev/examples/eliza"
 	"polyconnect.dev/examples/gen/connectrpc/eliza/v1/elizav1rpc"
+	"polyconnect.dev/health"
 	"polyconnect.dev/protocol/cors"
+	"polyconnect.dev/reflection"
 )
 
 // elizaService is the service every mode serves and calls.
@@ -15,16 +16,31 @@ const elizaService = elizav1rpc.ElizaServiceName
 // newMux returns the services every mode serves. It is the one place where
 // handlers are mounted: a service added here is served by the demo, by
 // -serve on every transport, and through CORS to browsers.
+//
+// Beside Eliza it serves the standard health service (grpc.health.v1, for
+// load balancers and probes) and server reflection (v1 and v1alpha, so
+// grpcurl and buf curl need no .proto files).
 func newMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(elizav1rpc.NewElizaServiceHandler(eliza.NewService()))
+
+	checker := health.NewChecker() // the whole server ("") is SERVING
+	checker.SetStatus(elizaService, health.StatusServing)
+	mux.Handle(health.NewHandler(checker))
+
+	reflector := reflection.NewReflector(
+		[]string{elizaService, health.ServiceName, reflection.ServiceNameV1},
+		reflection.WithFiles(health.FileDescriptor()), // health keeps its descriptor out of the global registry
+	)
+	mux.Handle(reflection.NewHandlerV1(reflector))
+	mux.Handle(reflection.NewHandlerV1Alpha(reflector))
 	return mux
 }
 
 // newHandler is newMux behind the server-wide middleware: the HTTP version
 // header the table shows, and CORS for browsers when policy is non-nil.
 func newHandler(policy *cors.Policy) http.Handler {
-	var h http.Handler = withHTTPVersion(drainHTTP1(newMux()))
+	var h http.Handler = withHTTPVersion(newMux())
 	if policy != nil {
 		h = policy.Handler(h)
 	}
@@ -39,25 +55,5 @@ func withHTTPVersion(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(httpVersionHeader, r.Proto)
 		h.ServeHTTP(w, r)
-	})
-}
-
-// drainHTTP1 reads what is left of an HTTP/1.x request body once the
-// handler is done, before net/http gets the connection back.
-//
-// It works around a fault that shows when a Connect bidi handler returns
-// before the request body ends (Eliza does, after a goodbye): the handler
-// enables full duplex, so net/http leaves the unread body alone, then
-// reads it to its end after the handler, which starts the connection's
-// background read that nobody stops, and the connection's next request
-// panics in net/http ("invalid concurrent Body.Read call") and fails. The
-// rpc package's gRPC handler drains such bodies itself; its Connect
-// handler does not yet, and once it does this can go.
-func drainHTTP1(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r)
-		if r.ProtoMajor == 1 {
-			_, _ = io.Copy(io.Discard, r.Body)
-		}
 	})
 }
