@@ -7,10 +7,13 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
+	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
 	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
@@ -36,9 +39,11 @@ require (
 )
 
 replace (
+	polyconnect.dev/health => ../health
 	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/reflection => ../reflection
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
 

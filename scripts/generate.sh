@@ -12,7 +12,8 @@ set -euo pipefail
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
 	conformance # the conformance suite's protos, from the module cache (conformance/generate.sh) → conformance/internal/gen
-	examples/proto # the quick-start greet service → examples/gen
+	examples/proto # the Eliza service of the quick start → examples/gen
+	examples/web # the Eliza service for connect-web and connect-node, protoc-gen-es from npm (examples/web/generate.sh) → examples/web/gen
 	conformance/grpcproto # gRPC interop protos (grpc.testing), from grpc-go's compiled descriptors → conformance/internal/grpctesting
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
 	health/proto # grpc.health.v1 (health/proto/generate.sh: scripts/generate-grpc-std.sh) → health/internal/healthv1

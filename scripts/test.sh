@@ -105,6 +105,13 @@ if [[ -z "${QUICK:-}" ]]; then
 	step "each product module installs alone at the release version" bash scripts/release-check.sh
 	step "load-and-fault smoke (bench/cmd/faultload -smoke)" bash -c 'cd bench && GOWORK=off go run ./cmd/faultload -smoke'
 	step "nginx in front of three replicas (scripts/nginx-test.sh)" bash scripts/nginx-test.sh
+	if [[ -f examples/web/run.sh ]]; then
+		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
+	fi
+	if [[ -d examples/internal/walkthrough ]]; then
+		step "README walkthrough (Your first service), run as written in a temporary module" \
+			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
+	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
 	step "no quic-go without transport-http3" bash scripts/quicfree.sh
 fi

@@ -51,6 +51,11 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
+	if cfg.Addr != "" {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
 	var o clientOptions
 	for _, opt := range opts {
 		opt.applyClient(&o)

@@ -40,6 +40,7 @@ func newCompanion(cfg transport.Config, tlsConf *tls.Config, h http.Handler) *co
 		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultServerIdleTimeout),
 		MaxHeaderBytes:    orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0)},
+		ErrorLog:          cfg.ServerErrorLog(), // net/http's own chatter to the program's logs
 	}
 	// The handler is set in listen, once the port is known.
 	return c

@@ -67,8 +67,8 @@ func WithServer0RTT() ServerOption {
 }
 
 // WithLogger sets the logger for what quic-go reports on its own, such as
-// connections that fail after they were accepted. By default nothing is
-// logged.
+// connections that fail after they were accepted. By default it is
+// Config.Logger; with neither, nothing is logged.
 func WithLogger(l *slog.Logger) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) { o.logger = l })
 }

@@ -86,6 +86,14 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	if cfg.Addr == "" && o.packetConn == nil {
 		return nil, errors.New(`h3: Config.Addr is empty (use ":8443", or "127.0.0.1:0" for a free port)`)
 	}
+	if cfg.Addr != "" {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
+	if o.logger == nil {
+		o.logger = cfg.Logger
+	}
 	tlsConf, err := cfg.ServerTLSConfig()
 	if err != nil {
 		return nil, err

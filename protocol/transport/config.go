@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -106,6 +107,13 @@ type Config struct {
 	// before changing anything, such as the ALPN protocols. It is never
 	// encoded.
 	TLSConfig *tls.Config `json:"-" yaml:"-"`
+
+	// Logger receives what a server reports on its own, outside any call:
+	// failed TLS handshakes, HTTP/2 connection errors, requests refused
+	// before a handler runs (server only). nil means [slog.Default] at the
+	// time of each line, so a program that sets its default logger gets
+	// these too. See [Config.ServerErrorLog]. It is never encoded.
+	Logger *slog.Logger `json:"-" yaml:"-"`
 }
 
 // ServerTLSConfig returns the TLS configuration a server built from c uses:
