@@ -94,10 +94,10 @@ type role interface {
 	onGoAway(f *http2.GoAwayFrame)
 	// onPingAck handles the acknowledgement of a PING the role sent.
 	onPingAck(data [8]byte)
-	// streamState tells an unknown stream ID's state: idle (never opened)
-	// or closed.
+	// idle reports whether an ID that is not in the stream table names a
+	// stream that was never opened (rather than one that closed).
 	idle(id uint32) bool
-	// lastStreamID is the GOAWAY last-stream-ID to send now.
+	// lastStreamID is the GOAWAY last-stream-ID to send now (mu held).
 	lastStreamID() uint32
 	// settingsChanged runs (with mu held) after the peer's SETTINGS are
 	// applied.

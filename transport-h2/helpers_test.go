@@ -1,8 +1,10 @@
 package h2
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"go.uber.org/goleak"
 
@@ -111,8 +113,25 @@ func (p *pki) clientTLS() *transport.TLSConfig {
 	return &transport.TLSConfig{CAPEM: p.caPEM}
 }
 
+// TestMain fails the run if goroutines outlive the tests. Connections close
+// in the background (after a GOAWAY the server lingers up to a second for
+// the peer to hang up), so stragglers get up to ten seconds, generous on a
+// busy machine, before they count as leaks.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if code == 0 {
+		deadline := time.Now().Add(10 * time.Second)
+		err := goleak.Find()
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			err = goleak.Find()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // names are the two transports every behaviour test runs on.

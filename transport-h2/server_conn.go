@@ -200,16 +200,17 @@ func (sc *serverConn) onGoAway(f *http2.GoAwayFrame) {
 	// connection closes when the client closes it.
 }
 
+// idle reports whether id names a stream that was never opened: an even
+// ID (servers open no streams) or one above the highest the client opened.
 func (sc *serverConn) idle(id uint32) bool {
 	c := sc.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return id%2 == 1 && id > sc.maxClientID || id%2 == 0
+	return id%2 == 0 || id > sc.maxClientID
 }
 
+// lastStreamID is called with c.mu held.
 func (sc *serverConn) lastStreamID() uint32 {
-	// Called with c.mu held (goAwayAndClose) or not: read without it is
-	// not safe, so callers hold it.
 	return sc.maxClientID
 }
 
