@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +92,15 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return nil, 0
 		}
-		q := r.URL.Query()
+		q, qerr := url.ParseQuery(r.URL.RawQuery)
 		c.info.peer.Query = q
+		if qerr != nil {
+			// A malformed query (a bad escape such as %ZZ) must not read
+			// as an empty message.
+			c.codec = protoJSONCodec{name: codecNameJSON}
+			c.writeUnaryError(errorf(CodeInvalidArgument, "malformed query: "+qerr.Error()))
+			return nil, 0
+		}
 		codec := h.codecs.get(q.Get("encoding"))
 		if codec == nil {
 			c.codec = protoJSONCodec{name: codecNameJSON}
@@ -162,16 +170,11 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 	}
 	var timeout time.Duration
 	if v := r.Header.Get(connectTimeoutHeader); v != "" {
-		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 || len(v) > 10 {
-			c.failEarly(errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v)))
+		var terr *Error
+		if timeout, terr = parseConnectTimeout(v); terr != nil {
+			c.failEarly(terr)
 			return nil, 0
 		}
-		if ms == 0 {
-			c.failEarly(errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived"))
-			return nil, 0
-		}
-		timeout = time.Duration(ms) * time.Millisecond
 	}
 	if c.stream {
 		c.info.sendHeader = c.sendHeaderNow
@@ -181,6 +184,27 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		}
 	}
 	return c, timeout
+}
+
+// parseConnectTimeout parses a Connect-Timeout-Ms value: 1 to 10 ASCII
+// digits, nothing else (no sign, no spaces). Zero means the deadline has
+// already passed.
+func parseConnectTimeout(v string) (time.Duration, *Error) {
+	if len(v) == 0 || len(v) > 10 {
+		return 0, errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v))
+	}
+	var ms int64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v))
+		}
+		ms = ms*10 + int64(c-'0')
+	}
+	if ms == 0 {
+		return 0, errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived")
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // failEarly reports an error found while validating the request.
