@@ -268,6 +268,7 @@ type connectClientStream struct {
 	reader envelopeReader
 	u      unmarshaler
 	buf    *buffer
+	end    bool // the end-of-stream message was read
 }
 
 func (s *connectClientStream) Spec() Spec { return s.c.p.spec }
@@ -297,10 +298,14 @@ func (s *connectClientStream) next(msg any) error {
 		return transportError(s.ctx, err)
 	}
 	if flags&flagEndStream != 0 {
+		s.end = true
 		return s.endStream(flags)
 	}
 	return s.u.unmarshal(s.buf.Bytes(), flags&flagCompressed != 0, msg)
 }
+
+// ended implements streamReader.
+func (s *connectClientStream) ended() bool { return s.end }
 
 // begin implements streamReader.
 func (s *connectClientStream) begin(resp *http.Response) error {
