@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,6 +46,7 @@ func (connectHandlerProtocol) handles(r *http.Request) bool {
 // streaming.
 type connectHandlerConn struct {
 	lr       io.LimitedReader // bounds unary request bodies without an allocation
+	ctx      context.Context  // the call's: the request's, with the timeout
 	h        *Handler
 	w        http.ResponseWriter
 	r        *http.Request
@@ -64,6 +66,7 @@ type connectHandlerConn struct {
 	respEnc  string
 	rc       responseCompression
 	buf      *buffer
+	deadline bodyDeadline
 }
 
 func contentTypeCodecName(ct, prefix string) string {
@@ -75,7 +78,7 @@ func contentTypeCodecName(ct, prefix string) string {
 }
 
 func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
-	c := &connectHandlerConn{h: h, w: w, r: r}
+	c := &connectHandlerConn{h: h, w: w, r: r, ctx: r.Context()}
 	c.info = CallInfo{
 		spec:      h.spec,
 		protocol:  ProtocolConnect,
@@ -175,6 +178,11 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 			c.failEarly(terr)
 			return nil, 0
 		}
+		if r.Method != http.MethodGet {
+			// Body reads must not outlive the deadline, even if the
+			// client never cancels.
+			c.deadline.start(w, timeout)
+		}
 	}
 	if c.stream {
 		c.info.sendHeader = c.sendHeaderNow
@@ -216,10 +224,11 @@ func (c *connectHandlerConn) failEarly(err *Error) {
 	c.writeUnaryError(err)
 }
 
-func (c *connectHandlerConn) callInfo() *CallInfo        { return &c.info }
-func (c *connectHandlerConn) Spec() Spec                 { return c.info.spec }
-func (c *connectHandlerConn) Peer() Peer                 { return c.info.peer }
-func (c *connectHandlerConn) RequestHeader() http.Header { return c.info.reqHeader }
+func (c *connectHandlerConn) callInfo() *CallInfo            { return &c.info }
+func (c *connectHandlerConn) setContext(ctx context.Context) { c.ctx = ctx }
+func (c *connectHandlerConn) Spec() Spec                     { return c.info.spec }
+func (c *connectHandlerConn) Peer() Peer                     { return c.info.peer }
+func (c *connectHandlerConn) RequestHeader() http.Header     { return c.info.reqHeader }
 func (c *connectHandlerConn) ResponseHeader() http.Header {
 	return c.info.resHeader
 }
@@ -243,6 +252,7 @@ func (c *connectHandlerConn) receiveEnvelope(msg any) error {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			c.reqEOF = true
+			c.deadline.done(c.w)
 			return io.EOF
 		}
 		return c.readError(err)
@@ -268,6 +278,8 @@ func (c *connectHandlerConn) receiveSingle(msg any) error {
 	}
 	if _, err := c.reader.read(c.buf); err != nil {
 		if errors.Is(err, io.EOF) {
+			c.reqEOF = true
+			c.deadline.done(c.w)
 			return nil
 		}
 		return c.readError(err)
@@ -281,7 +293,12 @@ func (c *connectHandlerConn) readError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if ctxErr := c.r.Context().Err(); ctxErr != nil {
+	// The deadline first: over HTTP/1.1 the read deadline failing the
+	// connection also cancels the request's context.
+	if c.deadline.passed() {
+		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
+	}
+	if ctxErr := c.ctx.Err(); ctxErr != nil {
 		return asError(ctxErr)
 	}
 	var maxErr *http.MaxBytesError
@@ -316,6 +333,7 @@ func (c *connectHandlerConn) receiveUnary(msg any) error {
 	if _, err := buf.ReadFrom(body); err != nil {
 		return c.readError(err)
 	}
+	c.deadline.done(c.w)
 	if c.h.readMax > 0 && int64(buf.Len()) > c.h.readMax {
 		return errorf(CodeResourceExhausted, "request exceeds the limit of "+strconv.FormatInt(c.h.readMax, 10)+" bytes")
 	}
@@ -336,8 +354,8 @@ func (c *connectHandlerConn) Send(msg any) error {
 		c.resBody, c.resComp = buf, compressed
 		return nil
 	}
-	if c.r.Context().Err() != nil {
-		return asError(c.r.Context().Err())
+	if err := c.ctx.Err(); err != nil {
+		return asError(err)
 	}
 	c.writeStreamHeader()
 	buf := getBuffer()
@@ -385,7 +403,7 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	}
 	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
-	c.out = newStreamWriter(c.w)
+	c.out = newStreamWriter(c.ctx, c.w)
 }
 
 func (c *connectHandlerConn) finish(err error) {
@@ -495,6 +513,6 @@ func (c *connectHandlerConn) finishStream(err error) {
 	buf.Write(hdr[:])
 	buf.Write(payload)
 	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
-	_ = c.out.write(buf.Bytes())
+	_ = c.out.final(buf.Bytes())
 	_ = c.out.close()
 }

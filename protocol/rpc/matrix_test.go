@@ -1,6 +1,8 @@
 package rpc_test
 
 import (
+	"crypto/tls"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -19,10 +21,23 @@ type netTransport struct {
 
 // netTransports serves h over HTTP/1.1, h2c (HTTP/2 with prior knowledge)
 // and h2 (HTTP/2 over TLS, negotiated with ALPN) on loopback, closed with
-// the test. tune, if not nil, adjusts every client transport.
-func netTransports(t *testing.T, h http.Handler, tune func(*http.Transport)) []netTransport {
+// the test. tune, if not nil, adjusts every client transport, and
+// serverConn, if not nil, every connection the servers accept.
+func netTransports(t *testing.T, h http.Handler, tune func(*http.Transport), serverConn ...func(net.Conn)) []netTransport {
 	t.Helper()
+	onConn := func(c net.Conn, state http.ConnState) {
+		if state != http.StateNew {
+			return
+		}
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
+		for _, fn := range serverConn {
+			fn(c)
+		}
+	}
 	plain := httptest.NewUnstartedServer(h)
+	plain.Config.ConnState = onConn
 	plain.Config.Protocols = new(http.Protocols)
 	plain.Config.Protocols.SetHTTP1(true)
 	plain.Config.Protocols.SetUnencryptedHTTP2(true)
@@ -30,6 +45,7 @@ func netTransports(t *testing.T, h http.Handler, tune func(*http.Transport)) []n
 	t.Cleanup(plain.Close)
 
 	secure := httptest.NewUnstartedServer(h)
+	secure.Config.ConnState = onConn
 	secure.EnableHTTP2 = true
 	secure.StartTLS()
 	t.Cleanup(secure.Close)
