@@ -137,6 +137,11 @@ func (d *duplexCall) start() error {
 		d.pw = pw
 		hreq.Body = pw
 		hreq.ContentLength = -1
+		// net/http may retry the request on another connection (an
+		// HTTP/2 server at its stream limit refuses the stream): the body
+		// can start over until the response arrives.
+		pw.allowRewind()
+		hreq.GetBody = pw.rewind
 		// The HTTP/2 transport stops watching the context once the response
 		// headers are in, while it is still copying the request body: a
 		// canceled or expired call whose requests are still open would wait
@@ -145,9 +150,10 @@ func (d *duplexCall) start() error {
 		context.AfterFunc(d.ctx, func() { pw.closeWrite(d.ctx.Err()) })
 		go func() {
 			resp, err := d.client.Do(hreq)
+			pw.stopRewind()
 			if err != nil {
 				d.respErr = d.doError(d.ctx, err)
-				_ = pw.Close()
+				pw.fail()
 			} else {
 				d.resp = resp
 			}

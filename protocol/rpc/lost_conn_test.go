@@ -36,13 +36,19 @@ func TestConnectionLostBetweenMessages(t *testing.T) {
 		{"grpcweb/h2c", rpc.ProtocolGRPCWeb, "application/grpc-web+proto", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			gotFirst := make(chan struct{})
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.Copy(io.Discard, r.Body) // the whole request first
 				w.Header().Set("Content-Type", tc.contentType)
 				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write(frame)
 				http.NewResponseController(w).Flush()
-				// The connection breaks right after a whole message.
+				// The connection breaks right after a whole message, once the
+				// client has it (over HTTP/2 Flush only queues the frame).
+				select {
+				case <-gotFirst:
+				case <-r.Context().Done():
+				}
 				_ = r.Context().Value(connKey{}).(net.Conn).Close()
 				<-r.Context().Done()
 			}))
@@ -70,6 +76,7 @@ func TestConnectionLostBetweenMessages(t *testing.T) {
 			if res, err := stream.Receive(); err != nil || res.Value != "first" {
 				t.Fatalf("first message: %v, %v", res, err)
 			}
+			close(gotFirst)
 			if _, err := stream.Receive(); rpc.CodeOf(err) != rpc.CodeUnavailable {
 				t.Fatalf("after the connection broke: %v, want unavailable", err)
 			}
