@@ -41,19 +41,31 @@ type envelopeReader struct {
 // It returns io.EOF at a clean end of stream.
 func (e *envelopeReader) read(buf *buffer) (byte, error) {
 	buf.Reset()
+	var n int
+	var err error
 	if e.buffered && e.br == nil {
-		if e.server {
-			// Handlers release the reader when the call ends, after the
-			// handler has returned: it can go back to a pool.
-			e.br = getBufReader(e.r)
-		} else {
-			// A client's Receive may still be blocked in the reader when
-			// another goroutine closes the call, so it is never pooled.
-			e.br = bufio.NewReaderSize(e.r, 8<<10)
+		// The read buffer comes only once a message starts arriving: a
+		// stream that waits for its first message holds no buffer.
+		n, err = readPrefix(e.r, e.hdr[:1])
+		if err == nil {
+			if e.server {
+				// Handlers release the reader when the call ends, after
+				// the handler has returned: it can go back to a pool.
+				e.br = getBufReader(e.r)
+			} else {
+				// A client's Receive may still be blocked in the reader
+				// when another goroutine closes the call, so it is never
+				// pooled.
+				e.br = bufio.NewReaderSize(e.r, 8<<10)
+			}
+			e.r = e.br
+			var m int
+			m, err = readPrefix(e.r, e.hdr[1:])
+			n += m
 		}
-		e.r = e.br
+	} else {
+		n, err = readPrefix(e.r, e.hdr[:])
 	}
-	n, err := readPrefix(e.r, e.hdr[:])
 	if err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
 			return 0, io.EOF
