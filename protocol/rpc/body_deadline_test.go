@@ -27,6 +27,7 @@ var (
 // streams, over HTTP/1.1, h2c and h2. Connect handlers used to stay blocked
 // past their deadline.
 func TestTimeoutBoundsRequestReads(t *testing.T) {
+	noLeaks(t)
 	var results sendResults
 	report := func(ctx context.Context, err error) {
 		info, _ := rpc.CallInfoFromContext(ctx)

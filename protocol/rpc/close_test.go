@@ -81,6 +81,7 @@ func (w *watchHandlers) mux() *http.ServeMux {
 // handler sees the cancellation. It used to drain up to 4 KiB of response
 // first, which a watch-style server never sends: Close hung.
 func TestCloseCancelsTheCall(t *testing.T) {
+	noLeaks(t)
 	var w watchHandlers
 	transports := netTransports(t, w.mux(), nil)
 	var calls atomic.Int64

@@ -21,6 +21,7 @@ type connKey struct{}
 // not INTERNAL. Over HTTP/1.1 the cut chunked body used to read as a
 // malformed envelope ("incomplete envelope: got 0 of 5 prefix bytes").
 func TestConnectionLostBetweenMessages(t *testing.T) {
+	noLeaks(t)
 	msg, _ := proto.Marshal(wrapperspb.String("first"))
 	frame := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
 	for _, tc := range []struct {

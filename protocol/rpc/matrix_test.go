@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"polyconnect.dev/protocol/rpc"
 )
 
@@ -94,4 +96,14 @@ func forEachProtocolAndTransport(t *testing.T, transports []netTransport, fn fun
 			t.Run(p.name+"/"+tr.name, func(t *testing.T) { fn(t, tr, p.protocol) })
 		}
 	}
+}
+
+// noLeaks fails the test if goroutines it started outlive it: call it
+// first, so that its check runs after every other cleanup (servers closed,
+// idle connections dropped). The tests of this package do not run in
+// parallel, so another test's goroutines cannot be mistaken for a leak.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }

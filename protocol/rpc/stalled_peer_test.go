@@ -58,6 +58,7 @@ var specFlood = rpc.Spec{Procedure: "/test.v1.Flood/Server", StreamType: rpc.Str
 // never cancels, and with CANCELED when the client cancels; the handler then
 // returns, with its goroutines. Send used to block forever on the deadline.
 func TestSendEndsWhenThePeerStopsReading(t *testing.T) {
+	noLeaks(t)
 	var results sendResults
 	big := wrapperspb.String(strings.Repeat("x", 32<<10))
 	mux := http.NewServeMux()

@@ -20,6 +20,7 @@ import (
 // "io: read/write on closed pipe": the streaming request body had been
 // closed by the first attempt.
 func TestStreamsNearTheStreamLimit(t *testing.T) {
+	noLeaks(t)
 	srv := httptest.NewUnstartedServer(echoMux())
 	srv.Config.Protocols = new(http.Protocols)
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)

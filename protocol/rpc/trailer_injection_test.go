@@ -19,6 +19,7 @@ import (
 // client read "grpc-status: 0" from the injected line. And a gRPC-Web
 // client rejects a trailers frame with control characters in a value.
 func TestTrailerValuesCannotInjectLines(t *testing.T) {
+	noLeaks(t)
 	const evil = "id\r\ngrpc-status: 0\r\ngrpc-message: fine"
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
