@@ -97,7 +97,7 @@ if [[ $profile_only == 0 ]]; then
 	# The suite in two groups, so the streaming benchmarks (one op is thousands of messages) can
 	# get their own -benchtime; with -bench, one group of what it matches, at -benchtime.
 	streams='^Benchmark(ServerStream|ClientStream|Bidi)$'
-	others='^Benchmark(Unary|UnaryParallel|UnaryLarge|ServerAllocs|ClientAllocs)$'
+	others='^Benchmark(Unary|UnaryParallel|UnaryLarge|ServerAllocs|ClientAllocs|OtelNoopServer|OtelNoopClient|OtelSDKServer|OtelSDKClient)$'
 	if [[ "$bench" == . ]]; then
 		groups=("$others=$benchtime" "$streams=$stream_benchtime")
 	else

@@ -35,7 +35,7 @@ require (
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
-	github.com/quic-go/quic-go v0.64.1 // indirect
+	github.com/quic-go/quic-go v0.65.0 // indirect
 	github.com/rs/cors v1.11.1 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
@@ -51,6 +51,7 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	nhooyr.io/websocket v1.8.6 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
 )
 
 replace (
@@ -64,3 +65,5 @@ tool (
 	google.golang.org/grpc/interop/server
 	google.golang.org/protobuf/cmd/protoc-gen-go
 )
+
+replace polyconnect.dev/transport-http3 => ../transport-http3

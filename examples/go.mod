@@ -3,14 +3,48 @@ module polyconnect.dev/examples
 go 1.26.0
 
 require (
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/sdk v1.47.0
+	go.opentelemetry.io/otel/sdk/metric v1.47.0
+	go.opentelemetry.io/otel/trace v1.47.0
+	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
+	polyconnect.dev/interceptors v0.1.0
+	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
-require github.com/klauspost/compress v1.20.4 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/quic-go/qpack v0.6.0 // indirect
+	github.com/quic-go/quic-go v0.65.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	polyconnect.dev/transport-http3 v0.1.0
+)
 
 replace (
+	polyconnect.dev/health => ../health
+	polyconnect.dev/interceptors => ../interceptors
+	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/reflection => ../reflection
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
+
+replace polyconnect.dev/transport-http3 => ../transport-http3

@@ -1,3 +1,12 @@
 module polyconnect.dev/health
 
 go 1.25.0
+
+require (
+	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/protocol v0.1.0
+)
+
+require github.com/klauspost/compress v1.20.4 // indirect
+
+replace polyconnect.dev/protocol => ../protocol

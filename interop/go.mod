@@ -4,14 +4,37 @@ go 1.26.0
 
 require (
 	connectrpc.com/connect v1.21.1
+	connectrpc.com/otelconnect v0.12.0
 	github.com/andybalholm/brotli v1.3.0
 	github.com/klauspost/compress v1.20.4
+	github.com/quic-go/quic-go v0.65.0
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/sdk v1.47.0
+	go.opentelemetry.io/otel/trace v1.47.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/health v0.1.0
+	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-http3 v0.1.0
+	polyconnect.dev/transport-nethttp v0.1.0
 )
 
 require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+)
+
+require (
+	connectrpc.com/connect/v2 v2.0.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
@@ -19,3 +42,13 @@ require (
 )
 
 replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/otel => ../otel
+
+replace polyconnect.dev/transport-http3 => ../transport-http3
+
+replace polyconnect.dev/health => ../health
+
+replace polyconnect.dev/reflection => ../reflection
+
+replace polyconnect.dev/transport-nethttp => ../transport-nethttp

@@ -12,9 +12,14 @@ set -euo pipefail
 ROOTS=(
 	codegen/internal/testdata # test protos → codegen/compiletest/gen and gensame
 	conformance # the conformance suite's protos, from the module cache (conformance/generate.sh) → conformance/internal/gen
-	examples/proto # the quick-start greet service → examples/gen
+	examples/proto # the Eliza service of the quick start → examples/gen
+	examples/web # the Eliza service for connect-web and connect-node, protoc-gen-es from npm (examples/web/generate.sh) → examples/web/gen
 	conformance/grpcproto # gRPC interop protos (grpc.testing), from grpc-go's compiled descriptors → conformance/internal/grpctesting
 	bench/proto # the benchmark service → bench/gen (protoc-gen-connect-go and protoc-gen-go-grpc via bench/go.mod tool lines)
+	health/proto # grpc.health.v1 (health/proto/generate.sh: scripts/generate-grpc-std.sh) → health/internal/healthv1
+	reflection/proto # grpc.reflection.v1 and v1alpha (same way) → reflection/internal/reflectionv1, reflectionv1alpha
+	interop/proto # the ping service the reflection interop tests discover → interop/internal/gen
+	interceptors/validate/internal/testproto # validate interceptor's test protos, importing buf/validate from protovalidate's Go package (generate.sh there) → interceptors/validate/internal/gen
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -32,9 +32,7 @@ step() {
 	fi
 }
 
-# Modules and how their tests run: -race where concurrency lives.
-race_modules=(protocol transport-nethttp transport-http3 transport-h2 health reflection interceptors otel interop examples)
-plain_modules=(codegen codegen/compiletest)
+. scripts/modules.sh
 
 module_checks() {
 	local dir="$1"
@@ -46,21 +44,12 @@ module_checks() {
 			echo "$unformatted" >&2
 			exit 1
 		fi
-		# go mod tidy must have nothing to change; the check leaves the files as they were.
-		saved="$(mktemp -d)"
-		cp go.mod "$saved/" && { [[ ! -f go.sum ]] || cp go.sum "$saved/"; }
-		tidy_ok=1
-		if ! GOWORK=off go mod tidy; then
-			tidy_ok=0
-		elif ! cmp -s go.mod "$saved/go.mod" || { [[ -f go.sum ]] && ! cmp -s go.sum "$saved/go.sum"; }; then
-			echo "go mod tidy would change $dir/go.mod or go.sum: run it and commit" >&2
-			diff -u "$saved/go.mod" go.mod >&2
-			tidy_ok=0
+		# go mod tidy must have nothing to change; -diff prints what it would change and leaves
+		# the files alone.
+		if ! GOWORK=off go mod tidy -diff >&2; then
+			echo "go mod tidy would change $dir/go.mod or go.sum (diff above): run it and commit" >&2
+			exit 1
 		fi
-		cp "$saved/go.mod" go.mod
-		if [[ -f "$saved/go.sum" ]]; then cp "$saved/go.sum" go.sum; else rm -f go.sum; fi
-		rm -rf "$saved"
-		((tidy_ok)) || exit 1
 		GOWORK=off go vet ./...
 	)
 }
@@ -70,22 +59,33 @@ module_tests() {
 	(cd "$root/$dir" && GOWORK=off go test $race -count=1 ./...)
 }
 
+is_plain() {
+	local m
+	for m in "${PLAIN_TEST_MODULES[@]}"; do
+		[[ "$m" == "$1" ]] && return 0
+	done
+	return 1
+}
+
 # Code generation tools, protoc included, so that codegen's protoc cross-check runs rather than
 # skipping on a machine that lacks protoc.
 step "tools: buf, protoc-gen-go, protoc-gen-polyconnect-go, protoc" env WITH_PROTOC=1 bash scripts/tools.sh
+step "tools: grpcurl" bash scripts/tools-grpcurl.sh
 export PATH="$root/.tools/bin:$PATH"
+# Tests that drive installed tools (interop's grpcurl and buf curl tests) fail, rather than skip,
+# when a tool is missing.
+export POLYCONNECT_REQUIRE_TOOLS=1
 
-for m in "${race_modules[@]}" "${plain_modules[@]}" conformance bench; do
-	[[ -f "$m/go.mod" ]] || continue
-	step "checks: $m (gofmt, go mod tidy, go vet)" module_checks "$m"
+modules=($(all_modules))
+for m in "${modules[@]}"; do
+	step "checks: $m (gofmt, go mod tidy -diff, go vet)" module_checks "$m"
 done
-for m in "${race_modules[@]}"; do
-	[[ -f "$m/go.mod" ]] || continue
-	step "tests: $m (-race)" module_tests "$m" -race
-done
-for m in "${plain_modules[@]}"; do
-	[[ -f "$m/go.mod" ]] || continue
-	step "tests: $m" module_tests "$m" ""
+for m in "${modules[@]}"; do
+	if is_plain "$m"; then
+		step "tests: $m" module_tests "$m" ""
+	else
+		step "tests: $m (-race)" module_tests "$m" -race
+	fi
 done
 
 if [[ -z "${QUICK:-}" ]]; then
@@ -101,7 +101,18 @@ if [[ -z "${QUICK:-}" ]]; then
 	if [[ -f bench/run.sh ]]; then
 		step "benchmarks compile and run once" bash bench/run.sh -smoke
 	fi
+	step "each product module installs alone at the release version" bash scripts/release-check.sh
+	step "load-and-fault smoke (bench/cmd/faultload -smoke)" bash -c 'cd bench && GOWORK=off go run ./cmd/faultload -smoke'
+	step "nginx in front of three replicas (scripts/nginx-test.sh)" bash scripts/nginx-test.sh
+	if [[ -f examples/web/run.sh ]]; then
+		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
+	fi
+	if [[ -d examples/internal/walkthrough ]]; then
+		step "README walkthrough (Your first service), run as written in a temporary module" \
+			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
+	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
+	step "no quic-go without transport-http3" bash scripts/quicfree.sh
 fi
 
 echo

@@ -3,6 +3,7 @@ package nethttp
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -20,6 +21,7 @@ type Client struct {
 	url       string
 	client    *http.Client
 	transport *http.Transport
+	diagnoses *diagnoses // h2c and http1
 }
 
 var _ transport.Client = (*Client)(nil)
@@ -39,6 +41,11 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	var o clientOptions
 	for _, opt := range opts {
 		opt.applyClient(&o)
+	}
+	if cfg.Addr != "" {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
 	}
 	tlsConf, err := cfg.ClientTLSConfig()
 	if err != nil {
@@ -76,6 +83,14 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		}).DialContext
 	}
 
+	var diag *diagnoses
+	if cfg.Name != transport.NameH2 {
+		// Tell a server that speaks another protocol apart from a broken
+		// connection: see diagnose.go.
+		diag = &diagnoses{name: cfg.Name, dial: dial}
+		dial = diag.wrap()
+	}
+
 	t := &http.Transport{
 		Proxy:                 proxy,
 		DialContext:           dial,
@@ -98,6 +113,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 
 	c := &Client{
 		name:      cfg.Name,
+		diagnoses: diag,
 		transport: t,
 		client: &http.Client{
 			Transport: t,
@@ -119,8 +135,40 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 // Do sends req and returns the response, as [http.Client.Do] does, except
 // that redirects are returned rather than followed. The caller must close
 // the response body.
+//
+// Mistakes of configuration get an error that says what to fix rather than
+// what failed: a request URL without a scheme and host (a client whose
+// Config.Addr is empty, whose URL is then ""), an h2c client talking to a
+// TLS or HTTP/1-only port, a cleartext client talking to a TLS port.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	return c.client.Do(req)
+	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
+		return nil, c.noBaseURL(req)
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		if c.diagnoses != nil {
+			if explained := c.diagnoses.explain(req.Context(), req.URL, err); explained != nil {
+				return nil, explained // the address is in the message
+			}
+		}
+		return nil, err
+	}
+	if res.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && res.ProtoMajor == 1 && res.ProtoMinor == 0 {
+		return checkPlainToTLS(c.name, req.URL.Host, res)
+	}
+	return res, nil
+}
+
+// noBaseURL explains a request URL that lacks a scheme or host.
+func (c *Client) noBaseURL(req *http.Request) error {
+	target := ""
+	if req.URL != nil {
+		target = req.URL.String()
+	}
+	if c.url == "" {
+		return fmt.Errorf("nethttp: request URL %q has no scheme and host: the %s client's Config.Addr is empty, so its URL() is \"\"; set addr (host:port) in the client config, or pass a base URL such as http://127.0.0.1:8080", target, c.name)
+	}
+	return fmt.Errorf("nethttp: request URL %q has no scheme and host: use a base URL such as %s (the client's URL())", target, c.url)
 }
 
 // CloseIdleConnections closes pooled connections that carry no call.

@@ -49,8 +49,9 @@ func WithListener(l net.Listener) ServerOption {
 }
 
 // WithErrorLog sets the logger for errors net/http reports on its own,
-// such as failed TLS handshakes and panics in handlers. By default they go
-// to the standard logger.
+// such as failed TLS handshakes, HTTP/2 connection errors and panics in
+// handlers. It wins over Config.Logger, where they go by default (see
+// transport.Config.ServerErrorLog).
 func WithErrorLog(l *log.Logger) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) { o.errorLog = l })
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"polyconnect.dev/protocol/transport"
 )
@@ -67,6 +69,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	if cfg.Addr == "" && o.listener == nil {
 		return nil, errors.New(`nethttp: Config.Addr is empty (use ":8080", or "127.0.0.1:0" for a free port)`)
 	}
+	if cfg.Addr != "" {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
 	tlsConf, err := cfg.ServerTLSConfig()
 	if err != nil {
 		return nil, err
@@ -97,6 +104,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		stopped: make(chan struct{}),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	errorLog := o.errorLog
+	if errorLog == nil {
+		// net/http's own reports, HTTP/2's included, go to Config.Logger.
+		errorLog = cfg.ServerErrorLog()
+	}
 	s.srv = &http.Server{
 		Handler:           h,
 		Protocols:         &protocols,
@@ -106,7 +118,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		WriteTimeout:      orDefault(cfg.WriteTimeout, 0),
 		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultServerIdleTimeout),
 		MaxHeaderBytes:    orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
-		ErrorLog:          o.errorLog,
+		ErrorLog:          errorLog,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
 	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
@@ -140,7 +152,7 @@ func (s *Server) startLocked() error {
 		var err error
 		ln, err = net.Listen("tcp", s.addr)
 		if err != nil {
-			return fmt.Errorf("nethttp: %w", err)
+			return listenError(s.name, s.addr, err)
 		}
 	}
 	s.ln = ln
@@ -289,4 +301,29 @@ func (s *Server) String() string {
 		b.WriteString(addr.String())
 	}
 	return b.String()
+}
+
+// listenError explains why a server could not listen, in one line that
+// names the server and what to do, and wraps the cause so errors.Is finds
+// syscall errors such as syscall.EADDRINUSE.
+func listenError(name, addr string, err error) error {
+	cause := err
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		cause = op.Err
+		var sys *os.SyscallError
+		if errors.As(cause, &sys) {
+			cause = sys.Err
+		}
+	}
+	hint := ""
+	switch {
+	case errors.Is(cause, syscall.EADDRINUSE):
+		hint = " (another program, or another server of this one, holds the port: stop it or choose another port; port 0 picks a free one)"
+	case errors.Is(cause, syscall.EACCES):
+		hint = " (ports below 1024 need privileges: choose a port from 1024 up)"
+	case errors.Is(cause, syscall.EADDRNOTAVAIL):
+		hint = " (no network interface has that address: use 127.0.0.1, 0.0.0.0 or one of this machine's addresses)"
+	}
+	return fmt.Errorf("nethttp: %s server cannot listen on %s: %w%s", name, addr, cause, hint)
 }

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"sync"
@@ -17,6 +18,10 @@ type Peer struct {
 	// Query holds the URL query parameters of a handler's request (Connect
 	// GET puts the message there).
 	Query url.Values
+	// TLS is the state of the TLS connection a handler's request came on
+	// (its verified client certificates, for one), nil without TLS. It is
+	// nil on clients.
+	TLS *tls.ConnectionState
 }
 
 // CallInfo is the information of one call: its procedure and protocol, the
@@ -45,6 +50,7 @@ type CallInfo struct {
 	spec       Spec
 	protocol   Protocol
 	method     string
+	host       string
 	peer       Peer
 	reqHeader  http.Header
 	resHeader  http.Header
@@ -85,6 +91,11 @@ func (c *CallInfo) Procedure() string { return c.spec.Procedure }
 
 // Protocol returns the call's wire protocol.
 func (c *CallInfo) Protocol() Protocol { return c.protocol }
+
+// Host returns the authority the call was addressed to, "host" or
+// "host:port": the request's Host header (HTTP/2 and HTTP/3 :authority) on a
+// handler, the host of the base URL on a client.
+func (c *CallInfo) Host() string { return c.host }
 
 // HTTPMethod returns the HTTP method of the call, GET or POST.
 func (c *CallInfo) HTTPMethod() string { return c.method }

@@ -191,6 +191,7 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.method = http.MethodPost
 	info.protocol = c.peer.Protocol
 	info.peer = c.peer
+	info.host = c.peer.Addr
 	if info.reqHeader == nil {
 		info.reqHeader = make(http.Header)
 	}

@@ -83,7 +83,8 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		spec:      h.spec,
 		protocol:  ProtocolConnect,
 		method:    r.Method,
-		peer:      Peer{Addr: r.RemoteAddr, Protocol: ProtocolConnect},
+		host:      r.Host,
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: ProtocolConnect, TLS: r.TLS},
 		reqHeader: r.Header,
 		resHeader: w.Header(),
 	}
@@ -480,12 +481,25 @@ func (c *connectHandlerConn) writeUnaryError(e *Error) {
 	_, _ = c.w.Write(body)
 }
 
+// drainRequest reads what is left of the request body after the response
+// has been written and flushed.
+func (c *connectHandlerConn) drainRequest() {
+	flush(c.w)
+	_, _ = io.Copy(io.Discard, c.r.Body)
+}
+
 func (c *connectHandlerConn) finishStream(err error) {
-	if !c.wrote && !c.reqEOF && c.r.ProtoMajor == 1 && c.h.spec.StreamType == StreamTypeBidi {
-		// A full-duplex HTTP/1.1 call that ends while the client may still
-		// be uploading leaves the connection at an unknown point of the
-		// request body: don't let the client reuse it for another call.
-		c.w.Header()["Connection"] = headerClose
+	if !c.reqEOF && c.r.ProtoMajor == 1 && c.h.spec.StreamType == StreamTypeBidi {
+		// Full duplex over HTTP/1.1 makes net/http leave an unread request
+		// body alone until the handler returns, and discarding it then
+		// breaks the connection's next request. Close the connection if
+		// headers can still say so, else drain the body once the response
+		// is complete.
+		if !c.wrote {
+			c.w.Header()["Connection"] = headerClose
+		} else {
+			defer c.drainRequest()
+		}
 	}
 	c.writeStreamHeader()
 	end := connectEndStream{}

@@ -135,7 +135,8 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		spec:      h.spec,
 		protocol:  name,
 		method:    r.Method,
-		peer:      Peer{Addr: r.RemoteAddr, Protocol: name},
+		host:      r.Host,
+		peer:      Peer{Addr: r.RemoteAddr, Protocol: name, TLS: r.TLS},
 		reqHeader: r.Header,
 		resHeader: w.Header(),
 	}

@@ -35,6 +35,8 @@ type Handler struct {
 	call func(ctx context.Context, conn handlerConn) error
 	// allowGet is true for unary methods without side effects.
 	allowGet bool
+	// gates are the interceptors that implement HandlerGate, in order.
+	gates []HandlerGate
 }
 
 // protocolHandler is the server side of one wire protocol.
@@ -78,6 +80,11 @@ func newHandler(spec Spec, opts []HandlerOption) (*Handler, []Interceptor) {
 		sendMax:      cfg.sendMax,
 		requireVer:   cfg.requireConnectVersion,
 		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
+	}
+	for _, i := range cfg.interceptors {
+		if g, ok := i.(HandlerGate); ok {
+			h.gates = append(h.gates, g)
+		}
 	}
 	return h, cfg.interceptors
 }
@@ -220,6 +227,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	ctx = context.WithValue(ctx, callInfoKey{}, conn.callInfo())
+	for _, g := range h.gates {
+		gated, err := g.Gate(ctx)
+		if err != nil {
+			conn.finish(err)
+			return
+		}
+		if gated != nil {
+			ctx = gated
+		}
+	}
 	conn.setContext(ctx)
 	err := h.call(ctx, conn)
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {

@@ -87,6 +87,21 @@ type Interceptor interface {
 	WrapStreamingHandler(next StreamingHandlerFunc) StreamingHandlerFunc
 }
 
+// HandlerGate is implemented by handler interceptors that decide on a call
+// from what arrives before its first request message: the procedure, the
+// request headers and the peer (its TLS state included). A handler calls the
+// Gate of each of its interceptors that has one, in the order they were
+// given, before it reads any request message and before its interceptor chain
+// runs. The context a Gate returns replaces the call's (to carry an identity,
+// say); an error ends the call at once with that error: the request is never
+// read or decoded, and no interceptor's Wrap function sees the call. Clients
+// never call Gate. An interceptor that wraps another should implement
+// HandlerGate by calling the inner one's, or the inner check runs only later,
+// in its Wrap functions.
+type HandlerGate interface {
+	Gate(ctx context.Context) (context.Context, error)
+}
+
 // UnaryInterceptorFunc is an Interceptor for unary calls only.
 type UnaryInterceptorFunc func(next UnaryFunc) UnaryFunc
 

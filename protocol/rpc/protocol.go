@@ -11,9 +11,9 @@ type Protocol uint8
 const (
 	// ProtocolConnect is the Connect protocol, over any HTTP version.
 	ProtocolConnect Protocol = iota
-	// ProtocolGRPC is gRPC. It needs HTTP/2: give the client an HTTPClient
-	// that speaks it (TLS h2, or h2c with prior knowledge), since gRPC
-	// carries the status in HTTP trailers; over HTTP/1.1 calls fail.
+	// ProtocolGRPC is gRPC. It needs HTTP/2 or HTTP/3: give the client an
+	// HTTPClient that speaks one (h2, h2c with prior knowledge, h3), since
+	// gRPC carries the status in HTTP trailers; over HTTP/1.1 calls fail.
 	ProtocolGRPC
 	// ProtocolGRPCWeb is gRPC-Web, over any HTTP version. Bidirectional
 	// streams are full duplex only over HTTP/2 and later.

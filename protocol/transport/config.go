@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -88,12 +89,31 @@ type Config struct {
 	// means no pings.
 	PingInterval Duration `json:"ping_interval,omitempty" yaml:"ping_interval,omitempty"`
 
+	// Balance, when set, makes a client spread its calls over several
+	// replicas of the service at Addr, which becomes a logical name (client
+	// only). See [BalanceConfig].
+	Balance *BalanceConfig `json:"balance,omitempty" yaml:"balance,omitempty"`
+
+	// Allow0RTT lets an HTTP/3 server accept 0-RTT (early) data from clients
+	// resuming a session, which saves them a round trip on reconnection.
+	// Early data can be replayed by an attacker, so enable it only when every
+	// request a client may send early is safe to repeat (server only; off by
+	// default; transports without 0-RTT ignore it).
+	Allow0RTT bool `json:"allow_0rtt,omitempty" yaml:"allow_0rtt,omitempty"`
+
 	// TLSConfig, when non-nil, is used instead of everything in TLS. It is
 	// the escape hatch for settings that TLS does not cover (certificate
 	// reloading, custom verification, cipher suites). Transports clone it
 	// before changing anything, such as the ALPN protocols. It is never
 	// encoded.
 	TLSConfig *tls.Config `json:"-" yaml:"-"`
+
+	// Logger receives what a server reports on its own, outside any call:
+	// failed TLS handshakes, HTTP/2 connection errors, requests refused
+	// before a handler runs (server only). nil means [slog.Default] at the
+	// time of each line, so a program that sets its default logger gets
+	// these too. See [Config.ServerErrorLog]. It is never encoded.
+	Logger *slog.Logger `json:"-" yaml:"-"`
 }
 
 // ServerTLSConfig returns the TLS configuration a server built from c uses:

@@ -54,10 +54,15 @@ func NewServer(cfg Config, h http.Handler) (Server, error) {
 }
 
 // NewClient builds a client with the transport registered under cfg.Name.
+// With cfg.Balance set, it returns a client that spreads calls over the
+// replicas, with one client of that transport per replica.
 func NewClient(cfg Config) (Client, error) {
 	t, err := defaultRegistry.get(cfg.Name)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Balance != nil {
+		return newBalancedClient(t, cfg)
 	}
 	return t.NewClient(cfg)
 }

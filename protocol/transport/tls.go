@@ -143,9 +143,19 @@ func (c *TLSConfig) certificate() (cert tls.Certificate, ok bool, err error) {
 		if c.CertFile == "" || c.KeyFile == "" {
 			return cert, false, errors.New("transport: tls.cert_file and tls.key_file must be set together")
 		}
-		cert, err = tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		// Read each file here rather than with tls.LoadX509KeyPair, so an
+		// error names the setting to fix.
+		certPEM, err := os.ReadFile(c.CertFile)
 		if err != nil {
-			return cert, false, fmt.Errorf("transport: load TLS key pair %s, %s: %w", c.CertFile, c.KeyFile, err)
+			return cert, false, fmt.Errorf("transport: tls.cert_file: %w", err)
+		}
+		keyPEM, err := os.ReadFile(c.KeyFile)
+		if err != nil {
+			return cert, false, fmt.Errorf("transport: tls.key_file: %w", err)
+		}
+		cert, err = tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return cert, false, fmt.Errorf("transport: tls.cert_file %s and tls.key_file %s: %w", c.CertFile, c.KeyFile, err)
 		}
 		return cert, true, nil
 	case fromPEM:

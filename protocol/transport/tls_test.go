@@ -203,7 +203,13 @@ func TestTLSConfigFiles(t *testing.T) {
 func TestTLSConfigErrors(t *testing.T) {
 	ca := newTestCA(t)
 	certPEM, keyPEM := ca.issue(t, false)
-	missing := filepath.Join(t.TempDir(), "missing.pem")
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.pem")
+	certFile, otherKeyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "other-key.pem")
+	_, otherKeyPEM := ca.issue(t, false)
+	if os.WriteFile(certFile, []byte(certPEM), 0o600) != nil || os.WriteFile(otherKeyFile, []byte(otherKeyPEM), 0o600) != nil {
+		t.Fatal("cannot write the test files")
+	}
 	tests := []struct {
 		name   string
 		cfg    *transport.TLSConfig
@@ -215,7 +221,9 @@ func TestTLSConfigErrors(t *testing.T) {
 		{"cert from file and PEM", &transport.TLSConfig{CertFile: "a", KeyFile: "b", CertPEM: certPEM, KeyPEM: keyPEM}, true, "not both"},
 		{"cert file without key", &transport.TLSConfig{CertFile: "a"}, true, "set together"},
 		{"cert PEM without key", &transport.TLSConfig{CertPEM: certPEM}, false, "set together"},
-		{"missing cert file", &transport.TLSConfig{CertFile: missing, KeyFile: missing}, true, "missing.pem"},
+		{"missing cert file", &transport.TLSConfig{CertFile: missing, KeyFile: missing}, true, "tls.cert_file: open " + missing + ": no such file"},
+		{"missing key file", &transport.TLSConfig{CertFile: certFile, KeyFile: missing}, true, "tls.key_file: open " + missing + ": no such file"},
+		{"key file of another cert", &transport.TLSConfig{CertFile: certFile, KeyFile: otherKeyFile}, true, "tls.cert_file " + certFile + " and tls.key_file " + otherKeyFile + ": tls: private key does not match"},
 		{"bad PEM", &transport.TLSConfig{CertPEM: "junk", KeyPEM: keyPEM}, true, "cert_pem"},
 		{"require client cert without CA", &transport.TLSConfig{CertPEM: certPEM, KeyPEM: keyPEM, RequireClientCert: true}, true, "client_ca"},
 		{"client CA not PEM", &transport.TLSConfig{CertPEM: certPEM, KeyPEM: keyPEM, ClientCAPEM: "junk"}, true, "client_ca_pem holds no PEM"},

@@ -152,7 +152,7 @@ func baseURL(addr, transport string) string {
 	if strings.Contains(addr, "://") {
 		return strings.TrimRight(addr, "/")
 	}
-	if transport == harness.TransportH2 {
+	if transport == harness.TransportH2 || transport == harness.TransportH3 {
 		return "https://" + addr
 	}
 	return "http://" + addr
@@ -189,7 +189,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 	err = client.Unary(ctx, msg)
 	cancel()
 	if err != nil {
-		if cfg.addr != "" && t.Transport == harness.TransportH2 && !cfg.insecure {
+		if cfg.addr != "" && (t.Transport == harness.TransportH2 || t.Transport == harness.TransportH3) && !cfg.insecure {
 			return nil, fmt.Errorf("first call (a server this process did not start needs -insecure): %w", err)
 		}
 		return nil, fmt.Errorf("first call: %w", err)

@@ -40,11 +40,13 @@ const (
 )
 
 // Transports. h2 is HTTP/2 over TLS with an in-memory self-signed
-// certificate; h2c is cleartext HTTP/2 with prior knowledge.
+// certificate; h2c is cleartext HTTP/2 with prior knowledge; h3 is HTTP/3
+// over QUIC with the same certificate (see h3.go).
 const (
 	TransportHTTP1 = "http1"
 	TransportH2C   = "h2c"
 	TransportH2    = "h2"
+	TransportH3    = "h3"
 )
 
 // Impls, Protocols and Transports list every value, in the order the
@@ -52,7 +54,7 @@ const (
 var (
 	Impls      = []string{ImplPolyconnect, ImplConnectGo, ImplGRPCGo, ImplRaw}
 	Protocols  = []string{ProtocolConnect, ProtocolGRPC, ProtocolGRPCWeb, ProtocolNone}
-	Transports = []string{TransportHTTP1, TransportH2C, TransportH2}
+	Transports = []string{TransportHTTP1, TransportH2C, TransportH2, TransportH3}
 )
 
 // Target is one combination of implementation, protocol and transport.
@@ -71,7 +73,7 @@ func (t Target) String() string {
 // Check reports why t is not a meaningful combination, or nil if it is.
 func (t Target) Check() error {
 	switch t.Transport {
-	case TransportHTTP1, TransportH2C, TransportH2:
+	case TransportHTTP1, TransportH2C, TransportH2, TransportH3:
 	default:
 		return fmt.Errorf("unknown transport %q (want one of %s)", t.Transport, strings.Join(Transports, ", "))
 	}
@@ -92,6 +94,9 @@ func (t Target) Check() error {
 		}
 		if t.Transport == TransportHTTP1 {
 			return errors.New("grpc-go needs HTTP/2: use h2c or h2")
+		}
+		if t.Transport == TransportH3 {
+			return errors.New("grpc-go has no HTTP/3 transport")
 		}
 	case ImplRaw:
 		if t.Protocol != ProtocolNone {
@@ -167,6 +172,9 @@ func StartServer(t Target) (*Server, error) {
 	case ImplRaw:
 		mountRaw(mux)
 	}
+	if t.Transport == TransportH3 {
+		return startH3Server(t.Impl, mux)
+	}
 	return startNetHTTPServer(t.Transport, mux)
 }
 
@@ -191,7 +199,13 @@ func NewClientWith(t Target, baseURL string, opts ClientOptions) (Client, error)
 	if t.Impl == ImplGRPCGo {
 		return newGRPCGoClient(t.Transport, baseURL, opts.InsecureSkipVerify)
 	}
-	hc, err := newNetHTTPClient(t.Transport, opts.InsecureSkipVerify)
+	var hc HTTPDoer
+	var err error
+	if t.Transport == TransportH3 {
+		hc, err = newH3Client(t.Impl, opts.InsecureSkipVerify)
+	} else {
+		hc, err = newNetHTTPClient(t.Transport, opts.InsecureSkipVerify)
+	}
 	if err != nil {
 		return nil, err
 	}

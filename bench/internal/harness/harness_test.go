@@ -53,12 +53,13 @@ func TestTargetChecks(t *testing.T) {
 		{ImplPolyconnect, ProtocolNone, TransportH2C},
 		{"nope", ProtocolConnect, TransportH2C},
 		{ImplPolyconnect, ProtocolConnect, "h9"},
+		{ImplGRPCGo, ProtocolGRPC, TransportH3},
 	} {
 		if bad.Check() == nil {
 			t.Errorf("%s: Check accepted it", bad)
 		}
 	}
-	if n := len(Targets()); n != 21 {
-		t.Errorf("%d targets, want 21 (8 polyconnect, 8 connect-go, 2 grpc-go, 3 raw)", n)
+	if n := len(Targets()); n != 28 {
+		t.Errorf("%d targets, want 28 (11 polyconnect, 11 connect-go, 2 grpc-go, 4 raw)", n)
 	}
 }

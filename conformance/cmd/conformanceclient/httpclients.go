@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -32,7 +34,7 @@ func newHTTPClients() *httpClients {
 
 // get returns the client for a request, built from a transport.Config as an
 // application would: "http1" (with TLS when the request has a server
-// certificate), "h2c", or "h2" trusting the server certificate and
+// certificate), "h2c", or "h2" or "h3" trusting the server certificate and
 // presenting the client certificate, if any.
 func (c *httpClients) get(req *v1.ClientCompatRequest) (transport.Client, error) {
 	key := httpClientKey{
@@ -57,6 +59,11 @@ func (c *httpClients) get(req *v1.ClientCompatRequest) (transport.Client, error)
 		if tlsOn {
 			cfg.Name = transport.NameH2
 		}
+	case v1.HTTPVersion_HTTP_VERSION_3:
+		if !tlsOn {
+			return nil, errors.New("HTTP/3 needs TLS")
+		}
+		cfg.Name = transport.NameH3
 	default:
 		return nil, fmt.Errorf("HTTP version %v is not supported", key.version)
 	}
@@ -76,5 +83,8 @@ func (c *httpClients) close() {
 	defer c.mu.Unlock()
 	for _, hc := range c.clients {
 		hc.CloseIdleConnections()
+		if closer, ok := hc.(io.Closer); ok { // h3 clients own a UDP socket
+			_ = closer.Close()
+		}
 	}
 }

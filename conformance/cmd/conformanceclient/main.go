@@ -25,6 +25,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/zstd"
 	// The http1, h2c and h2 transports.
 	_ "polyconnect.dev/transport-nethttp"
+	// The h3 transport.
+	_ "polyconnect.dev/transport-http3"
 )
 
 func main() {

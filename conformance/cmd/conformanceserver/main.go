@@ -6,7 +6,7 @@
 //
 // The server is built as an application would build it: a transport.Config
 // naming the transport ("http1", "h2c" or "h2", registered by the blank import
-// of transport-nethttp) and the handlers of package rpc.
+// of transport-nethttp, or "h3", registered by that of transport-http3) and the handlers of package rpc.
 package main
 
 import (
@@ -33,6 +33,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/zstd"
 	// The http1, h2c and h2 transports.
 	_ "polyconnect.dev/transport-nethttp"
+	// The h3 transport.
+	_ "polyconnect.dev/transport-http3"
 )
 
 func main() {
@@ -63,7 +65,7 @@ func run() error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(srv.Addr().(*net.TCPAddr).Port)}
+	res := &v1.ServerCompatResponse{Host: "127.0.0.1", Port: uint32(port(srv.Addr()))}
 	if req.GetUseTls() {
 		res.PemCert = req.GetServerCreds().GetCert()
 	}
@@ -88,8 +90,20 @@ func run() error {
 	return nil
 }
 
+// port returns the port of a TCP (http1, h2c, h2) or UDP (h3) address.
+func port(addr net.Addr) int {
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		return a.Port
+	case *net.UDPAddr:
+		return a.Port
+	}
+	return 0
+}
+
 // serverConfig maps the runner's request to a transport configuration:
-// HTTP/1.1 ("http1", with TLS when asked), h2c, or HTTP/2 over TLS ("h2"),
+// HTTP/1.1 ("http1", with TLS when asked), h2c, HTTP/2 over TLS ("h2") or
+// HTTP/3 ("h3", always over TLS),
 // with the runner's certificate and, when it sends a client certificate,
 // mutual TLS.
 func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
@@ -102,6 +116,11 @@ func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
 		if req.GetUseTls() {
 			cfg.Name = transport.NameH2
 		}
+	case v1.HTTPVersion_HTTP_VERSION_3:
+		if !req.GetUseTls() {
+			return cfg, errors.New("HTTP/3 needs TLS")
+		}
+		cfg.Name = transport.NameH3
 	default:
 		return cfg, fmt.Errorf("HTTP version %v is not supported", v)
 	}

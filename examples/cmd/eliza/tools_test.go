@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"polyconnect.dev/protocol/transport"
+)
+
+// requireTools reports whether a missing tool fails the test rather than
+// skipping it: scripts/test.sh (and so CI) sets POLYCONNECT_REQUIRE_TOOLS=1
+// after installing the tools.
+func requireTools() bool { return os.Getenv("POLYCONNECT_REQUIRE_TOOLS") == "1" }
+
+// toolPath finds a tool on PATH or in the repository's .tools/bin.
+func toolPath(t *testing.T, name, installer string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	p, _ := filepath.Abs(filepath.Join("..", "..", "..", ".tools", "bin", name))
+	if info, err := os.Stat(p); err == nil && !info.IsDir() {
+		return p
+	}
+	if requireTools() {
+		t.Fatalf("%s is missing: install it with `bash %s` (required: POLYCONNECT_REQUIRE_TOOLS=1)", name, installer)
+	}
+	t.Skipf("%s is missing: install it with `bash %s`", name, installer)
+	return ""
+}
+
+// TestToolsWithoutProtos points grpcurl and buf curl at Eliza with no .proto
+// file at hand: reflection describes the services, health answers probes.
+func TestToolsWithoutProtos(t *testing.T) {
+	grpcurl := toolPath(t, "grpcurl", "scripts/tools-grpcurl.sh")
+	buf := toolPath(t, "buf", "scripts/tools.sh")
+	srv, err := transport.NewServer(transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, newHandler(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := srv.Addr().String()
+
+	// Each tool gets a generous minute: the machine may be busy, and a
+	// hang shows as a failure rather than a stuck test.
+	tool := func(path string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", filepath.Base(path), strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	checks := []struct {
+		out  string
+		want []string
+	}{
+		{tool(grpcurl, "-plaintext", addr, "list"), []string{elizaService, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"}},
+		{tool(grpcurl, "-plaintext", addr, "describe", elizaService), []string{"rpc Say", "rpc Converse", "rpc Introduce"}},
+		{tool(grpcurl, "-plaintext", "-d", `{"sentence": "I feel happy"}`, addr, elizaService+"/Say"), []string{`"sentence"`}},
+		{tool(grpcurl, "-plaintext", addr, "grpc.health.v1.Health/Check"), []string{"SERVING"}},
+		{tool(buf, "curl", "--http2-prior-knowledge", "--data", `{"sentence": "hello"}`, "http://"+addr+"/"+elizaService+"/Say"), []string{`"sentence"`}},
+		{tool(buf, "curl", "--http2-prior-knowledge", "--protocol", "grpc", "--data", `{"name": "Ada"}`, "http://"+addr+"/"+elizaService+"/Introduce"), []string{`"sentence"`}},
+	}
+	for _, c := range checks {
+		for _, w := range c.want {
+			if !strings.Contains(c.out, w) {
+				t.Errorf("output lacks %q:\n%s", w, c.out)
+			}
+		}
+	}
+}

@@ -1,0 +1,269 @@
+// Command walkthrough runs the commands of the root README's "Your first
+// service" section, exactly as written, in a temporary folder, so the
+// walkthrough cannot rot. It is what examples/walkthrough.sh and CI run:
+//
+//	go run ./examples/internal/walkthrough          # from the repository root
+//
+// The README marks its steps with HTML comments (see extract.go). Nothing
+// of polyconnect is published yet, so the README's `go install …@v0.1.0`
+// and `go mod tidy` are served by a module proxy in GOPROXY's file layout,
+// built from the checkout: the commands stay those a user types. Modules
+// from elsewhere come from the local module cache (also in that layout) or,
+// failing that, the usual proxy. The walkthrough has a GOPATH and module
+// cache of its own, so a stale v0.1.0 cannot be reused; the build cache is
+// shared, to keep it fast. buf and grpcurl, which the README asks the
+// reader to install first, come from the repository's .tools
+// (scripts/tools.sh and scripts/tools-grpcurl.sh install them).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// publishedModules are the folders of the modules the walkthrough uses,
+// served at the release version.
+var publishedModules = []string{"protocol", "codegen", "transport-nethttp", "reflection", "interceptors"}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root := flag.String("root", "", "repository root (default: the folder holding go.work, from the working directory up)")
+	section := flag.String("section", "Your first service", "README section to run")
+	version := flag.String("version", "v0.1.0", "version the local proxy serves the repository's modules at")
+	keep := flag.Bool("keep", false, "keep the temporary folder, to look at what the walkthrough made")
+	printScript := flag.Bool("print", false, "print the script the README makes, and run nothing")
+	timeout := flag.Duration("timeout", 15*time.Minute, "the longest the walkthrough may take")
+	flag.Parse()
+
+	if *root == "" {
+		r, err := findRoot()
+		if err != nil {
+			return err
+		}
+		*root = r
+	}
+	readme, err := os.ReadFile(filepath.Join(*root, "README.md"))
+	if err != nil {
+		return err
+	}
+	actions, err := extract(string(readme), *section)
+	if err != nil {
+		return err
+	}
+	sh, err := script(actions)
+	if err != nil {
+		return err
+	}
+	if *printScript {
+		fmt.Print(sh)
+		return nil
+	}
+
+	if err := installCurl(); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "walkthrough-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintln(os.Stderr, "walkthrough: keeping", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	env, err := environment(tmp, *root, *version)
+	if err != nil {
+		return err
+	}
+	work := filepath.Join(tmp, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	scriptFile := filepath.Join(tmp, "walkthrough.sh")
+	if err := os.WriteFile(scriptFile, []byte(sh), 0o644); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", scriptFile)
+	cmd.Dir = work
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		return fmt.Errorf("the walkthrough took longer than %s", *timeout)
+	}
+	if err != nil {
+		return fmt.Errorf("the README's walkthrough failed (%v); rerun with -keep to look at its folder", err)
+	}
+	return nil
+}
+
+// environment is the environment of the walkthrough: a GOPATH of its own
+// whose bin comes first on PATH, buf, and a GOPROXY that serves the
+// repository's modules from a proxy built in tmp.
+func environment(tmp, root, version string) ([]string, error) {
+	goEnv := func(name string) (string, error) {
+		out, err := exec.Command("go", "env", name).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	modCache, err := goEnv("GOMODCACHE")
+	if err != nil {
+		return nil, err
+	}
+	upstream, err := goEnv("GOPROXY")
+	if err != nil {
+		return nil, err
+	}
+	proxy := filepath.Join(tmp, "proxy")
+	if err := buildProxy(proxy, root, version, publishedModules); err != nil {
+		return nil, err
+	}
+	// The tools the README asks the reader to install beforehand, and
+	// only those, from .tools/bin.
+	tools := filepath.Join(tmp, "tools")
+	if err := os.MkdirAll(tools, 0o755); err != nil {
+		return nil, err
+	}
+	for tool, script := range map[string]string{"buf": "scripts/tools.sh", "grpcurl": "scripts/tools-grpcurl.sh"} {
+		bin := filepath.Join(root, ".tools", "bin", tool)
+		if _, err := os.Stat(bin); err != nil {
+			return nil, fmt.Errorf("no %s in .tools/bin: run bash %s first", tool, script)
+		}
+		if err := os.Symlink(bin, filepath.Join(tools, tool)); err != nil {
+			return nil, err
+		}
+	}
+	gopath := filepath.Join(tmp, "gopath")
+	walkCache, err := moduleCache()
+	if err != nil {
+		return nil, err
+	}
+
+	goproxy := "file://" + filepath.ToSlash(proxy) + ",file://" + filepath.ToSlash(filepath.Join(modCache, "cache", "download"))
+	if upstream != "" && upstream != "off" {
+		goproxy += "," + upstream
+	}
+	set := map[string]string{
+		"GOPATH":     gopath,
+		"GOMODCACHE": walkCache,
+		"GOBIN":      "",
+		"GOPROXY":    goproxy,
+		// The local proxies hold no checksum database: the modules of the
+		// module cache were verified when they entered it, and the
+		// repository's own are the checkout.
+		"GOSUMDB":     "off",
+		"GOFLAGS":     "",
+		"GOWORK":      "off",
+		"GOTOOLCHAIN": "local",
+		// The go command indexes the modules of the module cache once per
+		// path@version, taking them as immutable; the repository's modules
+		// change under the same v0.1.0, so the index must not be used.
+		"GODEBUG": strings.TrimPrefix(os.Getenv("GODEBUG")+",goindex=0", ","),
+		"PATH":    strings.Join(append([]string{filepath.Join(gopath, "bin"), tools}, systemPath(root)...), string(os.PathListSeparator)),
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[name]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for name, value := range set {
+		env = append(env, name+"="+value)
+	}
+	return env, nil
+}
+
+// moduleCache returns the walkthrough's module cache, kept between runs at
+// a fixed place so that the build cache recognises the packages in it
+// (their paths are part of what it keys on), with the repository's modules
+// removed from it: they must come fresh from the proxy each time.
+func moduleCache() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	cache := filepath.Join(dir, "polyconnect-walkthrough", "mod")
+	for _, sub := range []string{"polyconnect.dev", filepath.Join("cache", "download", "polyconnect.dev")} {
+		p := filepath.Join(cache, sub)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		// The module cache is read-only: make it writable to remove it.
+		if err := exec.Command("chmod", "-R", "u+w", p).Run(); err != nil {
+			return "", err
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return "", err
+		}
+	}
+	return cache, nil
+}
+
+// systemPath is PATH without the repository's .tools/bin, whose plugins
+// would hide a README that forgets to install them.
+func systemPath(root string) []string {
+	var out []string
+	own := filepath.Join(root, ".tools", "bin")
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if filepath.Clean(dir) != own {
+			out = append(out, dir)
+		}
+	}
+	return out
+}
+
+// installCurl installs curl from Debian when it is missing: the README
+// calls the service with it.
+func installCurl() error {
+	if _, err := exec.LookPath("curl"); err == nil {
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, "walkthrough: installing curl from Debian")
+	sudo := []string{}
+	if os.Geteuid() != 0 {
+		sudo = []string{"sudo"}
+	}
+	for _, args := range [][]string{{"apt-get", "update", "-qq"}, {"apt-get", "install", "-y", "-qq", "curl"}} {
+		cmd := exec.Command(append(sudo, args...)[0], append(sudo, args...)[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("install curl: %w", err)
+		}
+	}
+	return nil
+}
+
+// findRoot looks for go.work from the working directory up.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.work above the working directory: pass -root")
+		}
+		dir = parent
+	}
+}

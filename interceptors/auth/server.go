@@ -1,0 +1,203 @@
+// Package auth checks credentials on handlers and sends them from clients.
+//
+// On a handler, [NewServer] runs an [AuthFunc] before the method: it sees the
+// request headers (bearer tokens, basic credentials, API keys), the peer and
+// the client's TLS certificate; it returns an identity that the handler reads
+// with [Identity], or an error: UNAUTHENTICATED by default, or the *rpc.Error
+// it returns, such as PERMISSION_DENIED.
+//
+//	check := func(ctx context.Context, req *auth.Request) (any, error) {
+//		token, ok := req.BearerToken()
+//		if !ok {
+//			return nil, rpc.NewError(rpc.CodeUnauthenticated, "bearer token required")
+//		}
+//		return users.ByToken(ctx, token) // becomes auth.Identity[*User](ctx)
+//	}
+//	rpc.WithInterceptors(auth.NewServer(check))
+//
+// Every call, unary or streaming, is checked before its request message is
+// read or decoded: the interceptor is an rpc.HandlerGate, which handlers run
+// before anything else, so an unauthenticated caller cannot make the server
+// read a request, and a rejected call reaches no other interceptor. Wrapped in
+// an interceptor that does not pass rpc.HandlerGate on (selector.If does), it
+// still checks every call, from its Wrap functions: after the other
+// interceptors before it, and, for unary calls, after the request has been
+// decoded.
+//
+// On a client, [NewClient] adds credentials to every call: [Bearer] and
+// [Basic] are static, [TokenBearer] takes them from a [TokenSource], which
+// [CachedTokenSource] caches and refreshes before they expire.
+package auth
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+
+	"polyconnect.dev/protocol/rpc"
+)
+
+// AuthFunc checks the credentials of a call and returns the caller's
+// identity, which may be nil. An error that is an *rpc.Error is sent as it
+// is (use CodeUnauthenticated for missing or invalid credentials,
+// CodePermissionDenied for a caller who may not make the call); any other
+// error is sent as UNAUTHENTICATED "unauthenticated", its text kept local.
+// It must be safe for concurrent use.
+type AuthFunc func(ctx context.Context, req *Request) (identity any, err error)
+
+// Request is what an AuthFunc can check. It is valid only during the
+// AuthFunc's call.
+type Request struct {
+	info *rpc.CallInfo
+}
+
+// Procedure returns the called procedure, such as "/greet.v1.GreetService/Greet".
+func (r *Request) Procedure() string { return r.info.Procedure() }
+
+// Spec returns the called procedure's Spec.
+func (r *Request) Spec() rpc.Spec { return r.info.Spec() }
+
+// Header returns the request headers.
+func (r *Request) Header() http.Header { return r.info.RequestHeader() }
+
+// Peer returns the client's address and protocol.
+func (r *Request) Peer() rpc.Peer { return r.info.Peer() }
+
+// BearerToken returns the token of an "Authorization: Bearer <token>" header.
+func (r *Request) BearerToken() (string, bool) {
+	scheme, value, ok := strings.Cut(r.info.RequestHeader().Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	value = strings.TrimSpace(value)
+	return value, value != ""
+}
+
+// BasicAuth returns the credentials of an "Authorization: Basic …" header
+// (RFC 7617).
+func (r *Request) BasicAuth() (username, password string, ok bool) {
+	scheme, value, ok := strings.Cut(r.info.RequestHeader().Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return "", "", false
+	}
+	username, password, ok = strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", false
+	}
+	return username, password, true
+}
+
+// TLS returns the state of the TLS connection the call came on, or nil if it
+// came without TLS.
+func (r *Request) TLS() *tls.ConnectionState { return r.info.Peer().TLS }
+
+// ClientCertificate returns the client's certificate if the server verified
+// it (tls.Config.ClientAuth of VerifyClientCertIfGiven or
+// RequireAndVerifyClientCert): the leaf of the first verified chain. A
+// certificate the server only requested, without verifying it, is not
+// returned: read TLS().PeerCertificates if you verify it yourself.
+func (r *Request) ClientCertificate() (*x509.Certificate, bool) {
+	st := r.TLS()
+	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
+		return nil, false
+	}
+	return st.VerifiedChains[0][0], true
+}
+
+type identityKey struct{}
+
+// Identity returns the identity the AuthFunc returned for the current call,
+// if it is a T.
+func Identity[T any](ctx context.Context) (T, bool) {
+	id, ok := ctx.Value(identityKey{}).(T)
+	return id, ok
+}
+
+// NewServer returns a handler interceptor that runs check before each call
+// and puts the identity it returns on the handler's context. On clients it
+// does nothing.
+func NewServer(check AuthFunc) rpc.Interceptor { return &server{check: check} }
+
+type server struct{ check AuthFunc }
+
+// checkedKey marks a context whose call this server has already checked in
+// Gate, so its Wrap functions do not check it again; the value is the server.
+type checkedKey struct{}
+
+// Gate implements rpc.HandlerGate: the check runs before the request is read.
+func (s *server) Gate(ctx context.Context) (context.Context, error) {
+	info, ok := rpc.CallInfoFromContext(ctx)
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
+	}
+	ctx, err := s.authenticate(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	return context.WithValue(ctx, checkedKey{}, s), nil
+}
+
+// checked reports whether Gate has admitted the call of ctx.
+func (s *server) checked(ctx context.Context) bool {
+	by, _ := ctx.Value(checkedKey{}).(*server)
+	return by == s
+}
+
+func (s *server) authenticate(ctx context.Context, info *rpc.CallInfo) (context.Context, error) {
+	req := &Request{info: info}
+	id, err := s.check(ctx, req)
+	if err != nil {
+		var rerr *rpc.Error
+		if errors.As(err, &rerr) {
+			return nil, rerr
+		}
+		return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated").WithCause(err)
+	}
+	return context.WithValue(ctx, identityKey{}, id), nil
+}
+
+func (s *server) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+	return func(ctx context.Context, req any) (any, error) {
+		info, ok := rpc.CallInfoFromContext(ctx)
+		if (ok && info.IsClient()) || s.checked(ctx) {
+			return next(ctx, req)
+		}
+		if !ok {
+			return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
+		}
+		ctx, err := s.authenticate(ctx, info)
+		if err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (s *server) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
+	return next
+}
+
+func (s *server) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+		if s.checked(ctx) {
+			return next(ctx, conn)
+		}
+		info, ok := rpc.CallInfoFromContext(ctx)
+		if !ok {
+			return rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
+		}
+		ctx, err := s.authenticate(ctx, info)
+		if err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}

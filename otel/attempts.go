@@ -1,0 +1,146 @@
+package otelrpc
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"polyconnect.dev/protocol/rpc"
+)
+
+// callKey is the context key of the client call in progress, for the
+// attempt interceptor.
+type callKey struct{}
+
+// Attempts returns the interceptor that gives each attempt of a client call
+// a span of its own, for clients that retry. Place the Interceptor before
+// the retrying interceptor and Attempts after it:
+//
+//	otel := otelrpc.NewInterceptor()
+//	rpc.WithInterceptors(otel, retry.New(), otel.Attempts())
+//
+// The Interceptor's CLIENT span then covers the whole call, as the semantic
+// conventions define it, with the final status and the call's duration
+// metric, and the retrying interceptor runs the Attempts interceptor once
+// per attempt: each attempt gets a child span of kind INTERNAL, named like
+// the call, with the attribute polyconnect.rpc.attempt (1, 2, …) and the
+// attempt's own rpc.response.status_code, error.type and status. The trace
+// context sent to the server is the call span's, so server spans are
+// children of the CLIENT span on every attempt.
+//
+// Used without the Interceptor around it (or where that one filtered the
+// call out and this one does not), the Attempts interceptor does the
+// Interceptor's whole job for each attempt: a CLIENT span per attempt,
+// sibling spans with no span for the call. Handlers ignore it.
+func (i *Interceptor) Attempts() rpc.Interceptor {
+	i.attempts.Store(true)
+	return attemptInterceptor{i: i}
+}
+
+type attemptInterceptor struct{ i *Interceptor }
+
+// parent returns the call of this interceptor that the attempt belongs to:
+// the one in ctx, if it is a call of the same procedure. An attempt may
+// have a CallInfo of its own (hedged attempts run concurrently, so they
+// need one each): the call infos need not be the same, and one that an
+// interceptor made with rpc.NewCallContext names no procedure until the
+// innermost step of the chain fills it in.
+func (a attemptInterceptor) parent(ctx context.Context, info *rpc.CallInfo) *call {
+	c, ok := ctx.Value(callKey{}).(*call)
+	if !ok || c.i != a.i {
+		return nil
+	}
+	if p := info.Procedure(); p != "" && p != c.procedure {
+		return nil
+	}
+	return c
+}
+
+// newAttempt returns the state of the next attempt of c, made with info,
+// or nil when c has no span to put it under.
+func (c *call) newAttempt(info *rpc.CallInfo) *call {
+	if c.span == nil {
+		return nil
+	}
+	return &call{
+		i:         c.i,
+		ins:       c.ins,
+		kind:      kindAttempt,
+		info:      info,
+		protocol:  c.protocol,
+		procedure: c.procedure,
+		tracing:   true,
+		start:     time.Now(),
+		attempt:   c.attempts.Add(1),
+	}
+}
+
+// startAttempt starts the attempt's span under the call's.
+func (c *call) startAttempt(ctx context.Context) context.Context {
+	attrs := c.baseAttributes(c.attrs[:0])
+	attrs = append(attrs, attemptKey.Int64(c.attempt))
+	opts := append(c.startOpts[:0], internalKind, trace.WithAttributes(attrs...))
+	ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
+	c.ctx = ctx
+	return ctx
+}
+
+// WrapUnary implements rpc.Interceptor.
+func (a attemptInterceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+	return func(ctx context.Context, req any) (any, error) {
+		info, ok := rpc.CallInfoFromContext(ctx)
+		if !ok || !info.IsClient() {
+			return next(ctx, req)
+		}
+		parent := a.parent(ctx, info)
+		if parent == nil {
+			if info.Procedure() == "" || !a.i.instrument(ctx, info.Spec()) {
+				return next(ctx, req)
+			}
+			return a.i.unaryClient(ctx, info, req, next)
+		}
+		c := parent.newAttempt(info)
+		if c == nil {
+			return next(ctx, req)
+		}
+		ctx = c.startAttempt(ctx)
+		res, err := next(ctx, req)
+		c.finish(err)
+		return res, err
+	}
+}
+
+// WrapStreamingClient implements rpc.Interceptor.
+func (a attemptInterceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
+	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
+		info, ok := rpc.CallInfoFromContext(ctx)
+		if !ok || !info.IsClient() {
+			return next(ctx, spec)
+		}
+		parent := a.parent(ctx, info)
+		if parent == nil {
+			if info.Procedure() == "" || !a.i.instrument(ctx, spec) {
+				return next(ctx, spec)
+			}
+			return a.i.streamClient(ctx, info, spec, next)
+		}
+		c := parent.newAttempt(info)
+		if c == nil {
+			return next(ctx, spec)
+		}
+		ctx = c.startAttempt(ctx)
+		conn := &clientConn{call: c}
+		conn.StreamingClientConn = next(ctx, spec)
+		if ctx.Done() != nil {
+			conn.stop = context.AfterFunc(ctx, conn.abandon)
+		}
+		return conn
+	}
+}
+
+// WrapStreamingHandler implements rpc.Interceptor: handlers have no
+// attempts.
+func (a attemptInterceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+	return next
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelrpc_test
+
+const raceEnabled = false

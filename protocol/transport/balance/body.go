@@ -1,0 +1,106 @@
+package balance
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrNotSent may be wrapped by a Backend's error to say that the request
+// never left the client (no connection could be made), so the Client can
+// send it to another replica. Dial failures of net/http-based backends
+// (a *net.OpError with Op "dial") are recognised without it.
+var ErrNotSent = errors.New("balance: request not sent")
+
+// notSent reports whether err proves that the request reached no replica.
+func notSent(err error) bool {
+	if errors.Is(err, ErrNotSent) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// trackedBody is a response body that ends its request's lease when it is
+// read to the end, fails or is closed, and reports a failure that is not
+// the caller's cancellation against the replica.
+type trackedBody struct {
+	io.ReadCloser
+	c    *Client
+	ctx  context.Context
+	l    lease
+	done atomic.Bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !b.done.Load() {
+		if err != io.EOF && b.ctx.Err() == nil {
+			b.finish(true)
+		} else {
+			b.finish(false)
+		}
+	}
+	return n, err
+}
+
+func (b *trackedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.finish(false)
+	return err
+}
+
+// finish ends the lease once; failed ejects the replica.
+func (b *trackedBody) finish(failed bool) {
+	if b.done.Swap(true) {
+		return
+	}
+	if failed {
+		b.l.fail(b.c.clock(), b.c.ejectBase, b.c.ejectMax)
+	}
+	b.l.release()
+}
+
+// holdBody is a request body without GetBody that may have to be sent
+// again: it defers the transport's Close until the Client has settled on
+// the attempt that keeps the body, and remembers whether it was read.
+type holdBody struct {
+	rc      io.ReadCloser
+	touched atomic.Bool
+
+	mu      sync.Mutex
+	holding bool // closes are deferred
+	closed  bool // a Close was deferred
+}
+
+func newHoldBody(rc io.ReadCloser) *holdBody { return &holdBody{rc: rc, holding: true} }
+
+func (b *holdBody) Read(p []byte) (int, error) {
+	b.touched.Store(true)
+	return b.rc.Read(p)
+}
+
+func (b *holdBody) Close() error {
+	b.mu.Lock()
+	if b.holding {
+		b.closed = true
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	return b.rc.Close()
+}
+
+// settle stops deferring closes and performs a deferred one.
+func (b *holdBody) settle() {
+	b.mu.Lock()
+	closed := b.closed && b.holding
+	b.holding = false
+	b.mu.Unlock()
+	if closed {
+		_ = b.rc.Close()
+	}
+}
