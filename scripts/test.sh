@@ -99,6 +99,9 @@ if [[ -z "${QUICK:-}" ]]; then
 	for suite in conformance/grpc-interop.sh; do
 		[[ -f "$suite" ]] && step "gRPC interop suite ($suite)" bash "$suite"
 	done
+	if [[ -f scripts/fuzz.sh ]]; then
+		step "fuzz targets, a few seconds each (scripts/fuzz.sh)" bash scripts/fuzz.sh
+	fi
 	if [[ -f bench/run.sh ]]; then
 		step "benchmarks compile and run once" bash bench/run.sh -smoke
 	fi

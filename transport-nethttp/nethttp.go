@@ -50,8 +50,13 @@ const (
 	// DefaultServerIdleTimeout is how long a server keeps an idle
 	// keep-alive connection.
 	DefaultServerIdleTimeout = 2 * time.Minute
-	// DefaultMaxHeaderBytes limits the request headers a server accepts.
-	DefaultMaxHeaderBytes = 1 << 20
+	// DefaultMaxHeaderBytes limits the request headers a server accepts,
+	// over HTTP/1.1 and, as the header list size it advertises, over
+	// HTTP/2. It is far below net/http's 1 MiB: an HTTP/2 connection may
+	// hold a header block per open stream, so one connection can pin up
+	// to MaxConcurrentStreams times this much (250 × 64 KiB = 16 MiB, not
+	// 250 MiB), and RPC metadata rarely needs more than a few KiB.
+	DefaultMaxHeaderBytes = 64 << 10
 	// DefaultClientIdleTimeout is how long a client keeps an idle pooled
 	// connection. It is shorter than DefaultServerIdleTimeout, so a client
 	// drops a connection before the server closes it under a new request.

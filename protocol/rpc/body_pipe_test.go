@@ -65,3 +65,44 @@ func TestBodyPipeCloseWithError(t *testing.T) {
 		t.Fatalf("write after closeWrite: %v", err)
 	}
 }
+
+// A retry (GetBody) starts over from the first byte while the pipe keeps
+// what was read; the first reader fails from then on and its late Close
+// does not end the pipe. Once the response is in, nothing is kept.
+func TestBodyPipeRewind(t *testing.T) {
+	p := newBodyPipe()
+	p.allowRewind()
+	_ = p.write([]byte("abc"))
+	b := make([]byte, 2)
+	if n, _ := p.Read(b); string(b[:n]) != "ab" {
+		t.Fatalf("first read %q", b[:n])
+	}
+	_ = p.Close() // the refused attempt gives the body back
+	if err := p.write([]byte("d")); err != nil {
+		t.Fatalf("write after the first reader closed: %v", err)
+	}
+	r, err := p.rewind()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Close() // late, from the first attempt: no effect
+	if _, err := p.Read(b); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("the first reader still reads: %v", err)
+	}
+	p.closeWrite(nil)
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != "abcd" {
+		t.Fatalf("rewound reader: %q %v", got, err)
+	}
+	p.stopRewind()
+	if _, err := p.rewind(); err == nil {
+		t.Fatal("rewind after the response arrived")
+	}
+	// Past maxRewindBytes nothing is kept either.
+	q := newBodyPipe()
+	q.allowRewind()
+	_ = q.write(make([]byte, maxRewindBytes+1))
+	if _, err := q.rewind(); err == nil {
+		t.Fatal("rewind past the bound")
+	}
+}

@@ -103,12 +103,49 @@ func (b *buffer) WriteByte(c byte) error {
 // minRead is the least spare room ReadFrom offers a reader.
 const minRead = 512
 
+const maxInt = int(^uint(0) >> 1)
+
+// growAtMost makes room for n more bytes, doubling the capacity as Grow
+// does but never past max bytes in all (when max is at least len+n).
+func (b *buffer) growAtMost(n, max int) {
+	if cap(b.b)-len(b.b) >= n {
+		return
+	}
+	c := 2 * cap(b.b)
+	if c+minRead >= max {
+		// Close enough: go straight to the bound rather than leave a few
+		// bytes (a limit's "+1") for another growth of the whole buffer.
+		c = max
+	}
+	if c < len(b.b)+n {
+		c = len(b.b) + n
+	}
+	nb := make([]byte, len(b.b), c)
+	copy(nb, b.b)
+	b.b = nb
+}
+
 // ReadFrom appends what r yields until io.EOF, which it does not report.
+// When r is an *io.LimitedReader, the buffer never grows past what it can
+// still yield: reading a message of known size, or up to a read limit, ends
+// with a buffer of about that size, not up to twice it. (A decompression
+// bomb read up to the limit thus holds about the limit, and at most about
+// 1.5 times it while the last growth copies.)
 func (b *buffer) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
+	lr, _ := r.(*io.LimitedReader)
 	for {
 		if cap(b.b)-len(b.b) < minRead {
-			b.Grow(minRead)
+			switch {
+			case lr == nil:
+				b.Grow(minRead)
+			case lr.N <= 0:
+				// Read reports io.EOF without touching the slice.
+			case lr.N < minRead:
+				b.growAtMost(int(lr.N), len(b.b)+int(lr.N))
+			default:
+				b.growAtMost(minRead, len(b.b)+int(min(lr.N, int64(maxInt-len(b.b)))))
+			}
 		}
 		n := len(b.b)
 		m, err := r.Read(b.b[n:cap(b.b)])

@@ -310,7 +310,10 @@ func (s *ServerStreamCall[Res]) ResponseHeader() http.Header { return s.conn.Res
 // or an error.
 func (s *ServerStreamCall[Res]) ResponseTrailer() http.Header { return s.conn.ResponseTrailer() }
 
-// Close releases the call; a call abandoned before its end is canceled.
+// Close releases the call. A call abandoned before its end is canceled
+// first, which the handler sees, so Close returns at once whatever the
+// server does; a call read to its end is only drained (briefly) so that
+// its connection can be reused.
 func (s *ServerStreamCall[Res]) Close() error {
 	if s.closed {
 		return nil
@@ -413,7 +416,9 @@ func (s *BidiStreamCall[Req, Res]) All() iter.Seq2[*Res, error] {
 	}
 }
 
-// CloseReceive releases the response side; a call abandoned early is canceled.
+// CloseReceive releases the response side. A call abandoned before the end
+// of its responses is canceled first, even after CloseSend, so CloseReceive
+// returns at once whatever the server does.
 func (s *BidiStreamCall[Req, Res]) CloseReceive() error {
 	s.closeOnce.Do(func() { s.closeErr = s.conn.CloseResponse() })
 	return s.closeErr

@@ -44,6 +44,10 @@ type duplexCall struct {
 	recvStarted bool
 	released    bool
 	recvErr     error // sticky: io.EOF or the final status
+	// ended: the response was read to the protocol's end (end-of-stream
+	// message, trailers frame or trailers), so the call is over and only
+	// the body's last bytes may remain.
+	ended bool
 }
 
 // streamReader is a protocol's reading of a streaming response.
@@ -51,8 +55,12 @@ type streamReader interface {
 	// begin validates the response headers and readies the reader.
 	begin(resp *http.Response) error
 	// next reads the next message into msg. At the end of the response it
-	// returns io.EOF for success, or the call's status.
+	// returns io.EOF for success, or the call's status, and ended reports
+	// true from then on.
 	next(msg any) error
+	// ended reports whether next has read the protocol's end of the
+	// response (not a transport failure).
+	ended() bool
 	// release frees the reader's buffers. It may be called more than once.
 	release()
 }
@@ -75,6 +83,7 @@ func (d *duplexCall) Receive(msg any) error {
 		return nil
 	}
 	d.recvErr = err
+	d.ended = d.recvStarted && d.reader.ended()
 	if !d.released {
 		d.released = true
 		_ = d.CloseResponse()
@@ -128,6 +137,11 @@ func (d *duplexCall) start() error {
 		d.pw = pw
 		hreq.Body = pw
 		hreq.ContentLength = -1
+		// net/http may retry the request on another connection (an
+		// HTTP/2 server at its stream limit refuses the stream): the body
+		// can start over until the response arrives.
+		pw.allowRewind()
+		hreq.GetBody = pw.rewind
 		// The HTTP/2 transport stops watching the context once the response
 		// headers are in, while it is still copying the request body: a
 		// canceled or expired call whose requests are still open would wait
@@ -136,9 +150,10 @@ func (d *duplexCall) start() error {
 		context.AfterFunc(d.ctx, func() { pw.closeWrite(d.ctx.Err()) })
 		go func() {
 			resp, err := d.client.Do(hreq)
+			pw.stopRewind()
 			if err != nil {
 				d.respErr = d.doError(d.ctx, err)
-				_ = pw.Close()
+				pw.fail()
 			} else {
 				d.resp = resp
 			}
@@ -213,8 +228,10 @@ func (d *duplexCall) awaitResponse() (*http.Response, error) {
 }
 
 // closeResponse ends the call: a call that never started stays off the
-// wire, an unfinished request side is failed, and the response body is
-// drained and closed.
+// wire, and one abandoned before the end of its response is canceled first,
+// which the server sees, so that nothing here waits for the server. Only a
+// response read to its end is drained (briefly, see drainEnded), so that an
+// HTTP/1.1 connection can serve the next call.
 func (d *duplexCall) closeResponse() {
 	d.finished.Store(true)
 	d.startOnce.Do(func() {
@@ -222,12 +239,18 @@ func (d *duplexCall) closeResponse() {
 		d.respErr = d.startErr
 		close(d.ready)
 	})
+	if !d.ended {
+		d.cancel()
+	}
 	if d.pw != nil && !d.sendDone.Swap(true) {
 		d.pw.closeWrite(io.ErrClosedPipe)
 	}
 	<-d.ready
 	if d.resp != nil {
-		discardBody(d.resp)
+		if d.ended {
+			drainEnded(d.resp, d.cancel)
+		}
+		_ = d.resp.Body.Close()
 	}
 	d.cancel()
 }

@@ -211,6 +211,17 @@ func readBody(ctx context.Context, buf *buffer, resp *http.Response, limit int64
 	return nil
 }
 
+// parseConnectError decodes the JSON body of a Connect unary error. A JSON
+// error without a valid code gets fallback, the code of the HTTP status, and
+// keeps its message. ok is false when body is not a JSON error object.
+func parseConnectError(body []byte, fallback Code) (e *Error, ok bool) {
+	var wire connectWireError
+	if json.Unmarshal(body, &wire) != nil {
+		return nil, false
+	}
+	return wire.toError(fallback), true
+}
+
 // unaryError decodes a non-200 Connect unary response.
 func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) error {
 	buf := getBuffer()
@@ -232,11 +243,7 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 	_, _ = buf.ReadFrom(io.LimitReader(r, 1<<20))
 	meta := resp.Header.Clone()
 	code := CodeFromHTTPStatus(resp.StatusCode)
-	var wire connectWireError
-	if json.Unmarshal(buf.Bytes(), &wire) == nil {
-		// A JSON error without a valid code keeps the code of the HTTP
-		// status, and its message.
-		e := wire.toError(code)
+	if e, ok := parseConnectError(buf.Bytes(), code); ok {
 		e.meta = meta
 		return e
 	}
@@ -261,6 +268,7 @@ type connectClientStream struct {
 	reader envelopeReader
 	u      unmarshaler
 	buf    *buffer
+	end    bool // the end-of-stream message was read
 }
 
 func (s *connectClientStream) Spec() Spec { return s.c.p.spec }
@@ -290,10 +298,14 @@ func (s *connectClientStream) next(msg any) error {
 		return transportError(s.ctx, err)
 	}
 	if flags&flagEndStream != 0 {
+		s.end = true
 		return s.endStream(flags)
 	}
 	return s.u.unmarshal(s.buf.Bytes(), flags&flagCompressed != 0, msg)
 }
+
+// ended implements streamReader.
+func (s *connectClientStream) ended() bool { return s.end }
 
 // begin implements streamReader.
 func (s *connectClientStream) begin(resp *http.Response) error {
@@ -331,20 +343,40 @@ func (s *connectClientStream) endStream(flags byte) error {
 		}
 		payload = out.Bytes()
 	}
-	var end connectEndStream
-	if err := json.Unmarshal(payload, &end); err != nil {
-		return errorf(CodeInternal, "protocol error: invalid end-of-stream message: "+err.Error())
+	trailer, status, perr := parseConnectEndStream(payload)
+	if perr != nil {
+		return perr
 	}
-	for k, vs := range end.Metadata {
-		s.info.resTrailer[http.CanonicalHeaderKey(k)] = vs
+	for k, vs := range trailer {
+		s.info.resTrailer[k] = vs
 	}
-	if end.Error != nil {
-		e := end.Error.toError(CodeUnknown)
-		e.meta = s.info.resHeader.Clone()
-		mergeHeaders(e.meta, s.info.resTrailer)
-		return e
+	if status != nil {
+		status.meta = s.info.resHeader.Clone()
+		mergeHeaders(status.meta, s.info.resTrailer)
+		return status
 	}
 	return io.EOF
+}
+
+// parseConnectEndStream decodes the JSON of an end-of-stream message into
+// its trailers (canonical keys) and status (nil: success). perr reports a
+// message that is not valid.
+func parseConnectEndStream(payload []byte) (trailer http.Header, status *Error, perr *Error) {
+	var end connectEndStream
+	if err := json.Unmarshal(payload, &end); err != nil {
+		return nil, nil, errorf(CodeInternal, "protocol error: invalid end-of-stream message: "+err.Error())
+	}
+	if len(end.Metadata) > 0 {
+		trailer = make(http.Header, len(end.Metadata))
+		for k, vs := range end.Metadata {
+			ck := http.CanonicalHeaderKey(k)
+			trailer[ck] = append(trailer[ck], vs...)
+		}
+	}
+	if end.Error != nil {
+		status = end.Error.toError(CodeUnknown)
+	}
+	return trailer, status, nil
 }
 
 // release implements streamReader.

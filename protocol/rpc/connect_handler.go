@@ -1,10 +1,12 @@
 package rpc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +46,7 @@ func (connectHandlerProtocol) handles(r *http.Request) bool {
 // streaming.
 type connectHandlerConn struct {
 	lr       io.LimitedReader // bounds unary request bodies without an allocation
+	ctx      context.Context  // the call's: the request's, with the timeout
 	h        *Handler
 	w        http.ResponseWriter
 	r        *http.Request
@@ -63,6 +66,7 @@ type connectHandlerConn struct {
 	respEnc  string
 	rc       responseCompression
 	buf      *buffer
+	deadline bodyDeadline
 }
 
 func contentTypeCodecName(ct, prefix string) string {
@@ -74,7 +78,7 @@ func contentTypeCodecName(ct, prefix string) string {
 }
 
 func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
-	c := &connectHandlerConn{h: h, w: w, r: r}
+	c := &connectHandlerConn{h: h, w: w, r: r, ctx: r.Context()}
 	c.info = CallInfo{
 		spec:      h.spec,
 		protocol:  ProtocolConnect,
@@ -92,8 +96,15 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return nil, 0
 		}
-		q := r.URL.Query()
+		q, qerr := url.ParseQuery(r.URL.RawQuery)
 		c.info.peer.Query = q
+		if qerr != nil {
+			// A malformed query (a bad escape such as %ZZ) must not read
+			// as an empty message.
+			c.codec = protoJSONCodec{name: codecNameJSON}
+			c.writeUnaryError(errorf(CodeInvalidArgument, "malformed query: "+qerr.Error()))
+			return nil, 0
+		}
 		codec := h.codecs.get(q.Get("encoding"))
 		if codec == nil {
 			c.codec = protoJSONCodec{name: codecNameJSON}
@@ -163,16 +174,16 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 	}
 	var timeout time.Duration
 	if v := r.Header.Get(connectTimeoutHeader); v != "" {
-		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 || len(v) > 10 {
-			c.failEarly(errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v)))
+		var terr *Error
+		if timeout, terr = parseConnectTimeout(v); terr != nil {
+			c.failEarly(terr)
 			return nil, 0
 		}
-		if ms == 0 {
-			c.failEarly(errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived"))
-			return nil, 0
+		if r.Method != http.MethodGet {
+			// Body reads must not outlive the deadline, even if the
+			// client never cancels.
+			c.deadline.start(w, timeout)
 		}
-		timeout = time.Duration(ms) * time.Millisecond
 	}
 	if c.stream {
 		c.info.sendHeader = c.sendHeaderNow
@@ -184,6 +195,27 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 	return c, timeout
 }
 
+// parseConnectTimeout parses a Connect-Timeout-Ms value: 1 to 10 ASCII
+// digits, nothing else (no sign, no spaces). Zero means the deadline has
+// already passed.
+func parseConnectTimeout(v string) (time.Duration, *Error) {
+	if len(v) == 0 || len(v) > 10 {
+		return 0, errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v))
+	}
+	var ms int64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, errorf(CodeInvalidArgument, "invalid Connect-Timeout-Ms "+strconv.Quote(v))
+		}
+		ms = ms*10 + int64(c-'0')
+	}
+	if ms == 0 {
+		return 0, errorf(CodeDeadlineExceeded, "the request's timeout expired before it arrived")
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
 // failEarly reports an error found while validating the request.
 func (c *connectHandlerConn) failEarly(err *Error) {
 	if c.stream {
@@ -193,10 +225,11 @@ func (c *connectHandlerConn) failEarly(err *Error) {
 	c.writeUnaryError(err)
 }
 
-func (c *connectHandlerConn) callInfo() *CallInfo        { return &c.info }
-func (c *connectHandlerConn) Spec() Spec                 { return c.info.spec }
-func (c *connectHandlerConn) Peer() Peer                 { return c.info.peer }
-func (c *connectHandlerConn) RequestHeader() http.Header { return c.info.reqHeader }
+func (c *connectHandlerConn) callInfo() *CallInfo            { return &c.info }
+func (c *connectHandlerConn) setContext(ctx context.Context) { c.ctx = ctx }
+func (c *connectHandlerConn) Spec() Spec                     { return c.info.spec }
+func (c *connectHandlerConn) Peer() Peer                     { return c.info.peer }
+func (c *connectHandlerConn) RequestHeader() http.Header     { return c.info.reqHeader }
 func (c *connectHandlerConn) ResponseHeader() http.Header {
 	return c.info.resHeader
 }
@@ -220,6 +253,7 @@ func (c *connectHandlerConn) receiveEnvelope(msg any) error {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			c.reqEOF = true
+			c.deadline.done(c.w)
 			return io.EOF
 		}
 		return c.readError(err)
@@ -245,6 +279,8 @@ func (c *connectHandlerConn) receiveSingle(msg any) error {
 	}
 	if _, err := c.reader.read(c.buf); err != nil {
 		if errors.Is(err, io.EOF) {
+			c.reqEOF = true
+			c.deadline.done(c.w)
 			return nil
 		}
 		return c.readError(err)
@@ -258,7 +294,12 @@ func (c *connectHandlerConn) readError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if ctxErr := c.r.Context().Err(); ctxErr != nil {
+	// The deadline first: over HTTP/1.1 the read deadline failing the
+	// connection also cancels the request's context.
+	if c.deadline.passed() {
+		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
+	}
+	if ctxErr := c.ctx.Err(); ctxErr != nil {
 		return asError(ctxErr)
 	}
 	var maxErr *http.MaxBytesError
@@ -293,6 +334,7 @@ func (c *connectHandlerConn) receiveUnary(msg any) error {
 	if _, err := buf.ReadFrom(body); err != nil {
 		return c.readError(err)
 	}
+	c.deadline.done(c.w)
 	if c.h.readMax > 0 && int64(buf.Len()) > c.h.readMax {
 		return errorf(CodeResourceExhausted, "request exceeds the limit of "+strconv.FormatInt(c.h.readMax, 10)+" bytes")
 	}
@@ -313,8 +355,8 @@ func (c *connectHandlerConn) Send(msg any) error {
 		c.resBody, c.resComp = buf, compressed
 		return nil
 	}
-	if c.r.Context().Err() != nil {
-		return asError(c.r.Context().Err())
+	if err := c.ctx.Err(); err != nil {
+		return asError(err)
 	}
 	c.writeStreamHeader()
 	buf := getBuffer()
@@ -362,7 +404,7 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	}
 	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
-	c.out = newStreamWriter(c.w)
+	c.out = newStreamWriter(c.ctx, c.w)
 }
 
 func (c *connectHandlerConn) finish(err error) {
@@ -485,6 +527,6 @@ func (c *connectHandlerConn) finishStream(err error) {
 	buf.Write(hdr[:])
 	buf.Write(payload)
 	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
-	_ = c.out.write(buf.Bytes())
+	_ = c.out.final(buf.Bytes())
 	_ = c.out.close()
 }

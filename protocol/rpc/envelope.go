@@ -41,24 +41,40 @@ type envelopeReader struct {
 // It returns io.EOF at a clean end of stream.
 func (e *envelopeReader) read(buf *buffer) (byte, error) {
 	buf.Reset()
+	var n int
+	var err error
 	if e.buffered && e.br == nil {
-		if e.server {
-			// Handlers release the reader when the call ends, after the
-			// handler has returned: it can go back to a pool.
-			e.br = getBufReader(e.r)
-		} else {
-			// A client's Receive may still be blocked in the reader when
-			// another goroutine closes the call, so it is never pooled.
-			e.br = bufio.NewReaderSize(e.r, 8<<10)
+		// The read buffer comes only once a message starts arriving: a
+		// stream that waits for its first message holds no buffer.
+		n, err = readPrefix(e.r, e.hdr[:1])
+		if err == nil {
+			if e.server {
+				// Handlers release the reader when the call ends, after
+				// the handler has returned: it can go back to a pool.
+				e.br = getBufReader(e.r)
+			} else {
+				// A client's Receive may still be blocked in the reader
+				// when another goroutine closes the call, so it is never
+				// pooled.
+				e.br = bufio.NewReaderSize(e.r, 8<<10)
+			}
+			e.r = e.br
+			var m int
+			m, err = readPrefix(e.r, e.hdr[1:])
+			n += m
 		}
-		e.r = e.br
+	} else {
+		n, err = readPrefix(e.r, e.hdr[:])
 	}
-	n, err := io.ReadFull(e.r, e.hdr[:])
 	if err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
 			return 0, io.EOF
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		if errors.Is(err, io.EOF) {
+			// The body ended cleanly inside a prefix: the peer broke the
+			// framing. A body cut short by the transport (a connection lost
+			// between messages) is io.ErrUnexpectedEOF from below and stays
+			// a transport error.
 			return 0, e.protocolError("incomplete envelope: got " + strconv.Itoa(n) + " of 5 prefix bytes")
 		}
 		return 0, err
@@ -90,6 +106,25 @@ func (e *envelopeReader) read(buf *buffer) (byte, error) {
 		return flags, e.protocolError("incomplete envelope: got " + strconv.FormatInt(got, 10) + " of " + strconv.FormatInt(size, 10) + " payload bytes")
 	}
 	return flags, nil
+}
+
+// readPrefix fills p from r like io.ReadFull, except that the errors of r
+// are passed on as they are: io.EOF (after some bytes, or none) means the
+// body ended cleanly, anything else (io.ErrUnexpectedEOF from a truncated
+// HTTP/1.1 body included) is the transport's.
+func readPrefix(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if n == len(p) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // release returns a handler's read buffer to its pool; the reader must not

@@ -189,6 +189,8 @@ type grpcResponse struct {
 	// a trailers-only response, which has no message to decode.
 	codecMismatch bool
 	gotFrame      bool
+	// ended: the body ended, or a gRPC-Web trailers frame was read.
+	ended bool
 }
 
 // init validates the response headers.
@@ -255,6 +257,7 @@ func (r *grpcResponse) frame() (bool, error) {
 	flags, err := r.reader.read(r.buf)
 	if err != nil {
 		if err == io.EOF {
+			r.ended = true
 			return false, r.end()
 		}
 		return false, grpcTransportError(r.ctx, err)
@@ -264,6 +267,7 @@ func (r *grpcResponse) frame() (bool, error) {
 		if !r.c.web {
 			return false, errTrailersFrame
 		}
+		r.ended = true
 		return false, r.webTrailers(flags)
 	}
 	if flags&^flagCompressed != 0 {
@@ -477,3 +481,6 @@ func (s *grpcClientStream) next(msg any) error {
 
 // release implements streamReader.
 func (s *grpcClientStream) release() { s.r.release() }
+
+// ended implements streamReader.
+func (s *grpcClientStream) ended() bool { return s.r.ended }

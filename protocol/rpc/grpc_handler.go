@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -93,6 +94,7 @@ func (p grpcHandlerProtocol) handles(r *http.Request) bool {
 // and Send may run on two goroutines (bidi); everything else runs on the
 // handler's goroutine.
 type grpcHandlerConn struct {
+	ctx     context.Context // the call's: the request's, with the timeout
 	h       *Handler
 	w       http.ResponseWriter
 	r       *http.Request
@@ -113,7 +115,7 @@ type grpcHandlerConn struct {
 	wroteHeader bool
 	reqEOF      bool          // the request body was read to its end (streams)
 	out         *streamWriter // server-streaming kinds, once headers are out
-	deadline    time.Time
+	deadline    bodyDeadline
 
 	// Header values stored here spare an allocation each.
 	contentType [1]string
@@ -124,7 +126,7 @@ type grpcHandlerConn struct {
 func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
 	ct := r.Header.Get("Content-Type")
 	variant, codecName, _ := parseGRPCContentType(ct)
-	c := &grpcHandlerConn{h: h, w: w, r: r, variant: variant}
+	c := &grpcHandlerConn{h: h, w: w, r: r, variant: variant, ctx: r.Context()}
 	name := ProtocolGRPC
 	if variant != grpcPlain {
 		name = ProtocolGRPCWeb
@@ -183,10 +185,9 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		}
 		if d != math.MaxInt64 {
 			timeout = d
-			c.deadline = time.Now().Add(d)
 			// A body read must not outlive the deadline, even if the client
 			// never cancels.
-			_ = http.NewResponseController(w).SetReadDeadline(c.deadline)
+			c.deadline.start(w, d)
 		}
 	}
 	var body io.Reader = r.Body
@@ -205,12 +206,13 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	return c, timeout
 }
 
-func (c *grpcHandlerConn) callInfo() *CallInfo          { return &c.info }
-func (c *grpcHandlerConn) Spec() Spec                   { return c.info.spec }
-func (c *grpcHandlerConn) Peer() Peer                   { return c.info.peer }
-func (c *grpcHandlerConn) RequestHeader() http.Header   { return c.info.reqHeader }
-func (c *grpcHandlerConn) ResponseHeader() http.Header  { return c.info.resHeader }
-func (c *grpcHandlerConn) ResponseTrailer() http.Header { return c.info.ResponseTrailer() }
+func (c *grpcHandlerConn) callInfo() *CallInfo            { return &c.info }
+func (c *grpcHandlerConn) setContext(ctx context.Context) { c.ctx = ctx }
+func (c *grpcHandlerConn) Spec() Spec                     { return c.info.spec }
+func (c *grpcHandlerConn) Peer() Peer                     { return c.info.peer }
+func (c *grpcHandlerConn) RequestHeader() http.Header     { return c.info.reqHeader }
+func (c *grpcHandlerConn) ResponseHeader() http.Header    { return c.info.resHeader }
+func (c *grpcHandlerConn) ResponseTrailer() http.Header   { return c.info.ResponseTrailer() }
 
 func (c *grpcHandlerConn) Receive(msg any) error {
 	if !c.single {
@@ -233,6 +235,8 @@ func (c *grpcHandlerConn) Receive(msg any) error {
 		}
 		return errorf(CodeUnimplemented, "protocol error: more than one request message for a "+c.info.spec.StreamType.String()+" method")
 	}
+	c.reqEOF = true
+	c.deadline.done(c.w)
 	return nil
 }
 
@@ -244,6 +248,7 @@ func (c *grpcHandlerConn) receive(msg any) error {
 	if err != nil {
 		if err == io.EOF {
 			c.reqEOF = true
+			c.deadline.done(c.w)
 			return io.EOF
 		}
 		return c.readError(err)
@@ -264,11 +269,13 @@ func (c *grpcHandlerConn) readError(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if ctxErr := c.r.Context().Err(); ctxErr != nil {
-		return asError(ctxErr)
-	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	// The deadline first: over HTTP/1.1 the read deadline failing the
+	// connection also cancels the request's context.
+	if c.deadline.passed() {
 		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
+	}
+	if ctxErr := c.ctx.Err(); ctxErr != nil {
+		return asError(ctxErr)
 	}
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
@@ -278,7 +285,7 @@ func (c *grpcHandlerConn) readError(err error) error {
 }
 
 func (c *grpcHandlerConn) Send(msg any) error {
-	if err := c.r.Context().Err(); err != nil {
+	if err := c.ctx.Err(); err != nil {
 		return asError(err)
 	}
 	buf := getBuffer()
@@ -289,12 +296,13 @@ func (c *grpcHandlerConn) Send(msg any) error {
 		return err
 	}
 	c.writeHeader()
-	return c.write(buf.Bytes())
+	return c.write(buf.Bytes(), false)
 }
 
 // write writes body bytes, base64-encoded for gRPC-Web text: through the
-// stream writer when the response streams, else straight.
-func (c *grpcHandlerConn) write(b []byte) error {
+// stream writer when the response streams, else straight. final marks the
+// trailers frame, which a stream writes even after its context has ended.
+func (c *grpcHandlerConn) write(b []byte, final bool) error {
 	if c.variant == grpcWebText {
 		enc := getBuffer()
 		defer putBuffer(enc)
@@ -302,6 +310,9 @@ func (c *grpcHandlerConn) write(b []byte) error {
 		b = enc.Bytes()
 	}
 	if c.out != nil {
+		if final {
+			return c.out.final(b)
+		}
 		return c.out.write(b)
 	}
 	if _, err := c.w.Write(b); err != nil {
@@ -344,7 +355,7 @@ func (c *grpcHandlerConn) writeHeader() {
 	}
 	c.w.WriteHeader(http.StatusOK)
 	if c.flushEach {
-		c.out = newStreamWriter(c.w)
+		c.out = newStreamWriter(c.ctx, c.w)
 	}
 }
 
@@ -381,7 +392,7 @@ func (c *grpcHandlerConn) finish(err error) {
 	if c.variant != grpcPlain {
 		buf := getBuffer()
 		appendGRPCWebTrailers(buf, e, c.info.resTrailer)
-		_ = c.write(buf.Bytes())
+		_ = c.write(buf.Bytes(), true)
 		putBuffer(buf)
 		if c.out != nil {
 			_ = c.out.close()

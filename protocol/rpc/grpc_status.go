@@ -144,10 +144,12 @@ func (f grpcStatusFields) toError() (err *Error, found bool) {
 }
 
 // grpcPercentEncode encodes a status message for the grpc-message header:
-// bytes outside printable ASCII, and '%' itself, become %XX.
+// bytes outside printable ASCII, and '%' itself, become %XX, and so do
+// spaces at either end, which HTTP drops from field values.
 func grpcPercentEncode(s string) string {
+	escape := func(i int) bool { return grpcNeedsEscape(s[i]) || (s[i] == ' ' && (i == 0 || i == len(s)-1)) }
 	i := 0
-	for i < len(s) && !grpcNeedsEscape(s[i]) {
+	for i < len(s) && !escape(i) {
 		i++
 	}
 	if i == len(s) {
@@ -159,7 +161,7 @@ func grpcPercentEncode(s string) string {
 	b.WriteString(s[:i])
 	for ; i < len(s); i++ {
 		c := s[i]
-		if grpcNeedsEscape(c) {
+		if escape(i) {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&0xf])

@@ -143,13 +143,19 @@ func appendGRPCWebTrailers(dst *buffer, e *Error, trailer http.Header) {
 	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
 }
 
+// writeTrailerBlock writes the metadata h as trailer lines. The block is
+// parsed line by line, so what would break a line is left out, as net/http
+// leaves such fields out of HTTP/2 trailers: a name that is not a token
+// (or names a protocol header in any case), and a value holding CR, LF or
+// another control character. A handler echoing a request id cannot inject
+// a line, let alone a second grpc-status.
 func writeTrailerBlock(dst *buffer, h http.Header) {
 	if len(h) == 0 {
 		return
 	}
 	keys := make([]string, 0, len(h))
 	for k := range h {
-		if !isProtocolHeader(k) {
+		if validTrailerName(k) && !isProtocolHeader(http.CanonicalHeaderKey(k)) {
 			keys = append(keys, k)
 		}
 	}
@@ -157,9 +163,44 @@ func writeTrailerBlock(dst *buffer, h http.Header) {
 	for _, k := range keys {
 		name := strings.ToLower(k)
 		for _, v := range h[k] {
-			writeTrailerLine(dst, name, v)
+			if validTrailerValue(v) {
+				writeTrailerLine(dst, name, v)
+			}
 		}
 	}
+}
+
+// validTrailerName reports whether s is an RFC 9110 token.
+func validTrailerName[T string | []byte](s T) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validTrailerValue reports whether s is a field value without control
+// characters (tab aside): no CR, LF or NUL to end or split a line.
+func validTrailerValue[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// isTokenByte reports whether c may appear in an RFC 9110 token.
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func writeTrailerLine(dst *buffer, name, value string) {
@@ -182,16 +223,22 @@ func parseGRPCWebTrailers(block []byte) (grpcStatusFields, http.Header, *Error) 
 		} else {
 			line, block = block, nil
 		}
-		line = bytes.TrimRight(line, "\r")
-		if len(bytes.TrimSpace(line)) == 0 {
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(bytes.Trim(line, " \t")) == 0 {
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || len(bytes.TrimSpace(line[:colon])) == 0 {
+		if colon <= 0 {
 			return f, nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
 		}
-		name := bytes.TrimSpace(line[:colon])
-		value := string(bytes.TrimSpace(line[colon+1:]))
+		name := bytes.Trim(line[:colon], " \t")
+		rawValue := bytes.Trim(line[colon+1:], " \t")
+		// A name must be a token and a value free of control characters:
+		// a stray CR or NUL is a broken (or injected) line, not metadata.
+		if !validTrailerName(name) || !validTrailerValue(rawValue) {
+			return f, nil, errorf(CodeInternal, "protocol error: invalid gRPC-Web trailer line "+quoteShort(line))
+		}
+		value := string(rawValue)
 		switch {
 		case bytes.EqualFold(name, []byte("grpc-status")):
 			if f.statusCount == 0 {

@@ -53,6 +53,9 @@ type protocolHandler interface {
 type handlerConn interface {
 	StreamingHandlerConn
 	callInfo() *CallInfo
+	// setContext gives the conn the call's context (the request's, with
+	// the call's timeout and CallInfo), before the method runs.
+	setContext(ctx context.Context)
 	// finish ends the response: with the error if err is non-nil, else with
 	// success and the trailers.
 	finish(err error)
@@ -234,6 +237,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx = gated
 		}
 	}
+	conn.setContext(ctx)
 	err := h.call(ctx, conn)
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
 		err = asError(ctx.Err())

@@ -1,49 +1,93 @@
 package rpc
 
 import (
+	"context"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // maxQueuedBytes bounds what a streaming handler may queue ahead of the
 // network before Send blocks.
 const maxQueuedBytes = 256 << 10
 
+// abortGrace is how long a stream whose call has ended (deadline, or
+// cancellation) still gets to write what is queued, such as the final
+// status, before its writes are cut: a peer that has stopped reading
+// (granting no HTTP/2 window, leaving TCP buffers full) would otherwise hold
+// the handler, its goroutines and buffers forever.
+const abortGrace = time.Second
+
 // streamWriter writes a handler's streaming response on a goroutine of its
 // own and flushes only when its queue is empty: a lone message goes out at
 // once, while a burst of messages shares writes and flushes instead of paying
 // one flush (and, on HTTP/2, one frame and one goroutine hand-off) each.
+//
+// When the call's context ends, write returns its error at once, even while
+// waiting for room, and the ResponseWriter's write deadline is set
+// abortGrace ahead, which ends a write stuck on a peer that does not read
+// (net/http resets the HTTP/2 stream, or fails the HTTP/1.1 connection).
 //
 // write may be called from one goroutine at a time; close waits for the
 // queue to drain and must be called before the handler returns, because the
 // ResponseWriter is unusable after that.
 type streamWriter struct {
 	w       http.ResponseWriter
+	ctx     context.Context
 	mu      sync.Mutex
 	space   sync.Cond // signalled when the queue shrinks
 	queue   []byte
 	spare   []byte
-	err     error
+	err     error // a write failed: everything fails from then on
+	ctxErr  error // the call ended: write fails, final still queues
 	closing bool
 	wake    chan struct{}
 	done    chan struct{}
+
+	stopAbort func() bool   // stops the context.AfterFunc that calls abort
+	aborted   chan struct{} // closed when abort has returned
 }
 
-func newStreamWriter(w http.ResponseWriter) *streamWriter {
-	s := &streamWriter{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newStreamWriter(ctx context.Context, w http.ResponseWriter) *streamWriter {
+	s := &streamWriter{w: w, ctx: ctx, wake: make(chan struct{}, 1), done: make(chan struct{}), aborted: make(chan struct{})}
 	s.space.L = &s.mu
+	s.stopAbort = context.AfterFunc(ctx, s.abort)
 	go s.run()
 	return s
 }
 
-// write queues p. It returns the error of an earlier failed write.
-func (s *streamWriter) write(p []byte) error {
+// abort runs when the call's context ends.
+func (s *streamWriter) abort() {
+	defer close(s.aborted)
 	s.mu.Lock()
-	for s.err == nil && len(s.queue) > 0 && len(s.queue)+len(p) > maxQueuedBytes {
+	s.ctxErr = asError(s.ctx.Err())
+	s.space.Broadcast()
+	s.mu.Unlock()
+	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(abortGrace))
+}
+
+// write queues p. It returns the error of an earlier failed write, or the
+// call's error once its context has ended.
+func (s *streamWriter) write(p []byte) error {
+	return s.enqueue(p, false)
+}
+
+// final queues the response's last bytes (the status), which go out even
+// after the call's context has ended, within abortGrace.
+func (s *streamWriter) final(p []byte) error {
+	return s.enqueue(p, true)
+}
+
+func (s *streamWriter) enqueue(p []byte, final bool) error {
+	s.mu.Lock()
+	for s.err == nil && (final || s.ctxErr == nil) && len(s.queue) > 0 && len(s.queue)+len(p) > maxQueuedBytes {
 		s.space.Wait()
 	}
-	if s.err != nil {
-		err := s.err
+	err := s.err
+	if err == nil && !final {
+		err = s.ctxErr
+	}
+	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
@@ -67,6 +111,11 @@ func (s *streamWriter) close() error {
 	default:
 	}
 	<-s.done
+	if !s.stopAbort() {
+		// abort has started: the ResponseWriter must not be touched once
+		// the handler has returned, so wait for it.
+		<-s.aborted
+	}
 	return s.err
 }
 

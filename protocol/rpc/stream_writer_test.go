@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -42,7 +43,7 @@ func (w *gateWriter) Flush() {
 // together, in order, with far fewer flushes than messages.
 func TestStreamWriterCoalescesWithinTheBound(t *testing.T) {
 	w := &gateWriter{gate: make(chan struct{})}
-	s := newStreamWriter(w)
+	s := newStreamWriter(context.Background(), w)
 	const n, size = 2000, 1000 // about 2 MB: several times the bound
 	var want bytes.Buffer
 	done := make(chan error, 1)
@@ -83,7 +84,7 @@ func TestStreamWriterCoalescesWithinTheBound(t *testing.T) {
 // room, and is what close reports.
 func TestStreamWriterWriteError(t *testing.T) {
 	w := &gateWriter{gate: make(chan struct{}), failWith: errors.New("connection reset")}
-	s := newStreamWriter(w)
+	s := newStreamWriter(context.Background(), w)
 	if err := s.write(make([]byte, maxQueuedBytes)); err != nil {
 		t.Fatal(err)
 	}

@@ -151,18 +151,26 @@ func TestPipeDeadlines(t *testing.T) {
 		t.Fatalf("interrupted read: %v", err)
 	}
 
-	// A deadline that expires while waiting ends the wait. 1ms is only
-	// how soon it fires; nothing here depends on a race with it.
+	// A deadline that expires while waiting ends the wait. Whether it
+	// passes before Read starts waiting or during the wait, the outcome is
+	// the same: nothing here races with the timer.
 	a.SetReadDeadline(time.Now().Add(time.Millisecond))
 	if _, err := a.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read until deadline: %v", err)
 	}
 
-	// A blocked write is interrupted the same way.
+	// A blocked write is interrupted the same way. The buffer is filled
+	// first, with no deadline, so the deadline write can make no progress
+	// however late it runs. (Writing the filler under the deadline made the
+	// test depend on the scheduler: a 1 ms deadline could pass before the
+	// first byte went in, and it failed 5 runs in 300 on a loaded machine.)
+	if n, err := a.Write(make([]byte, pipeBufferSize)); err != nil || n != pipeBufferSize {
+		t.Fatalf("fill the buffer: %d, %v", n, err)
+	}
 	a.SetWriteDeadline(time.Now().Add(time.Millisecond))
-	n, err := a.Write(make([]byte, 2*pipeBufferSize))
-	if !errors.Is(err, os.ErrDeadlineExceeded) || n != pipeBufferSize {
-		t.Fatalf("write past a full buffer: %d, %v", n, err)
+	n, err := a.Write(make([]byte, 1))
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n != 0 {
+		t.Fatalf("write to a full buffer: %d, %v", n, err)
 	}
 
 	// SetDeadline sets both; a far deadline changes nothing.

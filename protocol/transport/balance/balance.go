@@ -97,8 +97,9 @@ func New(target string, r Resolver, newBackend func(addr string) (Backend, error
 // Do sends req to a replica and returns its response. req's URL must be
 // addressed to the Client's target; the copy sent to a replica has the
 // replica's address in its URL and the target as its Host header. A
-// request whose connection could not be dialled is sent to the next
-// replica, until each has been tried once. The caller must close the
+// request whose connection could not be dialled, or a safe one (GET, HEAD,
+// OPTIONS, TRACE) whose exchange failed, is sent to the next replica, until
+// each has been tried once. The caller must close the
 // response body: the replica counts the request as in flight until then.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || req.URL.Host != c.target {
@@ -157,7 +158,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		l.fail(c.clock(), c.ejectBase, c.ejectMax)
 		l.release()
 		c.lookupSoon(now)
-		if !notSent(derr) || (hold != nil && hold.touched.Load()) {
+		if !(notSent(derr) || safeToResend(req)) || (hold != nil && hold.touched.Load()) {
 			break
 		}
 		if req.GetBody != nil && body != nil && body != http.NoBody {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 )
@@ -16,6 +17,18 @@ import (
 var ErrNotSent = errors.New("balance: request not sent")
 
 // notSent reports whether err proves that the request reached no replica.
+// safeToResend reports whether req may go to another replica after a
+// failure even if the first one received it: HTTP calls GET, HEAD, OPTIONS
+// and TRACE safe (RFC 9110, 9.2.1; Connect sends calls to methods without
+// side effects as GET), and the request has no body, or one it can send again.
+func safeToResend(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	}
+	return false
+}
+
 func notSent(err error) bool {
 	if errors.Is(err, ErrNotSent) {
 		return true

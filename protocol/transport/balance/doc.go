@@ -25,10 +25,12 @@
 //
 // A request that provably never reached a replica (its connection could
 // not be dialled) is sent to another replica at once, transparently, with
-// its body intact. A request that may have reached a replica is never
-// resent by this package: whether it is safe to repeat depends on the
-// method, which is what a retry interceptor (polyconnect.dev/interceptors
-// /retry) decides. Together they survive a replica killed under load: the
+// its body intact, and so is a request that HTTP calls safe (GET, HEAD,
+// OPTIONS, TRACE: Connect calls to methods without side effects) whose
+// exchange failed. Any other request that may have reached a replica is
+// never resent by this package: whether it is safe to repeat depends on the
+// RPC method, which is what a retry interceptor (polyconnect.dev/
+// interceptors/retry) decides. Together they survive a replica killed under load: the
 // retry of an interrupted idempotent call finds the dead replica already
 // ejected.
 //
