@@ -33,7 +33,7 @@ type clientStream struct {
 }
 
 // maxInMemoryBody is the most of a replayable request body (one with
-// GetBody) read up front and queued with the headers; the rest streams
+// GetBody whose reads cannot wait: see inMemory) read up front and queued with the headers; the rest streams
 // from writeBody, whose large writes are lent to the writer rather than
 // copied.
 const maxInMemoryBody = 64 << 10
@@ -68,7 +68,7 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 	// goroutine of its own.
 	var data []byte
 	var rest bool // more body to stream after data
-	if hasBody && req.GetBody != nil {
+	if hasBody && req.GetBody != nil && inMemory(req, body) {
 		cs.bodyTouched.Store(true)
 		data, rest, err = readInMemory(body, req.ContentLength)
 		if err != nil {
@@ -142,6 +142,21 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 		return nil, cs.respErr
 	}
 	return &cs.resp, nil
+}
+
+// inMemory reports whether reading body cannot wait on its producer: its
+// length is known (a ContentLength of 0 with a body means unknown, as in
+// net/http), or it says how much is left to read (a Len method, as
+// bytes.Reader and package rpc's request bodies have). A streaming body
+// (package rpc's body pipe) can have GetBody as well, to start over when a
+// stream is refused, but reading it ahead of the headers would wait for
+// messages the caller sends only after the call has started.
+func inMemory(req *http.Request, body io.Reader) bool {
+	if req.ContentLength > 0 {
+		return true
+	}
+	_, ok := body.(interface{ Len() int })
+	return ok
 }
 
 // readInMemory reads a replayable body, up to maxInMemoryBody. rest

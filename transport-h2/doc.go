@@ -51,8 +51,10 @@
 // requests on one as the server's SETTINGS_MAX_CONCURRENT_STREAMS allows
 // before opening another (within Config.MaxConnsPerHost), and retry
 // requests the server did not process (REFUSED_STREAM, GOAWAY) when their
-// body can be sent again. A request body that can be replayed (GetBody) is
-// read up front and leaves with the headers in one write.
+// body can be sent again. A request body that can be replayed (GetBody)
+// and is in memory (a known ContentLength, or a Len method) is read up
+// front, up to 64 KiB, and leaves with the headers in one write; any other
+// body streams as the caller writes it.
 //
 // What it does not do: HTTP/1.1 (servers answer an HTTP/1.1 request with
 // 505 and close; use transport-nethttp for HTTP/1.1 and gRPC-Web from
