@@ -262,7 +262,15 @@ func (cc *clientConn) onRSTStream(f *http2.RSTStreamFrame) error {
 	c.removeLocked(s)
 	c.mu.Unlock()
 	s.recv.fail(err)
-	if f.ErrCode == http2.ErrCodeRefusedStream && !cs.gotResp {
+	if cs.gotResp {
+		// The response headers came in this burst and wait in toDeliver:
+		// the response stands (a server may reset with NO_ERROR after a
+		// complete response to stop the request body), and its body ends
+		// as recv says.
+		cs.deliver()
+		return nil
+	}
+	if f.ErrCode == http2.ErrCodeRefusedStream {
 		err = retryError{err: err, bodyUnread: !cs.bodyTouched.Load()}
 	}
 	cs.fail(err)

@@ -69,6 +69,12 @@ func echoService() http.Handler {
 			if err != nil {
 				return err
 			}
+			if msg.Value == "fail" {
+				// Ends the call while the client's requests are still open:
+				// the server resets the stream with NO_ERROR after its
+				// complete response.
+				return rpc.NewError(rpc.CodeFailedPrecondition, "asked to fail")
+			}
 			if err := s.Send(&sv{Value: strings.ToUpper(msg.Value)}); err != nil {
 				return err
 			}
@@ -172,6 +178,24 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 	}
 	if _, err := bidi.Receive(); !errors.Is(err, io.EOF) {
 		t.Errorf("bidi end: %v", err)
+	}
+
+	// A handler that fails before any response, while the request stream is
+	// open: its error reaches the client whatever the client does next.
+	for _, closeFirst := range []bool{false, true} {
+		failing := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+		if err := failing.Send(&sv{Value: "fail"}); err != nil {
+			t.Fatalf("bidi send: %v", err)
+		}
+		if closeFirst {
+			if err := failing.CloseSend(); err != nil {
+				t.Errorf("bidi close send: %v", err)
+			}
+		}
+		if _, err := failing.Receive(); rpc.CodeOf(err) != rpc.CodeFailedPrecondition {
+			t.Errorf("bidi failing handler (close first %v): %v", closeFirst, err)
+		}
+		_ = failing.CloseReceive()
 	}
 	_ = bidi.CloseReceive()
 
