@@ -16,6 +16,7 @@ require (
 	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/transport-h2 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
@@ -47,6 +48,7 @@ replace (
 	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/transport-h2 => ../transport-h2
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
 

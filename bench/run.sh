@@ -12,8 +12,9 @@
 #                         -benchtime (default: all)
 #   -out DIR              where to write (default: bench/results/<date>, or a temporary
 #                         folder with -smoke)
-#   -profile              also take CPU and memory profiles of polyconnect (Connect, h2c) in
-#                         Unary, UnaryParallel and ServerStream and write their top 15
+#   -profile              also take CPU and memory profiles of polyconnect (Connect over h2c,
+#                         Connect and gRPC over transport-h2's h2c-rpc) in Unary, UnaryParallel
+#                         and ServerStream and write their top 15
 #   -profile-only         only the profiles, not the suite
 #   -profile-benchtime T  go test -benchtime for the profiled benchmarks (default 2s)
 #   -smoke                one quick pass (-count 1 -benchtime 1x) that only checks that
@@ -50,7 +51,7 @@ while [[ $# -gt 0 ]]; do
 	-profile-only) profile=1 profile_only=1; shift ;;
 	-profile-benchtime) profile_benchtime="$2"; shift 2 ;;
 	-smoke) smoke=1; shift ;;
-	-h | -help | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | -help | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see -help)" >&2; exit 2 ;;
 	esac
 done
@@ -81,7 +82,7 @@ go test -c -o "$bin/bench.test" .
 
 describe() {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ../protocol ../transport-nethttp 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ../protocol ../transport-nethttp ../transport-h2 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "go: $(go version)"
 	echo "cpus: $(nproc 2>/dev/null || echo '?')"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
@@ -152,10 +153,13 @@ if [[ $profile == 1 ]]; then
 		echo "args: -profile-benchtime $profile_benchtime"
 		echo
 	} >"$prof"
+	# Connect over net/http's h2c, and Connect and gRPC over transport-h2's h2c-rpc.
+	for target in connect/h2c connect/h2c-rpc grpc/h2c-rpc; do
+	proto="${target%/*}" tr="${target#*/}"
 	for sc in Unary UnaryParallel ServerStream; do
 		bt="$profile_benchtime"
-		name="polyconnect-connect-h2c-$sc"
-		only="^Benchmark$sc\$/^impl=polyconnect\$/^protocol=connect\$/^transport=h2c\$"
+		name="polyconnect-$proto-$tr-$sc"
+		only="^Benchmark$sc\$/^impl=polyconnect\$/^protocol=$proto\$/^transport=$tr\$"
 		# Two runs: CPU at the normal memory profile rate, so sampling allocations does not
 		# show in it, then every allocation recorded for exact counts.
 		(cd "$bin" && ./bench.test -test.run '^$' -test.bench "$only" -test.benchtime "$bt" \
@@ -164,7 +168,7 @@ if [[ $profile == 1 ]]; then
 				-test.memprofile "$name.mem.prof" -test.memprofilerate 1 >/dev/null 2>&1) || status=$?
 		cp "$bin/$name.cpu.prof" "$bin/$name.mem.prof" "$out/" 2>/dev/null || true
 		{
-			echo "## $sc, polyconnect, Connect, h2c"
+			echo "## $sc, polyconnect, $proto, $tr"
 			grep '^Benchmark' "$bin/$name.txt" || cat "$bin/$name.txt"
 			echo
 			echo "### CPU, top 15 by flat time"
@@ -182,12 +186,13 @@ if [[ $profile == 1 ]]; then
 			# The same with every frame outside polyconnect's protocol module hidden: flat is
 			# then what each polyconnect function costs, itself or through what it calls.
 			echo "### polyconnect frames only: CPU, top 15 by flat (including what they call outside polyconnect)"
-			go tool pprof -top -show 'polyconnect\.dev/protocol' -nodecount=15 "$bin/bench.test" "$bin/$name.cpu.prof" 2>/dev/null | sed -n '/flat%/,$p'
+			go tool pprof -top -show 'polyconnect\.dev/(protocol|transport)' -nodecount=15 "$bin/bench.test" "$bin/$name.cpu.prof" 2>/dev/null | sed -n '/flat%/,$p'
 			echo
 			echo "### polyconnect frames only: allocated objects, top 15"
-			go tool pprof -top -show 'polyconnect\.dev/protocol' -sample_index=alloc_objects -nodecount=15 "$bin/bench.test" "$bin/$name.mem.prof" 2>/dev/null | sed -n '/flat%/,$p'
+			go tool pprof -top -show 'polyconnect\.dev/(protocol|transport)' -sample_index=alloc_objects -nodecount=15 "$bin/bench.test" "$bin/$name.mem.prof" 2>/dev/null | sed -n '/flat%/,$p'
 			echo
 		} >>"$prof"
+	done
 	done
 	echo "run.sh: wrote $prof" >&2
 fi

@@ -6,6 +6,7 @@ require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/transport-h2 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
@@ -56,6 +57,7 @@ require (
 
 replace (
 	polyconnect.dev/protocol => ../protocol
+	polyconnect.dev/transport-h2 => ../transport-h2
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
 

@@ -7,6 +7,8 @@
 #   (c) cmd/interopclient → cmd/interopserver, for the compression cases grpc-go's server
 #       cannot take part in
 #
+# and all three again with polyconnect's side on transport-h2 (-http2 h2) instead of net/http.
+#
 # grpc-go's commands are `tool` lines in go.mod, built with `go tool -n`. Every test case runs as
 # its own client process against a server on a free 127.0.0.1 port. It prints a PASS, FAIL or
 # SKIP line per case (SKIP: the case does not apply, with the reason) and ends with
@@ -221,6 +223,22 @@ c_client_h2c=("$our_client" -server_host 127.0.0.1)
 c_client_tls=("$our_client" -server_host 127.0.0.1 -use_tls -ca_file "$tmp/ca.pem" -server_host_override localhost)
 leg "(c) polyconnect client → polyconnect server, h2c" c_server_h2c c_client_h2c "${cases_c[@]}"
 leg "(c) polyconnect client → polyconnect server, TLS" c_server_tls c_client_tls "${cases_c[@]}"
+
+# The same three legs with polyconnect on transport-h2 (-http2 h2: "h2c-rpc" and "h2-rpc").
+a_server_h2c_rpc=("${a_server_h2c[@]}" -http2 h2)
+a_server_tls_rpc=("${a_server_tls[@]}" -http2 h2)
+leg "(a) grpc-go client → polyconnect server on transport-h2, h2c" a_server_h2c_rpc a_client_h2c "${cases_a[@]}"
+leg "(a) grpc-go client → polyconnect server on transport-h2, TLS" a_server_tls_rpc a_client_tls "${cases_a[@]}"
+b_client_h2c_rpc=("${b_client_h2c[@]}" -http2 h2)
+b_client_tls_rpc=("${b_client_tls[@]}" -http2 h2)
+leg "(b) polyconnect client on transport-h2 → grpc-go server, h2c" b_server_h2c b_client_h2c_rpc "${cases_b[@]}"
+leg "(b) polyconnect client on transport-h2 → grpc-go server, TLS" b_server_tls b_client_tls_rpc "${cases_b[@]}"
+c_server_h2c_rpc=("${c_server_h2c[@]}" -http2 h2)
+c_server_tls_rpc=("${c_server_tls[@]}" -http2 h2)
+c_client_h2c_rpc=("${c_client_h2c[@]}" -http2 h2)
+c_client_tls_rpc=("${c_client_tls[@]}" -http2 h2)
+leg "(c) polyconnect ↔ polyconnect, both on transport-h2, h2c" c_server_h2c_rpc c_client_h2c_rpc "${cases_c[@]}"
+leg "(c) polyconnect ↔ polyconnect, both on transport-h2, TLS" c_server_tls_rpc c_client_tls_rpc "${cases_c[@]}"
 
 echo
 echo "grpc-interop: $skipped cases skipped as not applicable (SKIP lines above)"

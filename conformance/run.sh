@@ -8,9 +8,10 @@
 #
 # Each config/NAME.MODE.yaml (MODE is client or server) runs in that mode with
 # config/NAME.MODE.known-failing.txt, which must exist and list no test case:
-# a failing case is a bug to fix. The runner's pass/fail lines are printed as
-# they come; the last line sums up every run. The exit status is non-zero if
-# any run failed.
+# a failing case is a bug to fix. Flags in config/NAME.MODE.args, if present,
+# go to the program under test (the *-h2rpc configs run it on transport-h2).
+# The runner's pass/fail lines are printed as they come; the last line sums up
+# every run. The exit status is non-zero if any run failed.
 #
 # Parallelism (2 cores are plenty): MAX_SERVERS processes under test at once
 # (default 2), PARALLEL RPCs in flight from the reference client in server mode
@@ -77,6 +78,11 @@ for name in "${names[@]}"; do
 		exit 2
 		;;
 	esac
+	# config/NAME.MODE.args, if present, holds flags for the program under test.
+	if [[ -f "config/$name.args" ]]; then
+		read -ra prog_args <"config/$name.args"
+		cmd+=("${prog_args[@]}")
+	fi
 	echo "=== $name ($mode mode)"
 	start=$SECONDS
 	log="$bin/$name.log"

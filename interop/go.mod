@@ -17,6 +17,7 @@ require (
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-h2 v0.1.0
 	polyconnect.dev/transport-http3 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
@@ -52,3 +53,5 @@ replace polyconnect.dev/health => ../health
 replace polyconnect.dev/reflection => ../reflection
 
 replace polyconnect.dev/transport-nethttp => ../transport-nethttp
+
+replace polyconnect.dev/transport-h2 => ../transport-h2

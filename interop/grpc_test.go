@@ -153,8 +153,8 @@ func checkSeenDeadline(t *testing.T, seen string, before time.Duration) {
 }
 
 // grpcGoService is the same service on a grpc-go server.
-func grpcGoService() *grpc.Server {
-	s := grpc.NewServer()
+func grpcGoService(opts ...grpc.ServerOption) *grpc.Server {
+	s := grpc.NewServer(opts...)
 	desc := grpc.ServiceDesc{
 		ServiceName: grpcService,
 		HandlerType: (*any)(nil),

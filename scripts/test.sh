@@ -92,6 +92,10 @@ if [[ -z "${QUICK:-}" ]]; then
 	if [[ -f conformance/run.sh ]]; then
 		step "conformance suite (connectrpc.com/conformance)" bash conformance/run.sh
 	fi
+	if [[ -f transport-h2/h2spec.sh ]]; then
+		step "h2spec against transport-h2 (h2c-rpc and h2-rpc)" bash transport-h2/h2spec.sh
+		step "transport-h2 fuzz targets, briefly" bash transport-h2/fuzz.sh
+	fi
 	for suite in conformance/grpc-interop.sh; do
 		[[ -f "$suite" ]] && step "gRPC interop suite ($suite)" bash "$suite"
 	done

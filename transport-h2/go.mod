@@ -1,3 +1,17 @@
 module polyconnect.dev/transport-h2
 
 go 1.25.0
+
+require (
+	go.uber.org/goleak v1.3.0
+	golang.org/x/net v0.56.0
+	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/protocol v0.1.0
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/text v0.38.0 // indirect
+)
+
+replace polyconnect.dev/protocol => ../protocol

@@ -46,6 +46,15 @@ func (b *payloadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Len reports how many bytes are left to read. Its presence tells a
+// transport that the whole body is in memory, so reading it never waits
+// (transport-h2 queues such a body with the request headers).
+func (b *payloadBody) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.r.Len()
+}
+
 // Close is called by the transport, possibly more than once.
 func (b *payloadBody) Close() error {
 	b.mu.Lock()

@@ -137,8 +137,21 @@ func peerKey(peer string, k key) (key, bool) {
 			return key{}, false
 		}
 	}
+	if peer != "raw" {
+		// The peers cannot run on transport-h2's engine: polyconnect on
+		// h2c-rpc and h2-rpc meets them on h2c and h2, their own HTTP/2.
+		switch k.transport {
+		case "h2c-rpc":
+			k.transport = "h2c"
+		case "h2-rpc":
+			k.transport = "h2"
+		}
+	}
 	return k, true
 }
+
+// h2Engine reports whether a transport is one of transport-h2's.
+func h2Engine(transport string) bool { return strings.HasSuffix(transport, "-rpc") }
 
 // rateUnit returns the throughput unit of a scenario's results, if any.
 func rateUnit(s sample) string {
@@ -278,36 +291,19 @@ func write(w io.Writer, res *results) {
 	fmt.Fprintln(w, "and ClientAllocs count one side each.")
 	fmt.Fprintln(w)
 
-	// Summary: geometric mean of the ratios per scenario and peer.
-	fmt.Fprintln(w, "## Summary (geometric mean of the ratios over protocols and transports)")
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "| scenario |")
-	for _, p := range peers {
-		fmt.Fprintf(w, " vs %s: rate | time | allocs |", p)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "|---|")
-	for range peers {
-		fmt.Fprint(w, "---:|---:|---:|")
-	}
-	fmt.Fprintln(w)
-	for _, sc := range res.scenarios {
-		fmt.Fprintf(w, "| %s |", sc)
-		for _, p := range peers {
-			rows := build(res, sc, p)
-			var rate, tm, al []float64
-			for _, r := range rows {
-				rate = append(rate, r.rateRatio())
-				tm = append(tm, ratio(r.polyNs, r.peerNs))
-				al = append(al, ratio(r.polyAllocs, r.peerAllocs))
-			}
-			fmt.Fprintf(w, " %s | %s | %s |", fmtRatio(geomean(rate)), fmtRatio(geomean(tm)), fmtRatio(geomean(al)))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintln(w)
+	writeHeadline(w, res)
+	writeSummary(w, res, "## Summary (geometric mean of the ratios over protocols and net/http transports)", false)
+	writeSummary(w, res, "## Summary on transport-h2 (polyconnect on h2c-rpc and h2-rpc; the peers on h2c and h2, grpc-go on its own HTTP/2)", true)
 
 	for _, sc := range res.scenarios {
+		for _, p := range peers {
+			fmt.Fprintf(w, " vs %s: rate | time | allocs |", p)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprint(w, "|---|")
+		for range peers {
+			fmt.Fprint(w, "---:|---:|---:|")
+		}
 		fmt.Fprintf(w, "## %s\n\n", sc)
 		var all []row
 		for _, p := range peers {
@@ -330,6 +326,8 @@ func write(w io.Writer, res *results) {
 			tr := r.k.transport
 			if tr == "" {
 				tr = "—"
+			} else if r.pk.transport != r.k.transport {
+				tr += " (peer: " + r.pk.transport + ")"
 			}
 			if unit != "" {
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n",
@@ -348,6 +346,107 @@ func write(w io.Writer, res *results) {
 			fmt.Fprintf(w, "No polyconnect results (skipped or failed): %s.\n\n", strings.Join(missing, ", "))
 		}
 	}
+}
+
+// writeSummary writes the geometric mean of the ratios per scenario and
+// peer, over the rows on transport-h2 (onH2) or on the other transports.
+func writeSummary(w io.Writer, res *results, title string, onH2 bool) {
+	fmt.Fprintln(w, title)
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| scenario |")
+	for _, p := range peers {
+		fmt.Fprintf(w, " vs %s: rate | time | allocs |", p)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range peers {
+		fmt.Fprint(w, "---:|---:|---:|")
+	}
+	fmt.Fprintln(w)
+	for _, sc := range res.scenarios {
+		fmt.Fprintf(w, "| %s |", sc)
+		for _, p := range peers {
+			var rate, tm, al []float64
+			for _, r := range build(res, sc, p) {
+				if h2Engine(r.k.transport) != onH2 {
+					continue
+				}
+				rate = append(rate, r.rateRatio())
+				tm = append(tm, ratio(r.polyNs, r.peerNs))
+				al = append(al, ratio(r.polyAllocs, r.peerAllocs))
+			}
+			fmt.Fprintf(w, " %s | %s | %s |", fmtRatio(geomean(rate)), fmtRatio(geomean(tm)), fmtRatio(geomean(al)))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
+
+// headlines are the comparisons the project's README reports one by one,
+// rather than folded into a mean: Connect over h2c and over HTTP/1.1
+// against connect-go, gRPC against grpc-go, on net/http and on
+// transport-h2.
+var headlines = []struct {
+	protocol, transport, peer string
+}{
+	{"connect", "h2c", "connect-go"},
+	{"connect", "http1", "connect-go"},
+	{"grpc", "h2c", "grpc-go"},
+	{"connect", "h2c-rpc", "connect-go"},
+	{"grpc", "h2c-rpc", "grpc-go"},
+	{"grpcweb", "h2c-rpc", "connect-go"},
+}
+
+// writeHeadline writes the rate ratio of each headline comparison,
+// scenario by scenario (the end-to-end scenarios: the in-process ones have
+// no transport).
+func writeHeadline(w io.Writer, res *results) {
+	var scenarios []string
+	for _, sc := range res.scenarios {
+		for _, k := range res.keys[sc] {
+			if rateUnit(res.data[poly][k]) != "" {
+				scenarios = append(scenarios, sc)
+				break
+			}
+		}
+	}
+	if len(scenarios) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "## Headline: each protocol and transport on its own row (rate ratio)")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| protocol | transport | peer |")
+	for _, sc := range scenarios {
+		fmt.Fprintf(w, " %s |", sc)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|---|---|")
+	for range scenarios {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, h := range headlines {
+		var cells []string
+		found := false
+		for _, sc := range scenarios {
+			cell := "—"
+			for _, r := range build(res, sc, h.peer) {
+				if r.k.protocol == h.protocol && r.k.transport == h.transport {
+					cell, found = fmtRatio(r.rateRatio()), true
+				}
+			}
+			cells = append(cells, cell)
+		}
+		if !found {
+			continue
+		}
+		tr := h.transport
+		if pk, _ := peerKey(h.peer, key{protocol: h.protocol, transport: h.transport}); pk.transport != h.transport {
+			tr += " (peer: " + pk.transport + ")"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", h.protocol, tr, h.peer, strings.Join(cells, " | "))
+	}
+	fmt.Fprintln(w)
 }
 
 // missingPoly lists the peers' protocol/transport combinations of a

@@ -15,6 +15,8 @@ BenchmarkUnary/impl=polyconnect/protocol=connect/transport=h2c-2   	 1000	  5000
 BenchmarkUnary/impl=connect-go/protocol=connect/transport=h2c-2    	 1000	 100000 ns/op	 2.00 MB/s	 10000 req/s	 4000 B/op	 40 allocs/op
 BenchmarkUnary/impl=raw/protocol=none/transport=h2c-2              	 1000	  25000 ns/op	 8.00 MB/s	 40000 req/s	 1000 B/op	 10 allocs/op
 BenchmarkUnary/impl=grpc-go/protocol=grpc/transport=h2c-2          	 1000	  25000 ns/op	 8.00 MB/s	 40000 req/s	 1000 B/op	 10 allocs/op
+BenchmarkUnary/impl=polyconnect/protocol=grpc/transport=h2c-rpc-2   	 1000	  20000 ns/op	 10.0 MB/s	 50000 req/s	 1000 B/op	 10 allocs/op
+BenchmarkUnary/impl=raw/protocol=none/transport=h2c-rpc-2          	 1000	  10000 ns/op	 20.0 MB/s	100000 req/s	 500 B/op	  5 allocs/op
 BenchmarkServerAllocs/impl=polyconnect/protocol=connect-2          	 1000	   1000 ns/op	  700 B/op	  8 allocs/op
 BenchmarkServerAllocs/impl=connect-go/protocol=connect-2           	 1000	   2000 ns/op	 1400 B/op	 24 allocs/op
 --- SKIP: BenchmarkUnary/impl=polyconnect/protocol=grpc/transport=h2c
@@ -35,6 +37,10 @@ func TestTable(t *testing.T) {
 		"| connect | h2c | raw | 20k | 40k | 0.50× | 2.00× | 20 / 10 | 2.00× | 2.00× |",
 		"| connect | — | connect-go | 1000 | 2000 | 0.50× | 8 / 24 | 0.33× | 700 / 1400 | 0.50× |",
 		"| Unary | 2.00× | 0.50× | 0.50× | — | — | — | 0.50× | 2.00× | 2.00× |",
+		// transport-h2 rows meet the peers on their own h2c, raw on the engine.
+		"| grpc | h2c-rpc (peer: h2c) | grpc-go | 50k | 40k | 1.25× | 0.80× | 10 / 10 | 1.00× | 1.00× |",
+		"| grpc | h2c-rpc (peer: h2c) | grpc-go | 1.25× |",
+		"| connect | h2c | connect-go | 2.00× |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -10,9 +10,11 @@
 // -protocol and -transport take comma-separated lists, and every meaningful
 // combination runs in turn, each with a fresh server and client.
 //
-// To keep the server's CPU apart from the load generator's, start one
-// process with -serve (it prints the server's URL and serves for -d, or
-// until interrupted) and point another at it with -addr.
+// To keep the server's CPU apart from the load generator's, run with -split:
+// each target's server then runs in a child process of its own (this
+// program with -serve), so client and server do not share a Go scheduler or
+// heap. Or start one process with -serve (it prints the server's URL and
+// serves for -d, or until interrupted) and point another at it with -addr.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +45,8 @@ type config struct {
 	insecure                     bool
 	maxRequests                  int64
 	serve                        bool
+	split                        bool
+	cpuProfile, memProfile       string
 }
 
 func main() {
@@ -58,6 +63,9 @@ func main() {
 	flag.BoolVar(&cfg.insecure, "insecure", false, "with -addr and h2: accept any server certificate")
 	flag.Int64Var(&cfg.maxRequests, "n", 0, "stop after this many measured requests, even before -d (0: no limit)")
 	flag.BoolVar(&cfg.serve, "serve", false, "only start the server of the one target given, on 127.0.0.1, print its URL and serve for -d or until interrupted")
+	flag.BoolVar(&cfg.split, "split", false, "run each target's server in a child process of its own (this program with -serve) instead of in this one")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file (with -serve: of the server)")
+	flag.StringVar(&cfg.memProfile, "memprofile", "", "write an allocation profile of this process to the file when it ends")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: load [flags]\n\nFixed-duration unary load; prints req/s and latency percentiles.\n\n")
 		flag.PrintDefaults()
@@ -68,6 +76,9 @@ func main() {
 	cfg.transports = list(*transports, harness.Transports)
 	if cfg.concurrency < 1 || cfg.duration <= 0 || cfg.size < 0 {
 		fatalf("-c must be at least 1, -d positive and -size not negative")
+	}
+	if cfg.split && (cfg.serve || cfg.addr != "") {
+		fatalf("-split starts its own servers: it goes with neither -serve nor -addr")
 	}
 
 	var targets []harness.Target
@@ -88,6 +99,29 @@ func main() {
 	}
 	if len(targets) == 0 {
 		fatalf("no meaningful combination of -impl, -protocol and -transport: %v", firstErr)
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
+	if cfg.memProfile != "" {
+		defer func() {
+			f, err := os.Create(cfg.memProfile)
+			if err != nil {
+				fatalf("%v", err)
+			}
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		}()
 	}
 	if cfg.serve {
 		if len(targets) != 1 {
@@ -152,10 +186,15 @@ func baseURL(addr, transport string) string {
 	if strings.Contains(addr, "://") {
 		return strings.TrimRight(addr, "/")
 	}
-	if transport == harness.TransportH2 || transport == harness.TransportH3 {
+	if tlsTransport(transport) {
 		return "https://" + addr
 	}
 	return "http://" + addr
+}
+
+// tlsTransport reports whether a transport runs over TLS.
+func tlsTransport(transport string) bool {
+	return transport == harness.TransportH2 || transport == harness.TransportH3 || transport == harness.TransportH2RPC
 }
 
 type result struct {
@@ -163,13 +202,29 @@ type result struct {
 	elapsed  time.Duration
 	errors   int64
 	firstErr error
+	// CPU time used while measuring, by this process and by the server's
+	// (-split), when it could be read.
+	cpuSelf, cpuServer time.Duration
+	cpuKnown, split    bool
 }
 
 func run(cfg config, t harness.Target) (*result, error) {
 	url := ""
-	if cfg.addr != "" {
+	serverPID := 0
+	switch {
+	case cfg.addr != "":
 		url = baseURL(cfg.addr, t.Transport)
-	} else {
+	case cfg.split:
+		child, err := startChildServer(cfg, t)
+		if err != nil {
+			return nil, fmt.Errorf("starting the server process: %w", err)
+		}
+		defer child.stop()
+		url = child.url
+		serverPID = child.cmd.Process.Pid
+		// The child made its own test certificate.
+		cfg.insecure = true
+	default:
 		srv, err := harness.StartServer(t)
 		if err != nil {
 			return nil, fmt.Errorf("starting the server: %w", err)
@@ -189,7 +244,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 	err = client.Unary(ctx, msg)
 	cancel()
 	if err != nil {
-		if cfg.addr != "" && (t.Transport == harness.TransportH2 || t.Transport == harness.TransportH3) && !cfg.insecure {
+		if cfg.addr != "" && tlsTransport(t.Transport) && !cfg.insecure {
 			return nil, fmt.Errorf("first call (a server this process did not start needs -insecure): %w", err)
 		}
 		return nil, fmt.Errorf("first call: %w", err)
@@ -197,7 +252,18 @@ func run(cfg config, t harness.Target) (*result, error) {
 	if cfg.warmup > 0 {
 		_ = load(client, msg, cfg, cfg.warmup, 0)
 	}
-	return load(client, msg, cfg, cfg.duration, cfg.maxRequests), nil
+	self0, ok1 := processCPU(os.Getpid())
+	server0, ok2 := processCPU(serverPID)
+	res := load(client, msg, cfg, cfg.duration, cfg.maxRequests)
+	self1, ok3 := processCPU(os.Getpid())
+	server1, ok4 := processCPU(serverPID)
+	res.cpuSelf, res.cpuKnown = self1-self0, ok1 && ok3
+	if serverPID != 0 {
+		res.split = true
+		res.cpuServer = server1 - server0
+		res.cpuKnown = res.cpuKnown && ok2 && ok4
+	}
+	return res, nil
 }
 
 // load calls from cfg.concurrency goroutines until d has passed or limit
@@ -257,6 +323,15 @@ func (r *result) print(w io.Writer, cfg config, t harness.Target) {
 	fmt.Fprintf(w, "  latency  mean %v  p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
 		round(r.hist.mean()), round(r.hist.quantile(0.5)), round(r.hist.quantile(0.9)),
 		round(r.hist.quantile(0.99)), round(r.hist.quantile(0.999)), round(time.Duration(r.hist.max)))
+	if r.cpuKnown && r.hist.total > 0 {
+		per := func(d time.Duration) time.Duration { return d / time.Duration(r.hist.total) }
+		if r.split {
+			fmt.Fprintf(w, "  cpu      %v per request: client %v, server %v\n",
+				round(per(r.cpuSelf+r.cpuServer)), round(per(r.cpuSelf)), round(per(r.cpuServer)))
+		} else {
+			fmt.Fprintf(w, "  cpu      %v per request, client and server together\n", round(per(r.cpuSelf)))
+		}
+	}
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
 		if errors.Is(r.firstErr, context.DeadlineExceeded) {

@@ -41,12 +41,16 @@ const (
 
 // Transports. h2 is HTTP/2 over TLS with an in-memory self-signed
 // certificate; h2c is cleartext HTTP/2 with prior knowledge; h3 is HTTP/3
-// over QUIC with the same certificate (see h3.go).
+// over QUIC with the same certificate (see h3.go). h2c-rpc and h2-rpc are
+// h2c and h2 on transport-h2's engine instead of net/http's (see
+// h2engine.go); only polyconnect and raw run on them.
 const (
-	TransportHTTP1 = "http1"
-	TransportH2C   = "h2c"
-	TransportH2    = "h2"
-	TransportH3    = "h3"
+	TransportHTTP1  = "http1"
+	TransportH2C    = "h2c"
+	TransportH2     = "h2"
+	TransportH3     = "h3"
+	TransportH2CRPC = "h2c-rpc"
+	TransportH2RPC  = "h2-rpc"
 )
 
 // Impls, Protocols and Transports list every value, in the order the
@@ -54,7 +58,7 @@ const (
 var (
 	Impls      = []string{ImplPolyconnect, ImplConnectGo, ImplGRPCGo, ImplRaw}
 	Protocols  = []string{ProtocolConnect, ProtocolGRPC, ProtocolGRPCWeb, ProtocolNone}
-	Transports = []string{TransportHTTP1, TransportH2C, TransportH2, TransportH3}
+	Transports = []string{TransportHTTP1, TransportH2C, TransportH2, TransportH3, TransportH2CRPC, TransportH2RPC}
 )
 
 // Target is one combination of implementation, protocol and transport.
@@ -74,6 +78,10 @@ func (t Target) String() string {
 func (t Target) Check() error {
 	switch t.Transport {
 	case TransportHTTP1, TransportH2C, TransportH2, TransportH3:
+	case TransportH2CRPC, TransportH2RPC:
+		if t.Impl != ImplPolyconnect && t.Impl != ImplRaw {
+			return fmt.Errorf("%s runs on net/http or its own HTTP/2, not on transport-h2's %s", t.Impl, t.Transport)
+		}
 	default:
 		return fmt.Errorf("unknown transport %q (want one of %s)", t.Transport, strings.Join(Transports, ", "))
 	}
@@ -175,6 +183,9 @@ func StartServer(t Target) (*Server, error) {
 	if t.Transport == TransportH3 {
 		return startH3Server(t.Impl, mux)
 	}
+	if IsH2Engine(t.Transport) {
+		return startH2Server(t.Transport, mux)
+	}
 	return startNetHTTPServer(t.Transport, mux)
 }
 
@@ -201,9 +212,12 @@ func NewClientWith(t Target, baseURL string, opts ClientOptions) (Client, error)
 	}
 	var hc HTTPDoer
 	var err error
-	if t.Transport == TransportH3 {
+	switch {
+	case t.Transport == TransportH3:
 		hc, err = newH3Client(t.Impl, opts.InsecureSkipVerify)
-	} else {
+	case IsH2Engine(t.Transport):
+		hc, err = newH2Client(t.Transport, opts.InsecureSkipVerify)
+	default:
 		hc, err = newNetHTTPClient(t.Transport, opts.InsecureSkipVerify)
 	}
 	if err != nil {

@@ -54,12 +54,15 @@ func TestTargetChecks(t *testing.T) {
 		{"nope", ProtocolConnect, TransportH2C},
 		{ImplPolyconnect, ProtocolConnect, "h9"},
 		{ImplGRPCGo, ProtocolGRPC, TransportH3},
+		{ImplConnectGo, ProtocolConnect, TransportH2CRPC},
+		{ImplGRPCGo, ProtocolGRPC, TransportH2RPC},
 	} {
 		if bad.Check() == nil {
 			t.Errorf("%s: Check accepted it", bad)
 		}
 	}
-	if n := len(Targets()); n != 28 {
-		t.Errorf("%d targets, want 28 (11 polyconnect, 11 connect-go, 2 grpc-go, 4 raw)", n)
+	// transport-h2's two names carry polyconnect's three protocols and raw.
+	if n := len(Targets()); n != 36 {
+		t.Errorf("%d targets, want 36 (11+6 polyconnect, 11 connect-go, 2 grpc-go, 4+2 raw)", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"polyconnect.dev/conformance/internal/engine"
 	v1 "polyconnect.dev/conformance/internal/gen/connectrpc/conformance/v1"
 	"polyconnect.dev/protocol/transport"
 )
@@ -16,6 +17,7 @@ import (
 // material, so that test cases of the same configuration share connections
 // as the calls of a real application would.
 type httpClients struct {
+	http2   string // the HTTP/2 engine (package engine)
 	mu      sync.Mutex
 	clients map[httpClientKey]transport.Client
 }
@@ -28,8 +30,8 @@ type httpClientKey struct {
 	clientKey  string
 }
 
-func newHTTPClients() *httpClients {
-	return &httpClients{clients: make(map[httpClientKey]transport.Client)}
+func newHTTPClients(http2 string) *httpClients {
+	return &httpClients{http2: http2, clients: make(map[httpClientKey]transport.Client)}
 }
 
 // get returns the client for a request, built from a transport.Config as an
@@ -51,14 +53,12 @@ func (c *httpClients) get(req *v1.ClientCompatRequest) (transport.Client, error)
 	}
 	cfg := transport.Config{Addr: key.addr}
 	tlsOn := key.serverCert != ""
+	var err error
 	switch key.version {
 	case v1.HTTPVersion_HTTP_VERSION_1:
-		cfg.Name = transport.NameHTTP1
+		cfg.Name, err = engine.HTTP1Name(c.http2)
 	case v1.HTTPVersion_HTTP_VERSION_2:
-		cfg.Name = transport.NameH2C
-		if tlsOn {
-			cfg.Name = transport.NameH2
-		}
+		cfg.Name, err = engine.HTTP2Name(c.http2, tlsOn)
 	case v1.HTTPVersion_HTTP_VERSION_3:
 		if !tlsOn {
 			return nil, errors.New("HTTP/3 needs TLS")
@@ -66,6 +66,9 @@ func (c *httpClients) get(req *v1.ClientCompatRequest) (transport.Client, error)
 		cfg.Name = transport.NameH3
 	default:
 		return nil, fmt.Errorf("HTTP version %v is not supported", key.version)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if tlsOn {
 		cfg.TLS = &transport.TLSConfig{CAPEM: key.serverCert, CertPEM: key.clientCert, KeyPEM: key.clientKey}

@@ -23,8 +23,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
-	// The http1, h2c and h2 transports.
-	_ "polyconnect.dev/transport-nethttp"
+	// The http1, h2c, h2, h2c-rpc and h2-rpc transports.
+	"polyconnect.dev/conformance/internal/engine"
 	// The h3 transport.
 	_ "polyconnect.dev/transport-http3"
 )
@@ -33,20 +33,21 @@ func main() {
 	log.SetPrefix("conformanceclient: ")
 	log.SetFlags(0)
 	parallel := flag.Int("p", 16, "number of RPCs in flight at once")
+	http2 := engine.Flag()
 	flag.Parse()
-	if err := run(os.Stdin, os.Stdout, *parallel); err != nil {
+	if err := run(os.Stdin, os.Stdout, *parallel, *http2); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(in io.Reader, out io.Writer, parallel int) error {
+func run(in io.Reader, out io.Writer, parallel int, http2 string) error {
 	in = bufio.NewReader(in)
 	var (
 		mu       sync.Mutex
 		writeErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, max(parallel, 1))
-		clients  = newHTTPClients()
+		clients  = newHTTPClients(http2)
 	)
 	defer clients.close()
 	for {

@@ -5,13 +5,16 @@
 // until it receives SIGTERM or SIGINT.
 //
 // The server is built as an application would build it: a transport.Config
-// naming the transport ("http1", "h2c" or "h2", registered by the blank import
-// of transport-nethttp, or "h3", registered by that of transport-http3) and the handlers of package rpc.
+// naming the transport ("http1", "h2c" or "h2" from transport-nethttp, with
+// -http2 h2 "h2c-rpc" and "h2-rpc" from transport-h2, or "h3" from
+// transport-http3, registered by their imports) and the handlers of package
+// rpc.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"net"
@@ -31,8 +34,8 @@ import (
 	_ "polyconnect.dev/protocol/compress/deflate"
 	_ "polyconnect.dev/protocol/compress/snappy"
 	_ "polyconnect.dev/protocol/compress/zstd"
-	// The http1, h2c and h2 transports.
-	_ "polyconnect.dev/transport-nethttp"
+	// The http1, h2c, h2, h2c-rpc and h2-rpc transports.
+	"polyconnect.dev/conformance/internal/engine"
 	// The h3 transport.
 	_ "polyconnect.dev/transport-http3"
 )
@@ -46,11 +49,13 @@ func main() {
 }
 
 func run() error {
+	http2 := engine.Flag()
+	flag.Parse()
 	var req v1.ServerCompatRequest
 	if err := compat.ReadMessage(os.Stdin, &req); err != nil {
 		return fmt.Errorf("read ServerCompatRequest: %w", err)
 	}
-	cfg, err := serverConfig(&req)
+	cfg, err := serverConfig(&req, *http2)
 	if err != nil {
 		return err
 	}
@@ -106,16 +111,14 @@ func port(addr net.Addr) int {
 // HTTP/3 ("h3", always over TLS),
 // with the runner's certificate and, when it sends a client certificate,
 // mutual TLS.
-func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
+func serverConfig(req *v1.ServerCompatRequest, http2 string) (transport.Config, error) {
 	cfg := transport.Config{Addr: "127.0.0.1:0"}
+	var err error
 	switch v := req.GetHttpVersion(); v {
 	case v1.HTTPVersion_HTTP_VERSION_1:
-		cfg.Name = transport.NameHTTP1
+		cfg.Name, err = engine.HTTP1Name(http2)
 	case v1.HTTPVersion_HTTP_VERSION_2:
-		cfg.Name = transport.NameH2C
-		if req.GetUseTls() {
-			cfg.Name = transport.NameH2
-		}
+		cfg.Name, err = engine.HTTP2Name(http2, req.GetUseTls())
 	case v1.HTTPVersion_HTTP_VERSION_3:
 		if !req.GetUseTls() {
 			return cfg, errors.New("HTTP/3 needs TLS")
@@ -123,6 +126,9 @@ func serverConfig(req *v1.ServerCompatRequest) (transport.Config, error) {
 		cfg.Name = transport.NameH3
 	default:
 		return cfg, fmt.Errorf("HTTP version %v is not supported", v)
+	}
+	if err != nil {
+		return cfg, err
 	}
 	if req.GetUseTls() {
 		creds := req.GetServerCreds()

@@ -25,10 +25,10 @@ import (
 	"strings"
 	"time"
 
+	"polyconnect.dev/conformance/internal/engine"
 	"polyconnect.dev/conformance/internal/grpcinterop"
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
-	nethttp "polyconnect.dev/transport-nethttp"
 )
 
 func main() {
@@ -60,6 +60,7 @@ type config struct {
 	useTestCA    bool
 	protocol     rpc.Protocol
 	timeout      time.Duration
+	http2        string // the HTTP/2 engine: package engine's NetHTTP or H2
 }
 
 var protocols = map[string]rpc.Protocol{
@@ -82,6 +83,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.BoolVar(&cfg.useTestCA, "use_test_ca", false, "trust the test CA of -ca_file instead of the system roots (as grpc-go's client; polyconnect has no built-in test CA, so -ca_file is required)")
 	fs.StringVar(&protocol, "protocol", "grpc", "the protocol: grpc, grpcweb or connect")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "the longest one test case may take")
+	fs.StringVar(&cfg.http2, "http2", engine.NetHTTP, `whose HTTP/2 to speak: "nethttp" (transport-nethttp) or "h2" (transport-h2)`)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: interopclient [flags]")
 		fs.PrintDefaults()
@@ -113,6 +115,9 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	if cfg.timeout <= 0 {
 		return fail("-timeout must be positive")
 	}
+	if cfg.http2 != engine.NetHTTP && cfg.http2 != engine.H2 {
+		return fail("-http2 must be nethttp or h2")
+	}
 	if testCase == "all" {
 		cfg.testCases = grpcinterop.TestCaseNames()
 	} else {
@@ -132,15 +137,18 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 // run runs the test cases, printing a line for each to out, and returns
 // how many failed. An error means the client could not be set up.
 func run(ctx context.Context, cfg config, out io.Writer) (failed int, err error) {
+	name, err := engine.HTTP2Name(cfg.http2, cfg.useTLS)
+	if err != nil {
+		return 0, err
+	}
 	tc := transport.Config{
-		Name: transport.NameH2C,
+		Name: name,
 		Addr: net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)),
 	}
 	if cfg.useTLS {
-		tc.Name = transport.NameH2
 		tc.TLS = &transport.TLSConfig{CAFile: cfg.caFile, ServerName: cfg.hostOverride}
 	}
-	httpClient, err := nethttp.NewClient(tc)
+	httpClient, err := transport.NewClient(tc)
 	if err != nil {
 		return 0, err
 	}

@@ -29,8 +29,10 @@ import (
 	"syscall"
 	"time"
 
+	"polyconnect.dev/conformance/internal/engine"
 	"polyconnect.dev/conformance/internal/grpcinterop"
 	"polyconnect.dev/protocol/transport"
+	h2 "polyconnect.dev/transport-h2"
 	nethttp "polyconnect.dev/transport-nethttp"
 	"polyconnect.dev/transport-nethttp/certs"
 )
@@ -63,6 +65,7 @@ type config struct {
 	keyFile  string
 	caOut    string
 	serverID string
+	http2    string // the HTTP/2 engine: package engine's NetHTTP or H2
 }
 
 func parseFlags(args []string, output io.Writer) (config, error) {
@@ -76,6 +79,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&cfg.keyFile, "tls_key_file", "", "PEM private key for TLS")
 	fs.StringVar(&cfg.caOut, "tls_ca_out", "", "with -use_tls and the in-memory test PKI, write its CA certificate (PEM) to this file")
 	fs.StringVar(&cfg.serverID, "server_id", "polyconnect-interopserver", "server_id to answer requests with fill_server_id")
+	fs.StringVar(&cfg.http2, "http2", engine.NetHTTP, `whose HTTP/2 to serve: "nethttp" (transport-nethttp) or "h2" (transport-h2)`)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: interopserver [flags]")
 		fs.PrintDefaults()
@@ -99,6 +103,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		return fail("-tls_cert_file, -tls_key_file and -tls_ca_out need -use_tls")
 	case cfg.certFile != "" && cfg.caOut != "":
 		return fail("-tls_ca_out writes the in-memory test CA, which is not used with -tls_cert_file")
+	case cfg.http2 != engine.NetHTTP && cfg.http2 != engine.H2:
+		return fail("-http2 must be nethttp or h2")
 	}
 	return cfg, nil
 }
@@ -106,12 +112,15 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 // run serves until ctx ends, then shuts down gracefully. ready is called
 // with the listening address once the server accepts calls.
 func run(ctx context.Context, cfg config, ready func(net.Addr)) error {
+	name, err := engine.HTTP2Name(cfg.http2, cfg.useTLS)
+	if err != nil {
+		return err
+	}
 	tc := transport.Config{
-		Name: transport.NameH2C,
+		Name: name,
 		Addr: net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)),
 	}
 	if cfg.useTLS {
-		tc.Name = transport.NameH2
 		if cfg.certFile != "" {
 			tc.TLS = &transport.TLSConfig{CertFile: cfg.certFile, KeyFile: cfg.keyFile}
 		} else {
@@ -129,7 +138,13 @@ func run(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	}
 	hostname, _ := os.Hostname()
 	handler := grpcinterop.NewHandler(&grpcinterop.Server{ID: cfg.serverID, Hostname: hostname})
-	srv, err := nethttp.NewServer(tc, handler, nethttp.WithErrorLog(log.New(os.Stderr, "interopserver: ", 0)))
+	errorLog := log.New(os.Stderr, "interopserver: ", 0)
+	var srv transport.Server
+	if cfg.http2 == engine.H2 {
+		srv, err = h2.NewServer(tc, handler, h2.WithErrorLog(errorLog))
+	} else {
+		srv, err = nethttp.NewServer(tc, handler, nethttp.WithErrorLog(errorLog))
+	}
 	if err != nil {
 		return err
 	}

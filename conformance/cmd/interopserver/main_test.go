@@ -14,7 +14,6 @@ import (
 	"polyconnect.dev/conformance/internal/grpcinterop"
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
-	nethttp "polyconnect.dev/transport-nethttp"
 	"polyconnect.dev/transport-nethttp/certs"
 )
 
@@ -42,6 +41,7 @@ func TestParseFlags(t *testing.T) {
 		{"-tls_ca_out", "ca.pem"},
 		{"-use_tls", "-tls_cert_file", "c.pem", "-tls_key_file", "k.pem", "-tls_ca_out", "ca.pem"},
 		{"-no_such_flag"},
+		{"-http2", "h3"},
 		{"extra"},
 	} {
 		var out strings.Builder
@@ -80,7 +80,7 @@ func startServer(t *testing.T, cfg config) string {
 
 func runCases(t *testing.T, tc transport.Config, names ...string) {
 	t.Helper()
-	hc, err := nethttp.NewClient(tc)
+	hc, err := transport.NewClient(tc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,21 @@ func runCases(t *testing.T, tc transport.Config, names ...string) {
 func TestServeH2C(t *testing.T) {
 	addr := startServer(t, config{host: "127.0.0.1", port: 0})
 	runCases(t, transport.Config{Name: "h2c", Addr: addr}, "large_unary", "ping_pong", "unimplemented_service")
+}
+
+// TestServeH2Engine serves on transport-h2 (-http2 h2) and calls with its
+// client, cleartext and over TLS.
+func TestServeH2Engine(t *testing.T) {
+	addr := startServer(t, config{host: "127.0.0.1", port: 0, http2: "h2"})
+	runCases(t, transport.Config{Name: "h2c-rpc", Addr: addr}, "large_unary", "ping_pong", "custom_metadata")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	addr = startServer(t, config{host: "127.0.0.1", port: 0, useTLS: true, caOut: caFile, http2: "h2"})
+	_, port, _ := net.SplitHostPort(addr)
+	runCases(t, transport.Config{
+		Name: "h2-rpc",
+		Addr: net.JoinHostPort("localhost", port),
+		TLS:  &transport.TLSConfig{CAFile: caFile},
+	}, "empty_unary", "server_streaming")
 }
 
 func TestServeTestPKI(t *testing.T) {

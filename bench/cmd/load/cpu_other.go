@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+// processCPU is only implemented on Linux.
+func processCPU(pid int) (time.Duration, bool) { return 0, false }

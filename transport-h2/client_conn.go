@@ -1,0 +1,347 @@
+package h2
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// clientConn is the client side of one connection.
+type clientConn struct {
+	client   *Client
+	pool     *hostPool
+	c        *conn
+	tlsState *tls.ConnectionState
+
+	// Stream slots: read and reserved without c.mu, so the pool never takes
+	// a connection's lock.
+	active     atomic.Int32  // streams reserved or open
+	maxStreams atomic.Uint32 // the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	retired    atomic.Bool   // takes no new streams
+	idleSince  atomic.Int64  // unix nanoseconds active last dropped to 0
+
+	// Guarded by c.mu.
+	nextID    uint32
+	gotGoAway bool
+	goAwayID  uint32
+
+	// The reader goroutine's: responses to hand to their callers once the
+	// frames already buffered are read, so that a caller wakes once to
+	// find its response's headers, data and trailers.
+	toDeliver []*clientStream
+}
+
+func (cc *clientConn) flushDeferred() {
+	for i, cs := range cc.toDeliver {
+		cs.deliver()
+		cc.toDeliver[i] = nil
+	}
+	cc.toDeliver = cc.toDeliver[:0]
+}
+
+// provisionalMaxStreams is how many streams a client opens on a new
+// connection before the server's SETTINGS say how many it allows.
+const provisionalMaxStreams = 100
+
+// maxClientStreamID is the largest stream ID a client may use.
+const maxClientStreamID = 1<<31 - 1
+
+// newClientConn dials addr, runs the TLS handshake for h2-rpc, and starts
+// the connection: the preface and SETTINGS go out with the first batch.
+func (c *Client) newClientConn(addr string, p *hostPool) (*clientConn, error) {
+	nc, err := c.dial(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("h2: dial %s: %w", addr, err)
+	}
+	cc := &clientConn{client: c, pool: p, nextID: 1}
+	if c.tls != nil {
+		conf := c.tls.Clone()
+		if conf.ServerName == "" {
+			host, _, _ := net.SplitHostPort(addr)
+			conf.ServerName = host
+		}
+		tc := tls.Client(nc, conf)
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if c.tlsTimeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, c.tlsTimeout)
+		}
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("h2: TLS handshake with %s: %w", addr, err)
+		}
+		st := tc.ConnectionState()
+		if st.NegotiatedProtocol != "h2" {
+			_ = tc.Close()
+			return nil, fmt.Errorf("h2: %s did not negotiate HTTP/2 with ALPN (got %q)", addr, st.NegotiatedProtocol)
+		}
+		cc.tlsState = &st
+		nc = tc
+	}
+	cc.maxStreams.Store(provisionalMaxStreams)
+	cc.idleSince.Store(time.Now().UnixNano())
+	cc.c = newConn(nc, cc, false, c.lim, logPrintf)
+	cc.c.bw.buf = append(cc.c.bw.buf, http2.ClientPreface...)
+	cc.c.start(cc.c.localSettings())
+	go cc.c.run()
+	return cc, nil
+}
+
+// tryReserve takes a stream slot if the connection has one.
+func (cc *clientConn) tryReserve() bool {
+	for {
+		if cc.retired.Load() {
+			return false
+		}
+		n := cc.active.Load()
+		if uint32(n) >= cc.maxStreams.Load() {
+			return false
+		}
+		if cc.active.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release gives a stream slot back.
+func (cc *clientConn) release() {
+	if cc.active.Add(-1) > 0 {
+		cc.client.slotFreed(cc.pool)
+		return
+	}
+	cc.idleSince.Store(time.Now().UnixNano())
+	cc.client.slotFreed(cc.pool)
+	if cc.retired.Load() {
+		go cc.closeIdle()
+		return
+	}
+	if cc.client.overIdleLimit() && cc.client.tooManyIdle(cc) {
+		cc.client.mu.Lock()
+		retire := cc.retireIfIdleLocked()
+		cc.client.mu.Unlock()
+		if retire {
+			go cc.closeIdle()
+		}
+	}
+}
+
+// retireIfIdleLocked takes the connection out of its pool if it carries no
+// stream; the caller holds the client's lock and then calls closeIdle.
+func (cc *clientConn) retireIfIdleLocked() bool {
+	if cc.active.Load() != 0 {
+		return false
+	}
+	cc.retired.Store(true)
+	p := cc.pool
+	for i, x := range p.conns {
+		if x == cc {
+			p.conns = append(p.conns[:i], p.conns[i+1:]...)
+			cc.client.nconns.Add(-1)
+			break
+		}
+	}
+	return true
+}
+
+// closeIdle closes a retired connection politely.
+func (cc *clientConn) closeIdle() {
+	cc.c.goAwayAndClose(http2.ErrCodeNo, "", errIdleClosed)
+}
+
+var errIdleClosed = errors.New("h2: idle connection closed")
+
+func (cc *clientConn) idle(id uint32) bool {
+	if id%2 == 0 {
+		return true
+	}
+	cc.c.mu.Lock()
+	defer cc.c.mu.Unlock()
+	return id >= cc.nextID
+}
+
+func (cc *clientConn) lastStreamID() uint32 { return 0 }
+
+func (cc *clientConn) onPingAck([8]byte) {}
+
+func (cc *clientConn) settingsChangedLocked() {
+	n := cc.c.peer.maxConcurrent
+	cc.maxStreams.Store(n)
+	cc.client.slotFreed(cc.pool)
+}
+
+func (cc *clientConn) sentEnd(s *stream) {
+	if s.recvDone {
+		cc.c.removeLocked(s)
+	}
+}
+
+func (cc *clientConn) streamClosedLocked(s *stream) {
+	cc.release()
+}
+
+func (cc *clientConn) connClosed(err error, streams []*stream) {
+	cc.retired.Store(true)
+	cc.client.removeConn(cc)
+	c := cc.c
+	for _, s := range streams {
+		c.mu.Lock()
+		unsent := !s.hdrWritten
+		c.mu.Unlock()
+		e := err
+		if unsent {
+			e = retryError{err: err, bodyUnread: !s.cli.bodyTouched.Load()}
+		}
+		s.cli.fail(e)
+	}
+}
+
+func (cc *clientConn) tick(now time.Time) {
+	d := cc.client.idleTimeout
+	if d <= 0 || cc.active.Load() != 0 || now.Sub(time.Unix(0, cc.idleSince.Load())) <= d {
+		return
+	}
+	cc.client.mu.Lock()
+	retire := !cc.retired.Load() && cc.retireIfIdleLocked()
+	cc.client.mu.Unlock()
+	if retire {
+		cc.closeIdle()
+	}
+}
+
+func (cc *clientConn) onGoAway(f *http2.GoAwayFrame) {
+	c := cc.c
+	cc.retired.Store(true)
+	cc.client.removeConn(cc)
+	c.mu.Lock()
+	cc.gotGoAway = true
+	cc.goAwayID = f.LastStreamID
+	var above []*stream
+	for id, s := range c.streams {
+		if id > f.LastStreamID {
+			above = append(above, s)
+		}
+	}
+	c.mu.Unlock()
+	err := goAwayError{code: f.ErrCode, debug: string(f.DebugData())}
+	for _, s := range above {
+		// The server did not and will not process these: they may be
+		// sent again elsewhere.
+		c.mu.Lock()
+		s.recvDone = true
+		s.failSendLocked(err)
+		c.removeLocked(s)
+		c.mu.Unlock()
+		s.recv.fail(err)
+		s.cli.fail(retryError{err: err, bodyUnread: !s.cli.bodyTouched.Load()})
+	}
+	if cc.active.Load() == 0 {
+		cc.closeIdle()
+	}
+}
+
+func (cc *clientConn) onRSTStream(f *http2.RSTStreamFrame) error {
+	c := cc.c
+	c.mu.Lock()
+	s := c.streams[f.StreamID]
+	if s == nil {
+		c.mu.Unlock()
+		return nil
+	}
+	cs := s.cli
+	s.recvDone = true
+	var err error = peerReset{code: f.ErrCode}
+	s.failSendLocked(err)
+	c.removeLocked(s)
+	c.mu.Unlock()
+	s.recv.fail(err)
+	if cs.gotResp {
+		// The response headers came in this burst and wait in toDeliver:
+		// the response stands (a server may reset with NO_ERROR after a
+		// complete response to stop the request body), and its body ends
+		// as recv says.
+		cs.deliver()
+		return nil
+	}
+	if f.ErrCode == http2.ErrCodeRefusedStream {
+		err = retryError{err: err, bodyUnread: !cs.bodyTouched.Load()}
+	}
+	cs.fail(err)
+	return nil
+}
+
+func (cc *clientConn) onData(id uint32, data []byte, frameLen int, end bool) error {
+	c := cc.c
+	c.mu.Lock()
+	s := c.streams[id]
+	if s == nil {
+		c.mu.Unlock()
+		if cc.idle(id) {
+			return connError{code: http2.ErrCodeProtocol, reason: "DATA on an idle stream"}
+		}
+		return nil // a stream we reset
+	}
+	recvDone := s.recvDone
+	c.mu.Unlock()
+	cs := s.cli
+	if !cs.gotResp {
+		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA before the response headers"}
+	}
+	if cs.req.Method == http.MethodHead && len(data) > 0 {
+		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "DATA in a response to HEAD"}
+	}
+	if recvDone {
+		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "DATA after the end of the response"}
+	}
+	cs.received += int64(len(data))
+	if cs.resp.ContentLength >= 0 && cs.req.Method != http.MethodHead && (cs.received > cs.resp.ContentLength || end && cs.received != cs.resp.ContentLength) {
+		return streamError{id: id, code: http2.ErrCodeProtocol, reason: "response body does not match its content-length"}
+	}
+	inc, err := s.recv.push(data, frameLen, end)
+	if err != nil {
+		return err
+	}
+	if inc > 0 {
+		c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, streamID: id, n: inc})
+	}
+	if end {
+		s.peerEnded()
+	}
+	return nil
+}
+
+func (cc *clientConn) onHeaders(hb *headerBlock) error {
+	c := cc.c
+	id := hb.streamID
+	c.mu.Lock()
+	s := c.streams[id]
+	var recvDone bool
+	if s != nil {
+		recvDone = s.recvDone
+	}
+	c.mu.Unlock()
+	if s == nil {
+		if cc.idle(id) {
+			return connError{code: http2.ErrCodeProtocol, reason: "HEADERS on an idle stream"}
+		}
+		return nil
+	}
+	if recvDone {
+		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "HEADERS after the end of the response"}
+	}
+	cs := s.cli
+	if !cs.gotResp {
+		return cs.onResponseHeaders(hb)
+	}
+	return cs.onTrailers(hb)
+}
+
+// logPrintf is where client connections report what they cannot return.
+func logPrintf(string, ...any) {}

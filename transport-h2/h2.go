@@ -1,0 +1,109 @@
+package h2
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"polyconnect.dev/protocol/transport"
+)
+
+// Names this package registers with package transport.
+const (
+	// NameH2C is cleartext HTTP/2 with prior knowledge on this package's
+	// engine: "h2c-rpc".
+	NameH2C = "h2c-rpc"
+	// NameH2 is HTTP/2 over TLS, negotiated with ALPN, on this package's
+	// engine: "h2-rpc".
+	NameH2 = "h2-rpc"
+)
+
+// Defaults for the Config fields left at zero, and for the settings a
+// Config does not hold.
+const (
+	// DefaultHandshakeTimeout bounds, on servers, the time from accepting a
+	// connection to reading the client's preface and first SETTINGS frame
+	// (TLS handshake included), and the time a client may take to finish a
+	// header block it has started. Config.ReadHeaderTimeout overrides it.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultServerIdleTimeout is how long a server keeps a connection that
+	// carries no stream before it says GOAWAY and closes it.
+	DefaultServerIdleTimeout = 2 * time.Minute
+	// DefaultMaxHeaderBytes limits the decoded size of a header list, as
+	// HTTP/2 counts it (name, value and 32 bytes per field), in both
+	// directions. It is advertised as SETTINGS_MAX_HEADER_LIST_SIZE.
+	DefaultMaxHeaderBytes = 1 << 20
+	// DefaultMaxConcurrentStreams is the number of streams a server lets a
+	// client open at once on one connection.
+	DefaultMaxConcurrentStreams = 250
+	// DefaultClientIdleTimeout is how long a client keeps a connection that
+	// carries no stream in its pool.
+	DefaultClientIdleTimeout = 90 * time.Second
+	// DefaultDialTimeout bounds how long a client waits for a TCP
+	// connection.
+	DefaultDialTimeout = 30 * time.Second
+	// DefaultTLSHandshakeTimeout bounds a client's TLS handshake.
+	DefaultTLSHandshakeTimeout = 10 * time.Second
+	// DefaultMaxIdleConns is how many idle connections a client keeps in
+	// all.
+	DefaultMaxIdleConns = 100
+	// DefaultMaxIdleConnsPerHost is how many idle connections a client
+	// keeps to one host.
+	DefaultMaxIdleConnsPerHost = 100
+	// DefaultPingTimeout is how long a keep-alive PING may go unanswered
+	// before the connection is closed as dead.
+	DefaultPingTimeout = 15 * time.Second
+	// DefaultFlowControlTimeout is how long a stream (or a connection) may
+	// have data to send while the peer keeps its flow-control window shut
+	// before the stream is reset (or the connection closed). A peer that
+	// never opens its window would otherwise hold a handler forever.
+	DefaultFlowControlTimeout = 2 * time.Minute
+)
+
+func init() {
+	transport.Register(NameH2C, registered{name: NameH2C})
+	transport.Register(NameH2, registered{name: NameH2})
+}
+
+// registered is the transport.Transport registered under one name; the
+// name it was registered under is the one it builds, whatever cfg.Name
+// says.
+type registered struct{ name string }
+
+func (r registered) NewServer(cfg transport.Config, h http.Handler) (transport.Server, error) {
+	cfg.Name = r.name
+	return NewServer(cfg, h)
+}
+
+func (r registered) NewClient(cfg transport.Config) (transport.Client, error) {
+	cfg.Name = r.name
+	return NewClient(cfg)
+}
+
+// checkName reports an error for a name this package does not serve.
+func checkName(name string) error {
+	switch name {
+	case NameH2C, NameH2:
+		return nil
+	}
+	return fmt.Errorf("h2: transport name %q is not %q or %q", name, NameH2C, NameH2)
+}
+
+// orDefault turns a configured duration into the one to use: zero means
+// def, negative means none (0).
+func orDefault(d transport.Duration, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return time.Duration(d)
+}
+
+func orDefaultInt(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}

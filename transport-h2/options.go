@@ -1,0 +1,147 @@
+package h2
+
+import (
+	"context"
+	"log"
+	"net"
+	"time"
+)
+
+// ServerOption configures a [Server] beyond what transport.Config holds.
+type ServerOption interface {
+	applyServer(*serverOptions)
+}
+
+// ClientOption configures a [Client] beyond what transport.Config holds.
+type ClientOption interface {
+	applyClient(*clientOptions)
+}
+
+// Option configures both servers and clients.
+type Option interface {
+	ServerOption
+	ClientOption
+}
+
+type commonOptions struct {
+	pingInterval       time.Duration
+	pingTimeout        time.Duration
+	flowControlTimeout time.Duration
+	writeStallTimeout  time.Duration
+	initStream         int32
+	initConn           int32
+	bdp                bool
+}
+
+func (o *commonOptions) streamWindow() int32 {
+	if o.initStream > 0 {
+		return o.initStream
+	}
+	return defaultStreamWindow
+}
+
+func (o *commonOptions) connWindow() int32 {
+	if o.initConn > 0 {
+		return o.initConn
+	}
+	return defaultConnWindow
+}
+
+type serverOptions struct {
+	commonOptions
+	listener net.Listener
+	errorLog *log.Logger
+}
+
+type clientOptions struct {
+	commonOptions
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+type serverOptionFunc func(*serverOptions)
+
+func (f serverOptionFunc) applyServer(o *serverOptions) { f(o) }
+
+type clientOptionFunc func(*clientOptions)
+
+func (f clientOptionFunc) applyClient(o *clientOptions) { f(o) }
+
+type commonOptionFunc func(*commonOptions)
+
+func (f commonOptionFunc) applyServer(o *serverOptions) { f(&o.commonOptions) }
+func (f commonOptionFunc) applyClient(o *clientOptions) { f(&o.commonOptions) }
+
+// WithListener makes the server accept connections from l instead of
+// listening on Config.Addr, which may then be empty. The server closes l
+// when it stops. For "h2-rpc", l must be a plain listener: the server adds
+// TLS.
+func WithListener(l net.Listener) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) { o.listener = l })
+}
+
+// WithErrorLog sets the logger for what the server reports on its own,
+// such as panics in handlers. By default it is the standard logger.
+func WithErrorLog(l *log.Logger) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) { o.errorLog = l })
+}
+
+// WithKeepalive makes the server send a PING on a connection it has heard
+// nothing from for interval, and close the connection if the PING is not
+// answered within timeout (DefaultPingTimeout if zero). Clients set their
+// interval with Config.PingInterval and may use this option for the
+// timeout. Off by default on servers.
+func WithKeepalive(interval, timeout time.Duration) Option {
+	return commonOptionFunc(func(o *commonOptions) {
+		o.pingInterval = interval
+		if timeout > 0 {
+			o.pingTimeout = timeout
+		}
+	})
+}
+
+// WithFlowControlTimeout sets how long a stream may have data to send
+// while the peer keeps its flow-control window shut: after d the stream is
+// reset, its writes fail, and if it is the connection's window that stays
+// shut, the connection is closed. A negative d turns it off. The default is
+// DefaultFlowControlTimeout.
+func WithFlowControlTimeout(d time.Duration) Option {
+	return commonOptionFunc(func(o *commonOptions) { o.flowControlTimeout = max(d, 0) })
+}
+
+// WithWriteStallTimeout closes a connection on which one write to the
+// socket has not completed after d: the peer has stopped reading. Off by
+// default (keep-alive PINGs find such peers too).
+func WithWriteStallTimeout(d time.Duration) Option {
+	return commonOptionFunc(func(o *commonOptions) { o.writeStallTimeout = max(d, 0) })
+}
+
+// WithInitialWindows sets the flow-control windows a connection opens with
+// for each stream and for the connection as a whole, in bytes (zero keeps
+// the default: 256 KiB and 1 MiB; neither goes below HTTP/2's initial
+// 65,535, which the peer may use before it has seen the connection's
+// SETTINGS). They grow from there, up to 8 MiB and 16 MiB, when the
+// measured bandwidth-delay product asks for it, unless WithoutWindowGrowth
+// is set.
+func WithInitialWindows(stream, conn int32) Option {
+	return commonOptionFunc(func(o *commonOptions) {
+		if stream > 0 {
+			o.initStream = max(stream, 65535)
+		}
+		if conn >= 65535 {
+			o.initConn = conn
+		}
+	})
+}
+
+// WithoutWindowGrowth keeps the flow-control windows at their initial size
+// instead of growing them from measured bandwidth-delay.
+func WithoutWindowGrowth() Option {
+	return commonOptionFunc(func(o *commonOptions) { o.bdp = false })
+}
+
+// WithDialer makes the client open TCP connections with dial instead of a
+// net.Dialer with Config.DialTimeout. TLS, for "h2-rpc", is still added by
+// the client.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ClientOption {
+	return clientOptionFunc(func(o *clientOptions) { o.dial = dial })
+}

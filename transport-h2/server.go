@@ -1,0 +1,481 @@
+package h2
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+	"polyconnect.dev/protocol/transport"
+)
+
+// ErrServerClosed is returned by Start after Shutdown or Close.
+var ErrServerClosed = http.ErrServerClosed
+
+// Server serves an http.Handler over HTTP/2 with this package's engine:
+// cleartext with prior knowledge ("h2c-rpc") or over TLS with ALPN
+// ("h2-rpc"). It speaks HTTP/2 only. It implements transport.Server; its
+// methods are safe for concurrent use.
+type Server struct {
+	name    string
+	addr    string
+	handler http.Handler
+	tls     *tls.Config
+	presetL net.Listener
+	logger  *log.Logger
+	lim     limits
+	idle    time.Duration
+	readTO  time.Duration
+	writeTO time.Duration
+
+	workers workers // goroutines that run handlers
+
+	mu        sync.Mutex
+	state     serverState
+	ln        net.Listener
+	conns     map[*serverConn]struct{}
+	serveDone chan struct{}
+	serveErr  error
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when Shutdown or Close has finished
+}
+
+type serverState uint8
+
+const (
+	stateNew serverState = iota
+	stateServing
+	stateStopped
+)
+
+var _ transport.Server = (*Server)(nil)
+
+// NewServer returns a server for h configured from cfg, which must name
+// "h2c-rpc" or "h2-rpc". It validates the configuration and loads
+// certificates but does not listen yet: call Start or Serve.
+//
+// "h2-rpc" needs a certificate (Config.TLS or Config.TLSConfig); "h2c-rpc"
+// refuses one. Config fields left at zero get this package's Default
+// values; ReadHeaderTimeout bounds the handshake and each header block,
+// ReadTimeout and WriteTimeout (off by default) bound each stream's request
+// and response from the stream's start, IdleTimeout closes connections
+// without streams, MaxHeaderBytes and MaxConcurrentStreams are advertised
+// in SETTINGS and enforced.
+func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
+	if err := checkName(cfg.Name); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("h2: NewServer with a nil handler")
+	}
+	var o serverOptions
+	o.pingTimeout, o.flowControlTimeout, o.bdp = DefaultPingTimeout, DefaultFlowControlTimeout, true
+	for _, opt := range opts {
+		opt.applyServer(&o)
+	}
+	if cfg.Addr == "" && o.listener == nil {
+		return nil, errors.New(`h2: Config.Addr is empty (use ":8080", or "127.0.0.1:0" for a free port)`)
+	}
+	tlsConf, err := cfg.ServerTLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Name == NameH2C && tlsConf != nil:
+		return nil, fmt.Errorf("h2: %q is HTTP/2 without TLS but a TLS configuration is set; use %q for HTTP/2 over TLS", NameH2C, NameH2)
+	case cfg.Name == NameH2 && tlsConf == nil:
+		return nil, fmt.Errorf("h2: %q needs a certificate: set tls.cert_file and tls.key_file (or Config.TLSConfig); use %q for HTTP/2 without TLS", NameH2, NameH2C)
+	case tlsConf != nil && len(tlsConf.Certificates) == 0 && tlsConf.GetCertificate == nil && tlsConf.GetConfigForClient == nil:
+		return nil, errors.New("h2: Config.TLSConfig has no certificate (Certificates, GetCertificate or GetConfigForClient)")
+	}
+	if tlsConf != nil {
+		prepareTLS(tlsConf)
+	}
+	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	maxStreams := orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)
+	if maxHeader < 0 || maxStreams < 0 {
+		return nil, errors.New("h2: MaxHeaderBytes and MaxConcurrentStreams may not be negative")
+	}
+	s := &Server{
+		name:    cfg.Name,
+		addr:    cfg.Addr,
+		handler: h,
+		tls:     tlsConf,
+		presetL: o.listener,
+		logger:  o.errorLog,
+		idle:    orDefault(cfg.IdleTimeout, DefaultServerIdleTimeout),
+		readTO:  orDefault(cfg.ReadTimeout, 0),
+		writeTO: orDefault(cfg.WriteTimeout, 0),
+		conns:   make(map[*serverConn]struct{}),
+		stopped: make(chan struct{}),
+		lim: limits{
+			maxHeaderList:       uint32(min(maxHeader, 1<<30)),
+			maxReadFrame:        defaultMaxReadFrame,
+			maxConcurrent:       uint32(min(maxStreams, 1<<31-1)),
+			streamWindow:        o.streamWindow(),
+			connWindow:          o.connWindow(),
+			maxStreamWindow:     maxStreamWindow,
+			maxConnWindow:       maxConnWindow,
+			bdp:                 o.bdp,
+			handshakeTimeout:    orDefault(cfg.ReadHeaderTimeout, DefaultHandshakeTimeout),
+			pingInterval:        o.pingInterval,
+			pingTimeout:         o.pingTimeout,
+			flowControlTimeout:  o.flowControlTimeout,
+			writeStallTimeout:   o.writeStallTimeout,
+			maxStreamSendBuffer: defaultStreamSendBuffer,
+		},
+	}
+	s.lim.idleTimeout = s.idle
+	return s, nil
+}
+
+// Windows, frame and buffer sizes.
+const (
+	defaultMaxReadFrame     = 16 << 10
+	defaultStreamWindow     = 256 << 10
+	defaultConnWindow       = 1 << 20
+	maxStreamWindow         = 8 << 20
+	maxConnWindow           = 16 << 20
+	defaultStreamSendBuffer = 64 << 10
+)
+
+// prepareTLS sets what HTTP/2 needs on a server or client TLS
+// configuration: ALPN "h2", TLS 1.2 at least, and with TLS 1.2 only the
+// cipher suites HTTP/2 allows (ECDHE with AEAD), unless the configuration
+// chose its own.
+func prepareTLS(c *tls.Config) {
+	c.NextProtos = []string{"h2"}
+	if c.MinVersion < tls.VersionTLS12 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	if c.CipherSuites == nil {
+		c.CipherSuites = []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		}
+	}
+}
+
+// Start listens on Config.Addr (or uses the WithListener listener) and
+// serves in the background. Addr and URL are valid once it returns. It
+// fails if the address cannot be bound, if the server was already started,
+// or after Shutdown or Close.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startLocked()
+}
+
+func (s *Server) startLocked() error {
+	switch s.state {
+	case stateServing:
+		return errors.New("h2: server already started")
+	case stateStopped:
+		return ErrServerClosed
+	}
+	ln := s.presetL
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("h2: %w", err)
+		}
+	}
+	s.ln = ln
+	s.state = stateServing
+	s.serveDone = make(chan struct{})
+	go s.acceptLoop(ln)
+	return nil
+}
+
+// acceptLoop accepts connections until the listener is closed.
+func (s *Server) acceptLoop(ln net.Listener) {
+	var err error
+	defer func() {
+		s.mu.Lock()
+		if s.state == stateStopped {
+			err = nil
+		}
+		s.serveErr = err
+		s.mu.Unlock()
+		close(s.serveDone)
+	}()
+	var delay time.Duration
+	for {
+		var nc net.Conn
+		nc, err = ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: back off.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return
+		}
+		delay = 0
+		sc := s.newServerConn(nc)
+		if sc == nil {
+			_ = nc.Close()
+			continue
+		}
+		go sc.serve()
+	}
+}
+
+// track adds or removes a connection; it refuses new ones once stopped.
+func (s *Server) track(sc *serverConn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.state == stateStopped {
+			return false
+		}
+		s.conns[sc] = struct{}{}
+		return true
+	}
+	delete(s.conns, sc)
+	return true
+}
+
+// Serve starts the server if Start has not been called, then blocks until
+// it stops. It returns nil once Shutdown or Close has finished stopping it,
+// and otherwise the error that stopped it.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.state == stateNew {
+		if err := s.startLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	done := s.serveDone
+	s.mu.Unlock()
+	if done == nil {
+		return ErrServerClosed
+	}
+	<-done
+	s.mu.Lock()
+	err := s.serveErr
+	s.mu.Unlock()
+	if err == nil {
+		<-s.stopped
+	}
+	return err
+}
+
+// Addr returns the address the server listens on, or nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL returns "http://host:port", or "https://host:port" for "h2-rpc", or
+// "" before Start. A server listening on all interfaces reports the
+// loopback address of the same family.
+func (s *Server) URL() string {
+	addr := s.Addr()
+	if addr == nil {
+		return ""
+	}
+	scheme := "http://"
+	if s.tls != nil {
+		scheme = "https://"
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return scheme + addr.String()
+	}
+	ip := tcp.IP
+	switch {
+	case ip == nil || ip.Equal(net.IPv4zero):
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.Equal(net.IPv6unspecified):
+		ip = net.IPv6loopback
+	}
+	return scheme + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+}
+
+// Shutdown stops the server gracefully. It closes the listener and tells
+// every client GOAWAY in two steps: first that no new streams will be
+// taken after what is in flight (last stream ID 2^31-1) together with a
+// PING, and once the PING comes back (or after a second) the last stream ID
+// it will process, so that no request the client sent in the meantime is
+// lost. Streams in flight, unary and streaming, keep working in both
+// directions until they end; each connection closes when its last stream
+// does. If ctx ends first, Shutdown cancels the remaining streams, closes
+// their connections and returns ctx's error. Serve returns once Shutdown
+// has finished.
+func (s *Server) Shutdown(ctx context.Context) error {
+	conns := s.stop()
+	for _, sc := range conns {
+		sc.shutdown()
+	}
+	var err error
+	for _, sc := range conns {
+		select {
+		case <-sc.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err != nil {
+		s.closeAll()
+	}
+	s.waitServe()
+	s.markStopped()
+	return err
+}
+
+// Close stops the server at once: it closes the listener and every
+// connection, which cancels the contexts of the streams in flight.
+func (s *Server) Close() error {
+	s.stop()
+	s.closeAll()
+	s.waitServe()
+	s.markStopped()
+	return nil
+}
+
+// stop closes the listener and returns the connections open at that time.
+func (s *Server) stop() []*serverConn {
+	s.mu.Lock()
+	if s.state == stateNew && s.presetL != nil {
+		_ = s.presetL.Close()
+	}
+	s.state = stateStopped
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+	conns := make([]*serverConn, 0, len(s.conns))
+	for sc := range s.conns {
+		conns = append(conns, sc)
+	}
+	s.mu.Unlock()
+	return conns
+}
+
+// closeAll closes every connection, including any accepted while stopping.
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for sc := range s.conns {
+		conns = append(conns, sc)
+	}
+	s.mu.Unlock()
+	for _, sc := range conns {
+		sc.close()
+	}
+	for _, sc := range conns {
+		<-sc.done
+	}
+}
+
+var errServerClosing = errors.New("h2: server closed")
+
+func (s *Server) waitServe() {
+	s.mu.Lock()
+	done := s.serveDone
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+func (s *Server) markStopped() {
+	s.stopOnce.Do(func() {
+		s.workers.close()
+		close(s.stopped)
+	})
+}
+
+// String describes the server for logs, such as "h2-rpc server on
+// 127.0.0.1:8443".
+func (s *Server) String() string {
+	var b strings.Builder
+	b.WriteString(s.name)
+	b.WriteString(" server")
+	if addr := s.Addr(); addr != nil {
+		b.WriteString(" on ")
+		b.WriteString(addr.String())
+	}
+	return b.String()
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.logger != nil {
+		s.logger.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// handshake runs the TLS handshake (for "h2-rpc") and reads the client
+// preface, within the handshake timeout. A client that speaks HTTP/1.1
+// gets a plain answer saying this server speaks HTTP/2 only.
+func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) {
+	deadline := time.Time{}
+	if s.lim.handshakeTimeout > 0 {
+		deadline = time.Now().Add(s.lim.handshakeTimeout)
+	}
+	_ = nc.SetDeadline(deadline)
+	var state *tls.ConnectionState
+	if s.tls != nil {
+		tc := tls.Server(nc, s.tls)
+		if err := tc.Handshake(); err != nil {
+			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		st := tc.ConnectionState()
+		if st.NegotiatedProtocol != "h2" && st.NegotiatedProtocol != "" {
+			return nil, nil, fmt.Errorf("the client negotiated %q, not h2", st.NegotiatedProtocol)
+		}
+		state = &st
+		nc = tc
+	}
+	var preface [len(http2.ClientPreface)]byte
+	if _, err := io.ReadFull(nc, preface[:]); err != nil {
+		return nil, nil, fmt.Errorf("read the client preface: %w", err)
+	}
+	if string(preface[:]) != http2.ClientPreface {
+		if looksLikeHTTP1(preface[:]) {
+			_, _ = io.WriteString(nc, "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 62\r\n\r\nThis server speaks HTTP/2 only, with prior knowledge (h2c).\r\n\r\n")
+		}
+		return nil, nil, errors.New("the client did not send the HTTP/2 preface")
+	}
+	// The handshake timeout keeps running until the client's SETTINGS
+	// arrive: the connection clears the deadline then.
+	_ = nc.SetWriteDeadline(time.Time{})
+	return nc, state, nil
+}
+
+// looksLikeHTTP1 reports whether b starts like an HTTP/1.x request line.
+func looksLikeHTTP1(b []byte) bool {
+	for _, m := range []string{"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "} {
+		if strings.HasPrefix(string(b), m) {
+			return true
+		}
+	}
+	return false
+}
