@@ -14,6 +14,7 @@ require (
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transport-h2 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
 
@@ -44,6 +45,7 @@ replace (
 	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol
 	polyconnect.dev/reflection => ../reflection
+	polyconnect.dev/transport-h2 => ../transport-h2
 	polyconnect.dev/transport-nethttp => ../transport-nethttp
 )
 
