@@ -3,6 +3,7 @@ module polyconnect.dev/health
 go 1.25.0
 
 require (
+	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 )

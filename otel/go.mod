@@ -8,6 +8,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.46.0
 	go.opentelemetry.io/otel/sdk/metric v1.46.0
 	go.opentelemetry.io/otel/trace v1.46.0
+	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 )

@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.11-20260709200747-435963d16310.1
 	buf.build/go/protovalidate v1.3.0
+	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/protocol v0.1.0
 )
