@@ -117,6 +117,14 @@ func (p *bodyPipe) write(data []byte) error {
 	if p.rclosed || p.wclosed {
 		return io.ErrClosedPipe
 	}
+	if !p.rewindable && p.rpos > 0 && p.rpos >= len(p.buf)-p.rpos && len(p.buf)+len(data) > cap(p.buf) {
+		// A reader that takes less than is queued never lets the buffer
+		// empty: rather than grow it (copying what was read too), move
+		// the unread bytes to the front. Moving at most as many bytes as
+		// it frees keeps the cost per byte constant.
+		n := copy(p.buf, p.buf[p.rpos:])
+		p.buf, p.rpos = p.buf[:n], 0
+	}
 	p.buf = append(p.buf, data...)
 	if p.rewindable && len(p.buf) > maxRewindBytes {
 		p.stopRewindLocked()

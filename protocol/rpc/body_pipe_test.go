@@ -106,3 +106,42 @@ func TestBodyPipeRewind(t *testing.T) {
 		t.Fatal("rewind past the bound")
 	}
 }
+
+// A reader that always leaves bytes queued (a transport reading in smaller
+// pieces than a fast caller writes) must not make the buffer grow with
+// everything ever written: it stays within a small multiple of the bound.
+// Before the buffer was compacted, it grew to the whole 8 MiB written.
+func TestBodyPipeBufferStaysBoundedWhenNeverDrained(t *testing.T) {
+	p := newBodyPipe()
+	chunk := make([]byte, 1024)
+	next, want := byte(0), byte(0)
+	write := func() {
+		for i := range chunk {
+			chunk[i] = next
+			next++
+		}
+		if err := p.write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 100 { // 100 KiB queued ahead of the reader, under the bound
+		write()
+	}
+	got := make([]byte, 1024)
+	for range 8 << 10 { // 8 MiB through the pipe
+		write()
+		n, err := p.Read(got)
+		if err != nil || n != len(got) {
+			t.Fatalf("read %d, %v", n, err)
+		}
+		for _, b := range got[:n] {
+			if b != want {
+				t.Fatalf("byte %d, want %d", b, want)
+			}
+			want++
+		}
+	}
+	if c := cap(p.buf); c > 2*maxPipeBytes {
+		t.Fatalf("buffer capacity %d after 8 MiB with about 100 KiB queued; want at most %d", c, 2*maxPipeBytes)
+	}
+}
