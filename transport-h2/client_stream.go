@@ -280,6 +280,9 @@ func trailerFieldList(t http.Header) *fieldList {
 	return fl
 }
 
+// writeBodyChunk is the most of a streamed request body read at once.
+const writeBodyChunk = 256 << 10
+
 // writeBody streams a request body that is not replayable (or the rest of
 // one that was too large to queue whole, after its first total bytes), then
 // ends the stream with the request's trailers.
@@ -287,7 +290,10 @@ func (cs *clientStream) writeBody(body io.ReadCloser, total int64) {
 	defer body.Close()
 	cs.bodyTouched.Store(true)
 	s := &cs.stream
-	buf := getBuf(64 << 10)
+	// Reads as large as a streaming caller's queue (package rpc queues up
+	// to 256 KiB) take everything queued at once, so the caller's buffer
+	// empties instead of growing.
+	buf := getBuf(writeBodyChunk)
 	defer func() { putBuf(buf) }()
 	for {
 		n, err := body.Read(buf[:cap(buf)])
