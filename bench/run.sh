@@ -13,8 +13,8 @@
 #   -out DIR              where to write (default: bench/results/<date>, or a temporary
 #                         folder with -smoke)
 #   -profile              also take CPU and memory profiles of polyconnect (Connect over h2c,
-#                         Connect and gRPC over transport-h2's h2c-rpc) in Unary, UnaryParallel
-#                         and ServerStream and write their top 15
+#                         Connect and gRPC over transport-h2's h2c-rpc) in Unary, UnaryParallel,
+#                         ServerStream and ClientStream and write their top 15
 #   -profile-only         only the profiles, not the suite
 #   -profile-benchtime T  go test -benchtime for the profiled benchmarks (default 2s)
 #   -smoke                one quick pass (-count 1 -benchtime 1x) that only checks that
@@ -156,7 +156,7 @@ if [[ $profile == 1 ]]; then
 	# Connect over net/http's h2c, and Connect and gRPC over transport-h2's h2c-rpc.
 	for target in connect/h2c connect/h2c-rpc grpc/h2c-rpc; do
 	proto="${target%/*}" tr="${target#*/}"
-	for sc in Unary UnaryParallel ServerStream; do
+	for sc in Unary UnaryParallel ServerStream ClientStream; do
 		bt="$profile_benchtime"
 		name="polyconnect-$proto-$tr-$sc"
 		only="^Benchmark$sc\$/^impl=polyconnect\$/^protocol=$proto\$/^transport=$tr\$"
