@@ -236,6 +236,11 @@ func newConn(nc net.Conn, r role, server bool, lim limits, logf func(string, ...
 	c.wfr = http2.NewFramer(&c.bw, nil)
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	c.bdp.init(lim)
+	// The timer exists, unarmed, before any other goroutine sees c:
+	// onTimer and closeWithError read c.timer, and one created in
+	// startTimer could fire (on a loaded machine) before the field was
+	// written. startTimer arms it.
+	c.timer = time.AfterFunc(time.Duration(math.MaxInt64), c.onTimer)
 	return c
 }
 
@@ -840,7 +845,7 @@ func (c *conn) startTimer() {
 		}
 	}
 	c.timerPeriod = max(period, 10*time.Millisecond)
-	c.timer = time.AfterFunc(c.timerPeriod, c.onTimer)
+	c.timer.Reset(c.timerPeriod)
 }
 
 // onTimer checks the connection's timeouts.
