@@ -9,7 +9,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -297,22 +296,10 @@ func (s *Server) URL() string {
 	if addr == nil {
 		return ""
 	}
-	scheme := "http://"
 	if s.tls != nil {
-		scheme = "https://"
+		return "https://" + transport.DialAddr(addr)
 	}
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return scheme + addr.String()
-	}
-	ip := tcp.IP
-	switch {
-	case ip == nil || ip.Equal(net.IPv4zero):
-		ip = net.IPv4(127, 0, 0, 1)
-	case ip.Equal(net.IPv6unspecified):
-		ip = net.IPv6loopback
-	}
-	return scheme + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+	return "http://" + transport.DialAddr(addr)
 }
 
 // Shutdown stops the server gracefully. It closes the listener and tells

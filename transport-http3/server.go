@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -317,24 +316,7 @@ func (s *Server) URL() string {
 	if addr == nil {
 		return ""
 	}
-	return "https://" + dialable(addr)
-}
-
-// dialable returns addr as "host:port", with a loopback host for an
-// unspecified IP.
-func dialable(addr net.Addr) string {
-	udp, ok := addr.(*net.UDPAddr)
-	if !ok {
-		return addr.String()
-	}
-	ip := udp.IP
-	switch {
-	case ip == nil || ip.Equal(net.IPv4zero):
-		ip = net.IPv4(127, 0, 0, 1)
-	case ip.Equal(net.IPv6unspecified):
-		ip = net.IPv6loopback
-	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(udp.Port))
+	return "https://" + transport.DialAddr(addr)
 }
 
 // Shutdown stops the server gracefully. It refuses new connections,

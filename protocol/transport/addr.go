@@ -49,3 +49,28 @@ func beforePath(s string) string {
 	}
 	return s
 }
+
+// DialAddr returns a listener's address as "host:port" for a client on
+// the same machine to dial: an unspecified IP (a server listening on all
+// interfaces, "0.0.0.0" or "::") becomes the loopback address of the same
+// family. Transports build their servers' URLs from it. Addresses other
+// than TCP and UDP come back as their String.
+func DialAddr(addr net.Addr) string {
+	var ip net.IP
+	var port int
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		ip, port = a.IP, a.Port
+	case *net.UDPAddr:
+		ip, port = a.IP, a.Port
+	default:
+		return addr.String()
+	}
+	switch {
+	case ip == nil || ip.Equal(net.IPv4zero):
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.Equal(net.IPv6unspecified):
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(port))
+}

@@ -3,11 +3,32 @@ package transport_test
 import (
 	"bytes"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
 	"polyconnect.dev/protocol/transport"
 )
+
+func TestDialAddr(t *testing.T) {
+	tests := []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "127.0.0.1:8080"},
+		{&net.TCPAddr{Port: 80}, "127.0.0.1:80"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 443}, "[::1]:443"},
+		{&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 9}, "192.0.2.7:9"},
+		{&net.UDPAddr{IP: net.IPv4zero, Port: 4433}, "127.0.0.1:4433"},
+		{&net.UDPAddr{IP: net.ParseIP("2001:db8::1"), Port: 4433}, "[2001:db8::1]:4433"},
+		{&net.UnixAddr{Name: "/run/app.sock", Net: "unix"}, "/run/app.sock"},
+	}
+	for _, tt := range tests {
+		if got := transport.DialAddr(tt.addr); got != tt.want {
+			t.Errorf("DialAddr(%v) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
 
 func TestCheckAddr(t *testing.T) {
 	for _, ok := range []string{"127.0.0.1:8080", ":8080", "localhost:0", "[::1]:443", "example.com:65535"} {
