@@ -20,7 +20,7 @@ func TestCoreModulesDoNotRequireOpenTelemetry(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	for _, dir := range []string{"../protocol", "../transport-nethttp"} {
+	for _, dir := range []string{"../protocol", "../transport-nethttp", "../transport-h2"} {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}
