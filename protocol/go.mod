@@ -7,5 +7,3 @@ require (
 	github.com/klauspost/compress v1.20.4
 	google.golang.org/protobuf v1.36.12
 )
-
-require go.uber.org/goleak v1.3.0

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"go.uber.org/goleak"
+	"polyconnect.dev/protocol/internal/leakcheck"
 
 	"polyconnect.dev/protocol/rpc"
 )
@@ -104,6 +104,5 @@ func forEachProtocolAndTransport(t *testing.T, transports []netTransport, fn fun
 // parallel, so another test's goroutines cannot be mistaken for a leak.
 func noLeaks(t *testing.T) {
 	t.Helper()
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+	leakcheck.Check(t)
 }

@@ -3,7 +3,7 @@ package brotli_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"polyconnect.dev/protocol/internal/leakcheck"
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: a
@@ -11,5 +11,5 @@ import (
 // early handler return, a peer reset, a deadline or a shutdown) must leave
 // nothing running behind it.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.VerifyTestMain(m)
 }
