@@ -51,8 +51,50 @@ type Config struct {
 
 	// IdleTimeout is how long an idle keep-alive connection is kept open:
 	// by a server before it closes it, by a client before it drops it from
-	// its pool.
+	// its pool. On a server it is grpc-go's MaxConnectionIdle: a connection
+	// that has carried no call for this long is closed (HTTP/2 and HTTP/3
+	// servers send GOAWAY first).
 	IdleTimeout Duration `json:"idle_timeout,omitempty" yaml:"idle_timeout,omitempty"`
+
+	// MaxConnectionAge is how long a server lets a client use one
+	// connection: past it, the server asks the client to move to a new
+	// connection (HTTP/2 and HTTP/3 GOAWAY; HTTP/1.1 "Connection: close"
+	// on the next response), lets the calls in flight finish for
+	// MaxConnectionAgeGrace, then closes the connection. It spreads
+	// long-lived clients over replicas that were added behind a load
+	// balancer, as grpc-go's MaxConnectionAge does. Transports add up to
+	// 10% of random jitter so that connections opened together do not all
+	// age out together. Zero means no limit (server only).
+	MaxConnectionAge Duration `json:"max_connection_age,omitempty" yaml:"max_connection_age,omitempty"`
+
+	// MaxConnectionAgeGrace is how long calls in flight on a connection
+	// that reached MaxConnectionAge may take before the connection is
+	// closed under them. Zero means no limit: the connection closes when
+	// its last call ends (server only).
+	MaxConnectionAgeGrace Duration `json:"max_connection_age_grace,omitempty" yaml:"max_connection_age_grace,omitempty"`
+
+	// PingTimeout is how long a keep-alive ping (see PingInterval) may go
+	// unanswered before the connection is taken for dead and closed,
+	// failing its calls as lost connections. Zero means the transport's
+	// default (client and server).
+	PingTimeout Duration `json:"ping_timeout,omitempty" yaml:"ping_timeout,omitempty"`
+
+	// MinPingInterval is a server's keep-alive enforcement: a client that
+	// sends keep-alive pings more often than this is told to stop with
+	// GOAWAY ENHANCE_YOUR_CALM and the debug data "too_many_pings", as
+	// grpc-go's EnforcementPolicy.MinTime does, and its connection is
+	// closed. Pings a transport needs for its own work (flow-control
+	// bandwidth probes, pings sent back while data flows) never count.
+	// Zero means the transport's default; a negative value turns
+	// enforcement off (server only).
+	MinPingInterval Duration `json:"min_ping_interval,omitempty" yaml:"min_ping_interval,omitempty"`
+
+	// PermitPingsWithoutCalls lets clients send keep-alive pings on a
+	// connection that carries no call without counting against
+	// MinPingInterval's enforcement (server), and makes a client keep
+	// pinging a connection that carries no call (client), as grpc-go's
+	// PermitWithoutStream does.
+	PermitPingsWithoutCalls bool `json:"permit_pings_without_calls,omitempty" yaml:"permit_pings_without_calls,omitempty"`
 
 	// MaxHeaderBytes limits the size of the request headers a server
 	// accepts, including the request line (server only).
@@ -83,10 +125,13 @@ type Config struct {
 	// to one host; calls beyond it wait (client only). Zero means no limit.
 	MaxConnsPerHost int `json:"max_conns_per_host,omitempty" yaml:"max_conns_per_host,omitempty"`
 
-	// PingInterval makes a client send a health-check ping on an HTTP/2 or
-	// HTTP/3 connection that has received nothing for this long, so dead
-	// connections under long-lived streams are found (client only). Zero
-	// means no pings.
+	// PingInterval makes a client or a server send a keep-alive ping on an
+	// HTTP/2 or HTTP/3 connection that has received nothing for this long,
+	// so that dead peers under long-lived streams are found (grpc-go's
+	// keepalive Time); an unanswered ping closes the connection after
+	// PingTimeout. A client pings only while it has calls in flight unless
+	// PermitPingsWithoutCalls is set. Zero means the transport's default
+	// (for most, no pings).
 	PingInterval Duration `json:"ping_interval,omitempty" yaml:"ping_interval,omitempty"`
 
 	// Balance, when set, makes a client spread its calls over several
