@@ -306,7 +306,7 @@ func (c *connectHandlerConn) readError(err error) error {
 	if errors.As(err, &maxErr) {
 		return errorf(CodeResourceExhausted, "request body too large")
 	}
-	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+	return requestReadError(err)
 }
 
 func (c *connectHandlerConn) receiveUnary(msg any) error {

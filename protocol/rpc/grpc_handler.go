@@ -281,7 +281,7 @@ func (c *grpcHandlerConn) readError(err error) error {
 	if errors.As(err, &maxErr) {
 		return errorf(CodeResourceExhausted, "request body too large")
 	}
-	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+	return requestReadError(err)
 }
 
 func (c *grpcHandlerConn) Send(msg any) error {
