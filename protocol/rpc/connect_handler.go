@@ -407,6 +407,12 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	c.out = newStreamWriter(c.ctx, c.w)
 }
 
+func (c *connectHandlerConn) abandon() {
+	if c.out != nil {
+		c.out.abandon()
+	}
+}
+
 func (c *connectHandlerConn) finish(err error) {
 	c.reader.release()
 	if c.buf != nil {

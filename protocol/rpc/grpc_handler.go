@@ -359,6 +359,12 @@ func (c *grpcHandlerConn) writeHeader() {
 	}
 }
 
+func (c *grpcHandlerConn) abandon() {
+	if c.out != nil {
+		c.out.abandon()
+	}
+}
+
 func (c *grpcHandlerConn) finish(err error) {
 	c.reader.release()
 	if c.buf != nil {

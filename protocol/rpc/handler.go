@@ -59,6 +59,9 @@ type handlerConn interface {
 	// finish ends the response: with the error if err is non-nil, else with
 	// success and the trailers.
 	finish(err error)
+	// abandon stops whatever writes the response in the background, for a
+	// method that panicked, before the panic reaches the server.
+	abandon()
 }
 
 // newHandler builds the protocol-independent part of a handler and returns
@@ -238,7 +241,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	conn.setContext(ctx)
+	returned := false
+	defer func() {
+		if !returned {
+			// The method panicked: the ResponseWriter is the server's again
+			// once the panic leaves ServeHTTP, so nothing may write it.
+			conn.abandon()
+		}
+	}()
 	err := h.call(ctx, conn)
+	returned = true
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
 		err = asError(ctx.Err())
 	}
