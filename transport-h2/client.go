@@ -157,6 +157,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	addr := authorityAddr(req.URL)
 	body := req.Body
+	diagnosed := false
 	for attempt := 0; ; attempt++ {
 		cc, err := c.getConn(ctx, addr)
 		if err != nil {
@@ -167,16 +168,35 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
+		if pe := (*prefaceError)(nil); errors.As(err, &pe) {
+			// The server closed the connection before speaking HTTP/2:
+			// find out whether it speaks something else.
+			if !diagnosed && ctx.Err() == nil {
+				diagnosed = true
+				if wrong := c.diagnose(ctx, addr); wrong != nil {
+					if retry := (retryError{}); errors.As(err, &retry) && retry.bodyUnread && body != nil {
+						_ = body.Close()
+					}
+					return nil, wrong
+				}
+			}
+			if !errors.As(err, new(retryError)) {
+				return nil, &transport.ConnectionLostError{Addr: addr, Err: pe.err}
+			}
+		}
 		var retry retryError
 		if !errors.As(err, &retry) || attempt >= 5 || ctx.Err() != nil {
-			if errors.As(err, &retry) {
-				err = retry.err
+			switch {
+			case ctx.Err() != nil:
+				err = ctx.Err()
+			case errors.As(err, &retry):
+				err = notProcessed(retry.err, addr)
 			}
 			return nil, err
 		}
 		if req.Body != nil && req.Body != http.NoBody && !retry.bodyUnread {
 			if req.GetBody == nil {
-				return nil, retry.err
+				return nil, notProcessed(retry.err, addr)
 			}
 			if body, err = req.GetBody(); err != nil {
 				return nil, err
@@ -210,6 +230,12 @@ func (c *Client) checkRequest(req *http.Request) error {
 		want = "https"
 	}
 	if req.URL.Scheme != want {
+		if c.tls == nil && req.URL.Scheme == "https" {
+			return fmt.Errorf("h2: the URL %s is https://, but an %q client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use %q", req.URL.Redacted(), c.name, NameH2)
+		}
+		if c.tls != nil && req.URL.Scheme == "http" {
+			return fmt.Errorf("h2: the URL %s is http://, but an %q client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use %q", req.URL.Redacted(), c.name, NameH2C)
+		}
 		return fmt.Errorf("h2: a %s client sends %s:// URLs, not %q", c.name, want, req.URL.Scheme+"://")
 	}
 	if req.URL.Host == "" {

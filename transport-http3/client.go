@@ -97,14 +97,14 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 // caller must close the response body; the call holds its connection
 // until then.
 //
-// Errors read as on net/http's transports: once req's context is done, Do
-// and reads of the response body return the context's error (not the
-// stream reset that cancelling causes). Failures of the connection or the
-// stream are *rpc.Error values with the code that fits: unavailable when
-// the server cannot be reached, fails the TLS handshake, refuses the
-// stream or closes the connection; canceled, resource_exhausted or
-// internal for a stream reset by the server with H3_REQUEST_CANCELLED,
-// H3_EXCESSIVE_LOAD or another code.
+// Errors read as on every transport: once req's context is done, Do and
+// reads of the response body return the context's error (not the stream
+// reset that cancelling causes). Failures of the connection or the stream
+// are in package transport's words: *transport.StreamResetError with the
+// HTTP/3 code (inside a *transport.NotProcessedError for
+// H3_REQUEST_REJECTED), *transport.DialError and *transport.TLSError when
+// no connection could be set up, *transport.ConnectionLostError when the
+// connection ended under the call.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return nil, errors.New("h3: request without a URL")

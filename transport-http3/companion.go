@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,6 +63,9 @@ func (c *companion) listen(udp net.Addr) error {
 	next := c.h
 	c.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Alt-Svc"] = []string{altSvc}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = netHTTPRequestBody{r.Body}
+		}
 		next.ServeHTTP(w, r)
 	})
 	return nil
@@ -97,4 +101,16 @@ func (c *companion) wait() {
 	if c.done != nil {
 		<-c.done
 	}
+}
+
+// netHTTPRequestBody translates the read errors of a request body the
+// companion (net/http) serves into package transport's words.
+type netHTTPRequestBody struct{ io.ReadCloser }
+
+func (b netHTTPRequestBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = transport.NetHTTPServerError(err)
+	}
+	return n, err
 }

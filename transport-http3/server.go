@@ -121,7 +121,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		},
 	}
 	s.srv = &http3.Server{
-		Handler:        withTimeouts(h, orDefault(cfg.ReadTimeout, 0), orDefault(cfg.WriteTimeout, 0)),
+		Handler:        withTimeouts(typedBodies(h), orDefault(cfg.ReadTimeout, 0), orDefault(cfg.WriteTimeout, 0)),
 		TLSConfig:      s.tls,
 		QUICConfig:     s.quicConf,
 		MaxHeaderBytes: orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),

@@ -109,7 +109,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		errorLog = cfg.ServerErrorLog()
 	}
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler:           typedBodies(h),
 		Protocols:         &protocols,
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
