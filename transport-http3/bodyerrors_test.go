@@ -77,3 +77,26 @@ func TestServerRequestBodyErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseBodyAfterCancel checks that once a call's context is done,
+// its response body reads fail with the context's error, as on net/http's
+// transports, even when the whole response has already arrived: a client
+// whose deadline had passed read the server's answer to the reset its
+// deadline caused, and reported it.
+func TestResponseBodyAfterCancel(t *testing.T) {
+	srv := startServer(t, serverConfig(t), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "the whole response")
+	}))
+	c := newClient(t, clientConfig(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL(), nil)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	cancel()
+	if _, err := io.ReadAll(res.Body); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read after cancel: %v, want context.Canceled", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
@@ -179,6 +180,15 @@ type responseBody struct {
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
+	// Once the call's context is done its response is over, as on
+	// net/http's transports, even if quic-go still has data to give: the
+	// server may have answered the reset that ending the call caused.
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if dl, ok := b.ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return 0, context.DeadlineExceeded
+	}
 	n, err := b.rc.Read(p)
 	if err != nil && err != io.EOF {
 		err = mapError(b.ctx, b.host, err)

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"polyconnect.dev/protocol/transport"
@@ -20,23 +21,19 @@ import (
 // read into an RPC error:
 //
 //   - an *Error (from a custom HTTPClient) as it is;
-//   - once the call's context is done, its error: canceled or
-//     deadline_exceeded, whatever the transport saw (a stream reset that
-//     the cancellation caused, say);
 //   - once the call's deadline has passed, deadline_exceeded, even if the
 //     context's timer has not fired yet: the server may reset the stream at
 //     its copy of the deadline first;
+//   - once the call's context is done, its error (canceled), whatever the
+//     transport saw (a stream reset that the cancellation caused, say);
 //   - otherwise by resetCode and transportCode.
 func transportError(ctx context.Context, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	if ctxErr := callError(ctx); ctxErr != nil {
 		return asError(ctxErr).WithCause(err)
-	}
-	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-		return errorf(CodeDeadlineExceeded, "deadline exceeded: "+err.Error()).WithCause(err)
 	}
 	err = transport.NetHTTPClientError(err)
 	return &Error{code: transportCode(err, false), msg: err.Error(), cause: err}
@@ -50,7 +47,8 @@ func transportError(ctx context.Context, err error) *Error {
 // invalid_argument.
 func requestReadError(err error) *Error {
 	err = transport.NetHTTPServerError(err)
-	return &Error{code: transportCode(err, true), msg: "read request: " + err.Error(), cause: err}
+	cause := fmt.Errorf("read request: %w", err) // the message, so Error does not repeat it
+	return &Error{code: transportCode(err, true), msg: cause.Error(), cause: cause}
 }
 
 // transportCode is the code of a transport failure, by the gRPC
@@ -103,4 +101,16 @@ func resetCode(r transport.ResetReason) Code {
 		return CodePermissionDenied
 	}
 	return CodeInternal
+}
+
+// callError is the error of a call whose context is ctx: once its deadline
+// has passed, context.DeadlineExceeded, even if the context's timer has
+// not fired yet or the call's own cancellation (the stream being closed)
+// got there first: a context's Done channel closes before its children's
+// errors are set, and its timer may run late. Otherwise ctx's error.
+func callError(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return ctx.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/iotest"
@@ -142,5 +143,47 @@ func TestConnectUnaryErrorBodyFails(t *testing.T) {
 	cancel()
 	if CodeOf(err) != CodeDeadlineExceeded {
 		t.Errorf("deadline passed while the body arrived: %v", err)
+	}
+}
+
+// movingDeadline is a context whose deadline the test moves, and whose
+// error never catches up with it, as a context whose timer has not run.
+type movingDeadline struct {
+	context.Context
+	at atomic.Int64 // unix nanoseconds
+}
+
+func (c *movingDeadline) Deadline() (time.Time, bool) { return time.Unix(0, c.at.Load()), true }
+
+type httpClientFunc func(*http.Request) (*http.Response, error)
+
+func (f httpClientFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestCloseRequestAfterDeadline checks that a stream closed once its
+// deadline has passed does not end its request cleanly, even while the
+// context's error still lags the deadline: the server got a clean end of
+// the request and answered it (seen in the fault matrix's deadline case).
+func TestCloseRequestAfterDeadline(t *testing.T) {
+	bodyErr := make(chan error, 1)
+	hc := httpClientFunc(func(req *http.Request) (*http.Response, error) {
+		_, err := io.ReadAll(req.Body)
+		bodyErr <- err
+		return nil, errors.New("no response")
+	})
+	spec := Spec{Procedure: "/test.v1.Echo/Client", StreamType: StreamTypeClient}
+	c := NewClient[wrapperspb.StringValue, wrapperspb.StringValue](hc, "http://x", spec)
+	ctx := &movingDeadline{Context: context.Background()}
+	ctx.at.Store(time.Now().Add(time.Hour).UnixNano())
+	stream := c.CallClientStream(ctx)
+	_ = stream.Send(wrapperspb.String("x")) // starts the request
+	ctx.at.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	_, _ = stream.CloseAndReceive()
+	select {
+	case err := <-bodyErr:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the request body ended with %v, want the deadline's error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request was never sent")
 	}
 }
