@@ -94,7 +94,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 			KeepAlive: 30 * time.Second,
 		}).DialContext
 	}
-	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultClientMaxHeaderBytes)
 	c := &Client{
 		name:            cfg.Name,
 		tls:             tlsConf,

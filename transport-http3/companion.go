@@ -21,17 +21,18 @@ const altSvcMaxAge = 86400
 // companion is the HTTP/2 (and HTTP/1.1) server over TLS on the HTTP/3
 // server's port, which advertises HTTP/3 with Alt-Svc.
 type companion struct {
-	h    http.Handler // the handler served, before Alt-Svc is added
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{} // closed when Serve returns
+	h      http.Handler // the handler served, before Alt-Svc is added
+	logger *slog.Logger // Config.Logger
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{} // closed when Serve returns
 }
 
 func newCompanion(cfg transport.Config, tlsConf *tls.Config, h http.Handler) *companion {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
-	c := &companion{h: h}
+	c := &companion{h: h, logger: cfg.Logger}
 	c.srv = &http.Server{
 		TLSConfig:         tlsConf.Clone(),
 		Protocols:         &protocols,
@@ -58,7 +59,7 @@ func (c *companion) listen(udp net.Addr) error {
 	if err != nil {
 		return err
 	}
-	c.ln = ln
+	c.ln = transport.KeepAccepting(ln, "h3: HTTP/2 companion", c.logger)
 	altSvc := `h3=":` + strconv.Itoa(ua.Port) + `"; ma=` + strconv.Itoa(altSvcMaxAge)
 	next := c.h
 	c.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
