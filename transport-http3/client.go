@@ -44,8 +44,10 @@ var errClientClosed = errors.New("h3: client is closed")
 // (mutual TLS). Of the other Config fields, Addr (for URL), DialTimeout
 // (the whole connection set-up), TLSHandshakeTimeout (how long the
 // handshake may go without hearing from the server), IdleTimeout (how
-// long a connection without calls is kept) and PingInterval (QUIC
-// keep-alive; on by default, negative turns it off) apply. MaxIdleConns,
+// long a connection without calls is kept), PingInterval (QUIC
+// keep-alive; on by default, negative turns it off) and PingTimeout (QUIC's
+// idle timeout becomes PingInterval + PingTimeout) apply. QUIC pings
+// connections with or without calls: PermitPingsWithoutCalls is always on. MaxIdleConns,
 // MaxIdleConnsPerHost and MaxConnsPerHost do not: a client has one
 // connection per server.
 func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
@@ -74,6 +76,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	c.conf = &quic.Config{
 		HandshakeIdleTimeout: orDefault(cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
 		KeepAlivePeriod:      orDefault(cfg.PingInterval, DefaultPingInterval),
+		MaxIdleTimeout:       quicIdleTimeout(withPingInterval(cfg, DefaultPingInterval)),
 		// The server opens no bidirectional streams in HTTP/3.
 		MaxIncomingStreams: -1,
 	}
@@ -218,4 +221,12 @@ func trimBrackets(host string) string {
 		return host[1 : len(host)-1]
 	}
 	return host
+}
+
+// withPingInterval returns cfg with PingInterval def when it is zero.
+func withPingInterval(cfg transport.Config, def time.Duration) transport.Config {
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = transport.Duration(def)
+	}
+	return cfg
 }

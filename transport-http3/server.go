@@ -59,6 +59,17 @@ var _ transport.Server = (*Server)(nil)
 // default) apply. ReadHeaderTimeout does not: QUIC bounds silent peers by
 // its own idle timeout (30 seconds without a packet). Fields left at zero
 // get the Default values of this package.
+//
+// Connection lifetimes and keep-alive, as far as quic-go allows:
+// MaxConnectionAge and MaxConnectionAgeGrace (see lifetimes.go: past its
+// age a connection refuses new requests with H3_REQUEST_REJECTED, which
+// clients send again elsewhere, and closes when IdleTimeout finds it idle
+// or the grace is over; quic-go sends GOAWAY only on Shutdown); PingInterval
+// (QUIC PING frames on a silent connection) and PingTimeout (with
+// PingInterval, QUIC's idle timeout becomes PingInterval + PingTimeout: a
+// peer silent that long is dead). Not honoured: MinPingInterval and
+// PermitPingsWithoutCalls, since QUIC's PINGs are transport frames that
+// quic-go answers below HTTP/3 and offers no policy for.
 func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -105,6 +116,8 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		quicConf: &quic.Config{
 			MaxIncomingStreams: int64(orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)),
 			Allow0RTT:          o.allow0RTT || cfg.Allow0RTT,
+			KeepAlivePeriod:    orDefault(cfg.PingInterval, 0),
+			MaxIdleTimeout:     quicIdleTimeout(cfg),
 		},
 	}
 	s.srv = &http3.Server{
@@ -117,6 +130,10 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	for _, hook := range o.hooks {
 		hook(s.srv, s.quicConf)
+	}
+	if cfg.MaxConnectionAge > 0 {
+		// After the hooks, so that it wraps a ConnContext they set.
+		s.srv.Handler = newLifetimes(time.Duration(cfg.MaxConnectionAge), max(time.Duration(cfg.MaxConnectionAgeGrace), 0)).install(s.srv, s.srv.Handler)
 	}
 	s.life.Name = "h3: h3 server"
 	s.refuseWhenDraining()
@@ -355,4 +372,15 @@ func (s *Server) String() string {
 		b.WriteString(addr.String())
 	}
 	return b.String()
+}
+
+// quicIdleTimeout is QUIC's MaxIdleTimeout for cfg: with a PingInterval and
+// a PingTimeout, a peer that answers nothing for their sum is dead; else
+// quic-go's default (zero).
+func quicIdleTimeout(cfg transport.Config) time.Duration {
+	interval, timeout := orDefault(cfg.PingInterval, 0), orDefault(cfg.PingTimeout, 0)
+	if interval <= 0 || timeout <= 0 {
+		return 0
+	}
+	return interval + timeout
 }

@@ -35,6 +35,13 @@ var _ transport.Client = (*Client)(nil)
 // ask for one. It fails requests to servers that do not negotiate HTTP/2.
 // An "h2c" client refuses a TLS configuration and https URLs. An "http1"
 // client uses its TLS configuration for https URLs.
+//
+// PingInterval makes h2c and h2 clients ping a connection that has been
+// silent that long and close it, failing its calls as lost connections, if
+// the ping goes unanswered for PingTimeout. net/http pings connections
+// without calls too: PermitPingsWithoutCalls cannot be turned off, so keep
+// PingInterval above a grpc-go server's enforcement MinTime (5 minutes by
+// default), or it answers GOAWAY too_many_pings.
 func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -106,7 +113,10 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		Protocols:             &protocols,
 	}
 	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
-		t.HTTP2 = &http.HTTP2Config{SendPingTimeout: orDefault(cfg.PingInterval, 0)}
+		t.HTTP2 = &http.HTTP2Config{
+			SendPingTimeout: orDefault(cfg.PingInterval, 0),
+			PingTimeout:     orDefault(cfg.PingTimeout, transport.DefaultPingTimeout),
+		}
 	}
 	for _, hook := range o.hooks {
 		hook(t)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"polyconnect.dev/protocol/transport"
 )
@@ -42,6 +43,20 @@ var _ transport.Server = (*Server)(nil)
 // "h2" needs a certificate (Config.TLS or Config.TLSConfig); "h2c" refuses
 // one; "http1" serves HTTPS when given one. Config fields left at zero get
 // the Default values of this package.
+//
+// Connection lifetimes and keep-alive, as far as net/http allows:
+// IdleTimeout closes a connection without calls (HTTP/2: GOAWAY first);
+// MaxConnectionAge and MaxConnectionAgeGrace are honoured through
+// "Connection: close" (see lifetimes.go): HTTP/2 sends GOAWAY at the first
+// call after the age and closes when its streams end, HTTP/1.1 closes after
+// that response, and the grace then closes whatever is left, without
+// GOAWAY if no call came since the age (net/http cannot send one
+// unprompted);
+// PingInterval and PingTimeout make HTTP/2 connections ping a silent client
+// and close it if the ping goes unanswered. Not honoured: MinPingInterval
+// (net/http's HTTP/2 server enforces no ping policy, so no GOAWAY
+// too_many_pings) and PermitPingsWithoutCalls (nothing to permit without an
+// enforcement); HTTP/1.1 has no pings.
 func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -110,7 +125,14 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
 	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
-		s.srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0)}
+		s.srv.HTTP2 = &http.HTTP2Config{
+			MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0),
+			SendPingTimeout:      orDefault(cfg.PingInterval, 0),
+			PingTimeout:          orDefault(cfg.PingTimeout, transport.DefaultPingTimeout),
+		}
+	}
+	if cfg.MaxConnectionAge > 0 {
+		s.srv.Handler = newLifetimes(time.Duration(cfg.MaxConnectionAge), max(time.Duration(cfg.MaxConnectionAgeGrace), 0)).install(s.srv, s.srv.Handler)
 	}
 	for _, hook := range o.hooks {
 		hook(s.srv)
