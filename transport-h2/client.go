@@ -322,10 +322,22 @@ func (c *Client) dialConn(p *hostPool, addr string, d *dialCall) {
 	if err == nil {
 		p.conns = append(p.conns, cc)
 		c.nconns.Add(1)
+	} else {
+		c.dropPoolIfEmptyLocked(p)
 	}
 	d.err = err
 	c.mu.Unlock()
 	close(d.done)
+}
+
+// dropPoolIfEmptyLocked forgets a host's pool once it holds no connection
+// and nobody dials or waits for one, so that a client that talked to many
+// hosts keeps nothing for those it no longer calls. A caller still
+// holding p finds a new pool on its next look.
+func (c *Client) dropPoolIfEmptyLocked(p *hostPool) {
+	if len(p.conns) == 0 && p.dialing == nil && p.waiting.Load() == 0 && c.pools[p.key] == p {
+		delete(c.pools, p.key)
+	}
 }
 
 // slotFreed tells requests waiting at MaxConnsPerHost to look again.
@@ -356,6 +368,7 @@ func (c *Client) removeConn(cc *clientConn) {
 		close(p.wait)
 		p.wait = nil
 	}
+	c.dropPoolIfEmptyLocked(p)
 	c.mu.Unlock()
 }
 

@@ -158,6 +158,7 @@ func (cc *clientConn) retireIfIdleLocked() bool {
 			break
 		}
 	}
+	cc.client.dropPoolIfEmptyLocked(p)
 	return true
 }
 

@@ -3,6 +3,8 @@ package transport
 import (
 	"errors"
 	"strconv"
+
+	"polyconnect.dev/protocol/transport/balance"
 )
 
 // The failures every transport reports in the same words, whatever the
@@ -241,7 +243,7 @@ func (e *StreamResetError) Unwrap() error { return e.Err }
 // (REFUSED_STREAM, H3_REQUEST_REJECTED), which the server promises it did
 // not process.
 func (e *StreamResetError) Is(target error) bool {
-	return target == ErrStreamReset || target == ErrNotProcessed && e.Reason() == ResetRefused
+	return target == ErrStreamReset || (target == ErrNotProcessed || target == balance.ErrNotSent) && e.Reason() == ResetRefused
 }
 
 // GoAwayError is a peer's notice that it closes the connection: HTTP/2
@@ -288,8 +290,11 @@ func (e *NotProcessedError) Error() string {
 // Unwrap returns Err.
 func (e *NotProcessedError) Unwrap() error { return e.Err }
 
-// Is matches ErrNotProcessed.
-func (e *NotProcessedError) Is(target error) bool { return target == ErrNotProcessed }
+// Is matches ErrNotProcessed, and balance.ErrNotSent, so that a balancer
+// sends the request to another replica.
+func (e *NotProcessedError) Is(target error) bool {
+	return target == ErrNotProcessed || target == balance.ErrNotSent
+}
 
 // ConnectionLostError reports that the connection carrying a call ended
 // before the call did: the peer closed or reset it, went away with an error
@@ -336,8 +341,10 @@ func (e *DialError) Error() string {
 // Unwrap returns Err.
 func (e *DialError) Unwrap() error { return e.Err }
 
-// Is matches ErrDial and ErrNotProcessed.
-func (e *DialError) Is(target error) bool { return target == ErrDial || target == ErrNotProcessed }
+// Is matches ErrDial, ErrNotProcessed and balance.ErrNotSent.
+func (e *DialError) Is(target error) bool {
+	return target == ErrDial || target == ErrNotProcessed || target == balance.ErrNotSent
+}
 
 // TLSError reports that the TLS handshake with Addr failed: a certificate
 // that does not verify, an alert from the peer (such as a client
@@ -365,5 +372,7 @@ func (e *TLSError) Error() string {
 // Unwrap returns Err.
 func (e *TLSError) Unwrap() error { return e.Err }
 
-// Is matches ErrTLS and ErrNotProcessed.
-func (e *TLSError) Is(target error) bool { return target == ErrTLS || target == ErrNotProcessed }
+// Is matches ErrTLS, ErrNotProcessed and balance.ErrNotSent.
+func (e *TLSError) Is(target error) bool {
+	return target == ErrTLS || target == ErrNotProcessed || target == balance.ErrNotSent
+}

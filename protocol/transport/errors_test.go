@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"polyconnect.dev/protocol/transport"
+	"polyconnect.dev/protocol/transport/balance"
 )
 
 func TestStreamResetReason(t *testing.T) {
@@ -94,6 +95,9 @@ func TestErrorKinds(t *testing.T) {
 			if got := errors.Is(wrapped, target); got != want {
 				t.Errorf("%v: Is(%v) = %v, want %v", c.err, target, got, want)
 			}
+		}
+		if errors.Is(wrapped, transport.ErrNotProcessed) != errors.Is(wrapped, balance.ErrNotSent) {
+			t.Errorf("%v: a balancer must resend exactly what was not processed", c.err)
 		}
 		if errors.Unwrap(c.err) == nil {
 			t.Errorf("%v: no cause", c.err)
