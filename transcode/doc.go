@@ -1,0 +1,2 @@
+// Package transcode serves REST/JSON routes from google.api.http annotations.
+package transcode
