@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -328,8 +329,12 @@ var pathPool = sync.Pool{New: func() any { return new(requestPath) }}
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt, ok := r.Context().Value(routeKey{}).(*route); ok {
 		// A call this handler made came back to it: next does not serve
-		// the procedure, and routed it here.
-		h.writeStatus(w, newStatus(rpc.CodeUnimplemented, "procedure "+rt.info.Procedure+" is not served by the handler given to transcode.New"))
+		// the procedure, and routed it here. Answer it as a Connect handler
+		// would, for the transcoder waiting on the other end.
+		w.Header()["Content-Type"] = jsonContentType
+		w.WriteHeader(http.StatusNotFound)
+		msg, _ := json.Marshal("procedure " + rt.info.Procedure + " is not served by the handler given to transcode.New")
+		_, _ = w.Write([]byte(`{"code":"unimplemented","message":` + string(msg) + `}`))
 		return
 	}
 	p := pathPool.Get().(*requestPath)
