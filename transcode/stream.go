@@ -159,7 +159,9 @@ func (s *streamWriter) envelope(flags byte, data []byte) error {
 			s.trailers(end.Metadata)
 			return nil
 		}
-		s.start()
+		// An empty stream: no body, so no Content-Type either, as with
+		// grpc-gateway.
+		s.start(false)
 		s.trailers(end.Metadata)
 		return nil
 	}
@@ -186,20 +188,20 @@ func (s *streamWriter) envelope(flags byte, data []byte) error {
 		line = append(line, "}\n"...)
 		s.line = line
 	}
-	s.start()
+	s.start(true)
 	_, err := s.w.Write(line)
 	return err
 }
 
 // start writes the REST response's headers, once.
-func (s *streamWriter) start() {
+func (s *streamWriter) start(body bool) {
 	if s.wrote {
 		return
 	}
 	s.wrote = true
 	hdr := s.w.Header()
 	copyResponseHeaders(hdr, s.header)
-	if _, ok := hdr["Content-Type"]; !ok {
+	if _, ok := hdr["Content-Type"]; !ok && body {
 		hdr["Content-Type"] = jsonContentType
 	}
 	s.w.WriteHeader(http.StatusOK)
