@@ -42,7 +42,9 @@ func createBook(req *lib.CreateBookRequest) *lib.Book {
 	return b
 }
 
-type grpcBooks struct{ lib.UnimplementedLibraryServiceServer }
+type grpcBooks struct {
+	lib.UnimplementedLibraryServiceServer
+}
 
 func (grpcBooks) CreateBook(_ context.Context, req *lib.CreateBookRequest) (*lib.Book, error) {
 	return createBook(req), nil
