@@ -23,6 +23,7 @@ ROOTS=(
 	transcode/internal/testproto # transcode's annotated test service, importing google/api from genproto's Go packages (scripts/generate-annotated.sh) → transcode/internal/gen
 	interop/transcodeproto # the same service with grpc-go's and grpc-gateway's plugins → interop/internal/gen/transcodetest
 	bench/restproto # the same again → bench/gen/transcodetest, for the REST bench rows
+	examples/restproto # the bookstore of examples/cmd/rest, annotated for REST (scripts/generate-annotated.sh) → examples/gen/bookstore
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
