@@ -56,7 +56,7 @@ func (h *Handler) serveUnary(w http.ResponseWriter, r *http.Request, rt *route, 
 	res := unaryWriter{header: make(http.Header, 4), body: getBuffer()}
 	defer putBuffer(res.body)
 	h.next.ServeHTTP(&res, h.innerRequest(r, rt, payload, unaryContentType))
-	h.writeUnary(w, rt, &res)
+	h.writeUnary(w, r, rt, &res)
 }
 
 // payloadReader is the body of an in-process call.
@@ -170,7 +170,7 @@ func (w *unaryWriter) Write(p []byte) (int, error) {
 func (w *unaryWriter) Flush() {}
 
 // writeUnary turns the RPC handler's response into the REST response.
-func (h *Handler) writeUnary(w http.ResponseWriter, rt *route, res *unaryWriter) {
+func (h *Handler) writeUnary(w http.ResponseWriter, r *http.Request, rt *route, res *unaryWriter) {
 	if res.status == 0 {
 		h.writeStatus(w, newStatus(rpc.CodeInternal, "the RPC handler wrote no response"))
 		return
@@ -209,6 +209,15 @@ func (h *Handler) writeUnary(w http.ResponseWriter, rt *route, res *unaryWriter)
 		}
 		*buf = body
 		hdr["Content-Type"] = jsonContentType
+	}
+	if h.compressMin >= 0 {
+		hdr.Add("Vary", "Accept-Encoding")
+		zipped := getBuffer()
+		defer putBuffer(zipped)
+		if h.maybeCompress(r, body, zipped) {
+			body = *zipped
+			hdr["Content-Encoding"] = []string{"gzip"}
+		}
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)

@@ -32,13 +32,14 @@ import (
 // the Handler. A request no route matches is answered with NOT_FOUND (HTTP
 // 404), one whose path matches a route of another HTTP method with 405.
 type Handler struct {
-	next      http.Handler
-	routes    map[string][]*route // by HTTP method, most specific template first
-	all       []*route            // in declaration order
-	readMax   int64
-	marshal   protojson.MarshalOptions
-	unmarshal protojson.UnmarshalOptions
-	openapi   struct {
+	next        http.Handler
+	routes      map[string][]*route // by HTTP method, most specific template first
+	all         []*route            // in declaration order
+	readMax     int64
+	compressMin int
+	marshal     protojson.MarshalOptions
+	unmarshal   protojson.UnmarshalOptions
+	openapi     struct {
 		once sync.Once
 		doc  []byte
 		err  error
@@ -122,11 +123,12 @@ func New(next http.Handler, services []protoreflect.ServiceDescriptor, opts ...O
 		o.apply(&cfg)
 	}
 	h := &Handler{
-		next:      next,
-		routes:    make(map[string][]*route),
-		readMax:   cfg.readMax,
-		marshal:   cfg.marshal,
-		unmarshal: cfg.unmarshal,
+		next:        next,
+		routes:      make(map[string][]*route),
+		readMax:     cfg.readMax,
+		compressMin: cfg.compressMin,
+		marshal:     cfg.marshal,
+		unmarshal:   cfg.unmarshal,
 	}
 	var errs []error
 	for _, sd := range services {

@@ -18,6 +18,7 @@ type config struct {
 	marshal     protojson.MarshalOptions
 	unmarshal   protojson.UnmarshalOptions
 	patchMask   bool
+	compressMin int
 }
 
 func defaultConfig() config {
@@ -29,8 +30,9 @@ func defaultConfig() config {
 		marshal: protojson.MarshalOptions{EmitUnpopulated: true},
 		// Unknown body fields are ignored, as grpc-gateway does by default
 		// and as the proto3 JSON mapping allows.
-		unmarshal: protojson.UnmarshalOptions{DiscardUnknown: true},
-		patchMask: true,
+		unmarshal:   protojson.UnmarshalOptions{DiscardUnknown: true},
+		patchMask:   true,
+		compressMin: DefaultCompressMinBytes,
 	}
 }
 
@@ -76,4 +78,13 @@ func WithMarshalOptions(o protojson.MarshalOptions) Option {
 // grpc-gateway does, so a partial update touches only what was sent.
 func WithoutPatchFieldMask() Option {
 	return optionFunc(func(c *config) { c.patchMask = false })
+}
+
+// WithCompressMinBytes sets the smallest unary response body the handler
+// gzips, for clients whose Accept-Encoding allows gzip (default
+// DefaultCompressMinBytes); n < 0 never compresses, for servers behind a
+// proxy that compresses. Streams are not compressed: each message goes out
+// as it comes.
+func WithCompressMinBytes(n int) Option {
+	return optionFunc(func(c *config) { c.compressMin = n })
 }

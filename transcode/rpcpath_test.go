@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -284,5 +286,62 @@ func TestCORSPreflightForRESTMethods(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
 		t.Errorf("call: status %d, headers %v", w.Code, w.Header())
+	}
+}
+
+func TestResponseCompression(t *testing.T) {
+	t.Parallel()
+	mux, _ := newLibrary(t, nil)
+	long := `{"stringValue":"` + strings.Repeat("compressible ", 200) + `"}`
+	for _, c := range []struct {
+		name, accept, body string
+		gzipped            bool
+	}{
+		{"large, gzip accepted", "gzip, deflate, br", long, true},
+		{"large, any accepted", "*", long, true},
+		{"large, gzip refused", "gzip;q=0, identity", long, false},
+		{"large, nothing accepted", "", long, false},
+		{"small, gzip accepted", "gzip", `{"stringValue":"short"}`, false},
+	} {
+		r := httptest.NewRequest("POST", "/v1/echo", strings.NewReader(c.body))
+		if c.accept != "" {
+			r.Header.Set("Accept-Encoding", c.accept)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d", c.name, w.Code)
+		}
+		got := w.Body.Bytes()
+		if enc := w.Header().Get("Content-Encoding"); (enc == "gzip") != c.gzipped {
+			t.Errorf("%s: Content-Encoding %q", c.name, enc)
+		}
+		if c.gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(got))
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if n, _ := strconv.Atoi(w.Header().Get("Content-Length")); n != w.Body.Len() || n >= len(got) {
+				t.Errorf("%s: Content-Length %d for %d compressed bytes of %d", c.name, n, w.Body.Len(), len(got))
+			}
+		}
+		if !strings.Contains(string(got), "compressible") && c.body == long {
+			t.Errorf("%s: body %.100s", c.name, got)
+		}
+		if !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: no Vary: Accept-Encoding", c.name)
+		}
+	}
+	// Off: never compressed.
+	off, _ := newLibrary(t, nil, transcode.WithCompressMinBytes(-1))
+	r := httptest.NewRequest("POST", "/v1/echo", strings.NewReader(long))
+	r.Header.Set("Accept-Encoding", "gzip")
+	w := httptest.NewRecorder()
+	off.ServeHTTP(w, r)
+	if w.Header().Get("Content-Encoding") != "" {
+		t.Errorf("compression off: Content-Encoding %q", w.Header().Get("Content-Encoding"))
 	}
 }
