@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -48,6 +49,8 @@ type openAPIBuilder struct {
 func (h *Handler) openAPIDocument() object {
 	b := &openAPIBuilder{h: h, schemas: object{}}
 	paths := object{}
+	keys := map[string]string{} // a path with its parameters' names blanked → the key used
+	ids := map[string]int{}     // bindings of each method so far
 	var services []string
 	seen := map[string]bool{}
 	for _, rt := range h.all {
@@ -57,6 +60,24 @@ func (h *Handler) openAPIDocument() object {
 			services = append(services, svc)
 		}
 		p := rt.tmpl.openAPIPath()
+		op := b.operation(rt, svc)
+		// Operation ids: the method's full name, then _2, _3, ... for its
+		// additional bindings.
+		id := strings.ReplaceAll(strings.TrimPrefix(rt.info.Procedure, "/"), "/", ".")
+		if ids[id]++; ids[id] > 1 {
+			id += "_" + strconv.Itoa(ids[id])
+		}
+		op["operationId"] = id
+		// OpenAPI treats paths that differ only in their parameters' names
+		// as one ("/v1/{name}" and "/v1/{book.name}"): the second route
+		// joins the first's path, its parameters renamed to the path's
+		// (their descriptions still name the field each one binds).
+		norm := blankParams(p)
+		if key, ok := keys[norm]; ok {
+			renameParams(op, paramNames(key))
+			p = key
+		}
+		keys[norm] = p
 		item, _ := paths[p].(object)
 		if item == nil {
 			item = object{}
@@ -71,13 +92,16 @@ func (h *Handler) openAPIDocument() object {
 			method = "x-method-" + method
 		}
 		if _, dup := item[method]; dup {
-			// Two templates render the same (their variables' patterns
-			// differ): keep the second under its template's own spelling.
-			p = rt.tmpl.raw
-			item = object{}
-			paths[p] = item
+			// Two templates of one method render the same (their variables'
+			// patterns differ), which OpenAPI cannot tell apart: the second
+			// is listed in an extension of the path.
+			extra, _ := item["x-overlapping-operations"].([]any)
+			op["x-method"] = rt.info.Method
+			op["x-pattern"] = rt.info.Pattern
+			item["x-overlapping-operations"] = append(extra, op)
+			continue
 		}
-		item[method] = b.operation(rt, svc)
+		item[method] = op
 	}
 	b.schemas["google.rpc.Status"] = object{
 		"type":        "object",
@@ -102,10 +126,7 @@ func (h *Handler) openAPIDocument() object {
 }
 
 func (b *openAPIBuilder) operation(rt *route, service string) object {
-	op := object{
-		"operationId": strings.ReplaceAll(strings.TrimPrefix(rt.info.Procedure, "/"), "/", "_") + "_" + strings.ToLower(rt.info.Method) + "_" + opSuffix(rt),
-		"tags":        []string{service},
-	}
+	op := object{"tags": []string{service}}
 	params := []any{}
 	for i, v := range rt.tmpl.vars {
 		fd := rt.vars[i][len(rt.vars[i])-1]
@@ -173,17 +194,57 @@ func (b *openAPIBuilder) operation(rt *route, service string) object {
 	return op
 }
 
-// opSuffix makes operation ids of a method's several bindings unique.
-func opSuffix(rt *route) string {
+// blankParams replaces each {name} of an OpenAPI path with {}.
+func blankParams(p string) string {
 	var b strings.Builder
-	for _, seg := range rt.tmpl.segs {
-		if seg.kind == segLiteral {
-			b.WriteString(seg.lit)
-			b.WriteByte('_')
+	for {
+		i := strings.IndexByte(p, '{')
+		if i < 0 {
+			b.WriteString(p)
+			return b.String()
 		}
+		j := strings.IndexByte(p[i:], '}')
+		if j < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i] + "{}")
+		p = p[i+j+1:]
 	}
-	b.WriteString(rt.tmpl.verb)
-	return strings.Trim(b.String(), "_")
+}
+
+// paramNames lists the {names} of an OpenAPI path in order.
+func paramNames(p string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(p, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(p[i:], '}')
+		if j < 0 {
+			return out
+		}
+		out = append(out, p[i+1:i+j])
+		p = p[i+j+1:]
+	}
+}
+
+// renameParams gives an operation's path parameters the names of another
+// path's, in order.
+func renameParams(op object, names []string) {
+	params, _ := op["parameters"].([]any)
+	n := 0
+	for _, p := range params {
+		param := p.(object)
+		if param["in"] != "path" {
+			continue
+		}
+		if n < len(names) {
+			param["name"] = names[n]
+		}
+		n++
+	}
 }
 
 // segmentsPattern prints the segments a variable covers.
@@ -263,7 +324,16 @@ func (b *openAPIBuilder) fieldSchema(fd protoreflect.FieldDescriptor) object {
 	if fd.IsList() {
 		return object{"type": "array", "items": b.valueSchema(fd)}
 	}
-	return b.valueSchema(fd)
+	v := b.valueSchema(fd)
+	switch {
+	case fd.Message() != nil:
+		// An unset message field is null (with EmitUnpopulated, the
+		// default); OpenAPI 3.0 ignores nullable beside a $ref, hence allOf.
+		return object{"allOf": []any{v}, "nullable": true}
+	case fd.HasPresence():
+		v["nullable"] = true
+	}
+	return v
 }
 
 // valueSchema is the schema of one value of a field, as the proto3 JSON

@@ -58,7 +58,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Errorf("custom method SEARCH missing: %v", d.Paths["/v1/books:search"])
 	}
 	book, _ := json.Marshal(d.Components.Schemas["polyconnect.transcodetest.v1.Book"])
-	for _, want := range []string{`"isbnCode":{"type":"string"}`, `"pageCount":{"format":"int64","type":"string"}`, `"GENRE_FICTION"`, `"publishTime":{"$ref":"#/components/schemas/google.protobuf.Timestamp"}`} {
+	for _, want := range []string{`"isbnCode":{"type":"string"}`, `"pageCount":{"format":"int64","type":"string"}`, `"GENRE_FICTION"`, `"publishTime":{"allOf":[{"$ref":"#/components/schemas/google.protobuf.Timestamp"}],"nullable":true}`} {
 		if !strings.Contains(string(book), want) {
 			t.Errorf("Book schema lacks %s: %s", want, book)
 		}
