@@ -345,3 +345,27 @@ func TestResponseCompression(t *testing.T) {
 		t.Errorf("compression off: Content-Encoding %q", w.Header().Get("Content-Encoding"))
 	}
 }
+
+// TestQueryAndPathLimits sends the most parameters and path segments the
+// transcoder takes, which must pass, and one more, which must not.
+func TestQueryAndPathLimits(t *testing.T) {
+	t.Parallel()
+	mux, _ := newLibrary(t, nil)
+	const maxParams = 10000
+	q := strings.Repeat("repeatedInt32=1&", maxParams-1) + "repeatedInt32=1"
+	w := do(mux, "GET", "/v1/echo?"+q, "", "")
+	if w.Code != 200 || strings.Count(w.Body.String(), "1,") != maxParams-1 {
+		t.Errorf("%d query parameters: status %d", maxParams, w.Code)
+	}
+	if w := do(mux, "GET", "/v1/echo?"+q+"&repeatedInt32=1", "", ""); w.Code != 400 {
+		t.Errorf("%d query parameters: status %d, want 400", maxParams+1, w.Code)
+	}
+	// "/v1/files/{path=**}": 256 segments in all is the most.
+	deep := "/v1/files" + strings.Repeat("/d", 254)
+	if w := do(mux, "GET", deep, "", ""); w.Code != 200 {
+		t.Errorf("256 segments: status %d: %.200s", w.Code, w.Body)
+	}
+	if w := do(mux, "GET", deep+"/d", "", ""); w.Code != 404 {
+		t.Errorf("257 segments: status %d, want 404", w.Code)
+	}
+}
