@@ -231,6 +231,17 @@ func TestTranscoderSideBySideWithGRPCGateway(t *testing.T) {
 		{name: "stream failing midway", method: "GET", path: "/v1/shelves/s/books:stream?count=2&fail_code=10"},
 		{name: "stream failing at once", method: "GET", path: "/v1/shelves/s/books:stream?count=0&fail_code=5"},
 		{name: "stream with a bad query", method: "GET", path: "/v1/shelves/s/books:stream?count=x", compare: sameCode},
+		// Client and bidi streaming: the body is a stream of JSON messages.
+		{name: "client stream, newline-delimited", method: "POST", path: "/v1/books:batchCreate", ct: "application/x-ndjson",
+			body: "{\"parent\":\"shelves/a\",\"bookId\":\"1\",\"book\":{\"title\":\"A\"}}\n{\"parent\":\"shelves/b\",\"bookId\":\"2\",\"book\":{\"title\":\"B\"}}\n"},
+		{name: "client stream, values one after the other", method: "POST", path: "/v1/books:batchCreate", body: `{"book":{"title":"A"}}{"book":{"title":"B"}} {"book":{"title":"C"}}`},
+		{name: "client stream, empty", method: "POST", path: "/v1/books:batchCreate"},
+		{name: "client stream, refused by the handler", method: "POST", path: "/v1/books:batchCreate", body: `{"book":{"title":"A"}} {"book":{}}`},
+		{name: "client stream, malformed message", method: "POST", path: "/v1/books:batchCreate", body: `{"book":{"title":"A"}} {"book":`, compare: sameCode},
+		{name: "raw client stream", method: "POST", path: "/v1/chunks", ct: "application/octet-stream", body: strings.Repeat("0123456789abcdef", 10000), compare: differs, want: 200, reason: "HttpBody requests"},
+		{name: "bidi stream", method: "POST", path: "/v1/books:echo", body: `{"title":"a"} {"title":"b"} {"title":"c"}`},
+		{name: "bidi stream, empty", method: "POST", path: "/v1/books:echo"},
+		{name: "bidi stream failing", method: "POST", path: "/v1/books:echo", body: `{"title":"a"} {"title":"fail"}`},
 	}
 	differences := 0
 	for _, c := range cases {

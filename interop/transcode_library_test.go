@@ -8,7 +8,9 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -245,4 +247,90 @@ func (pcLibrary) Echo(_ context.Context, r *lib.Everything) (*lib.Everything, er
 }
 func (pcLibrary) StreamBooks(_ context.Context, r *lib.StreamBooksRequest, stream *rpc.ServerStream[lib.Book]) error {
 	return pcErr(libStreamBooks(r, stream.Send))
+}
+
+func libCreateBooks(recv func() (*lib.CreateBookRequest, error)) (*lib.CreateBooksResponse, *libError) {
+	res := &lib.CreateBooksResponse{}
+	for {
+		req, err := recv()
+		if errors.Is(err, io.EOF) {
+			return res, nil
+		}
+		if err != nil {
+			return nil, &libError{code: 3, msg: "receive: " + err.Error()}
+		}
+		if req.GetBook().GetTitle() == "" {
+			return nil, &libError{code: 3, msg: "a book needs a title"}
+		}
+		req.Book.Name = req.Parent + "/books/" + req.BookId
+		res.Books = append(res.Books, req.Book)
+		res.Count++
+	}
+}
+
+func libUploadChunks(recv func() (*httpbody.HttpBody, error)) (*lib.UploadChunksResponse, *libError) {
+	res := &lib.UploadChunksResponse{}
+	for {
+		chunk, err := recv()
+		if errors.Is(err, io.EOF) {
+			return res, nil
+		}
+		if err != nil {
+			return nil, &libError{code: 3, msg: "receive: " + err.Error()}
+		}
+		res.Size += int64(len(chunk.Data))
+		res.Chunks++
+		res.ContentType = chunk.ContentType
+	}
+}
+
+func libEchoBooks(recv func() (*lib.Book, error), send func(*lib.Book) error) *libError {
+	for {
+		b, err := recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &libError{code: 3, msg: "receive: " + err.Error()}
+		}
+		if b.Title == "fail" {
+			return &libError{code: 9, msg: "asked to fail"}
+		}
+		b.Title = strings.ToUpper(b.Title)
+		if err := send(b); err != nil {
+			return &libError{code: 1, msg: err.Error()}
+		}
+	}
+}
+
+func (grpcLibrary) CreateBooks(stream grpc.ClientStreamingServer[lib.CreateBookRequest, lib.CreateBooksResponse]) error {
+	res, e := libCreateBooks(stream.Recv)
+	if e != nil {
+		return grpcErr(e)
+	}
+	return stream.SendAndClose(res)
+}
+
+func (grpcLibrary) UploadChunks(stream grpc.ClientStreamingServer[httpbody.HttpBody, lib.UploadChunksResponse]) error {
+	res, e := libUploadChunks(stream.Recv)
+	if e != nil {
+		return grpcErr(e)
+	}
+	return stream.SendAndClose(res)
+}
+
+func (grpcLibrary) EchoBooks(stream grpc.BidiStreamingServer[lib.Book, lib.Book]) error {
+	return grpcErr(libEchoBooks(stream.Recv, stream.Send))
+}
+
+func (pcLibrary) CreateBooks(_ context.Context, stream *rpc.ClientStream[lib.CreateBookRequest]) (*lib.CreateBooksResponse, error) {
+	return pcCall(stream.Receive, libCreateBooks)
+}
+
+func (pcLibrary) UploadChunks(_ context.Context, stream *rpc.ClientStream[httpbody.HttpBody]) (*lib.UploadChunksResponse, error) {
+	return pcCall(stream.Receive, libUploadChunks)
+}
+
+func (pcLibrary) EchoBooks(_ context.Context, stream *rpc.BidiStream[lib.Book, lib.Book]) error {
+	return pcErr(libEchoBooks(stream.Receive, stream.Send))
 }

@@ -48,11 +48,13 @@
 // the proto3 JSON mapping, well-known types included, in bodies, and in path
 // variables and query parameters where they have a string form; repeated
 // fields and maps in query parameters (tags=a&tags=b, labels[k]=v); the
-// update mask of a PATCH filled from the fields in its body; server
-// streaming as newline-delimited JSON.
+// update mask of a PATCH filled from the fields in its body; streams of
+// every kind as newline-delimited JSON.
 //
-// Client- and bidi-streaming methods cannot be transcoded: New reports
-// bindings on them.
+// Client- and bidi-streaming bindings take a stream of request messages as
+// newline-delimited JSON (or a raw body for google.api.HttpBody requests);
+// a client stream answers like a unary call, a bidi stream like a server
+// stream.
 //
 // # Bad input
 //

@@ -29,6 +29,9 @@ func FuzzServeHTTP(f *testing.F) {
 		{1, "/v1/echo:values", "", "[1,", false},
 		{1, "/v1/echo", "", "\x1f\x8b\x08", true},
 		{5, "/v1/books:search", "", `{"genres":["X"]}`, false},
+		{1, "/v1/books:batchCreate", "", `{"book":{"title":"a"}} {"book":`, false},
+		{1, "/v1/books:echo", "", `{"title":"a"}{"title":"fail"}`, false},
+		{1, "/v1/chunks", "", "raw\x00bytes", true},
 	} {
 		f.Add(s.m, s.path, s.query, s.body, s.gzip)
 	}

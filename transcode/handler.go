@@ -60,7 +60,7 @@ type Route struct {
 	// ResponseBody is the response field the body carries, or "" for the
 	// whole response.
 	ResponseBody string
-	// StreamType is the kind of the method: unary or server streaming.
+	// StreamType is the kind of the method.
 	StreamType rpc.StreamType
 }
 
@@ -107,7 +107,8 @@ const httpBodyName = "google.api.HttpBody"
 // New reports bindings it cannot serve: a malformed path template, a field
 // path that names no field (or a map, or a message field without a string
 // form), a body on a GET, two bindings with the same method and template,
-// a binding on a client- or bidi-streaming method.
+// a client- or bidi-streaming binding whose body is not "*" or whose path has
+// variables.
 //
 // The descriptors are those of the generated code, such as
 // greetv1.File_greet_v1_greet_proto.Services().ByName("GreetService"); the
@@ -203,8 +204,10 @@ func (h *Handler) add(md protoreflect.MethodDescriptor, rule *annotations.HttpRu
 		output: md.Output(),
 	}
 	switch {
+	case md.IsStreamingClient() && md.IsStreamingServer():
+		rt.info.StreamType = rpc.StreamTypeBidi
 	case md.IsStreamingClient():
-		return fmt.Errorf("%s: client- and bidi-streaming methods cannot be transcoded", where)
+		rt.info.StreamType = rpc.StreamTypeClient
 	case md.IsStreamingServer():
 		rt.info.StreamType = rpc.StreamTypeServer
 	default:
@@ -242,6 +245,12 @@ func (h *Handler) add(md protoreflect.MethodDescriptor, rule *annotations.HttpRu
 		rt.hasBody, rt.body = true, fd
 		rt.rawBodyIn = fd.Message() != nil && fd.Message().FullName() == httpBodyName && !fd.IsList()
 		bound = append(bound, fieldPath{fd})
+	}
+	if rt.info.StreamType&rpc.StreamTypeClient != 0 && !rt.bodyAll {
+		return fmt.Errorf("%s: the body of a client- or bidi-streaming binding must be \"*\": a stream of request messages", where)
+	}
+	if rt.info.StreamType&rpc.StreamTypeClient != 0 && len(tmpl.vars) > 0 {
+		return fmt.Errorf("%s: a client- or bidi-streaming binding cannot have path variables: each message is the whole request", where)
 	}
 	if rt.hasBody && (method == http.MethodGet || method == http.MethodHead) {
 		return fmt.Errorf("%s: a %s binding cannot have a body", where, method)
@@ -348,10 +357,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var valsBuf [8]string
 	for _, rt := range h.routes[r.Method] {
 		if vals, ok := rt.tmpl.match(p, valsBuf[:0]); ok {
-			if rt.info.StreamType == rpc.StreamTypeServer {
-				h.serveStream(w, r, rt, vals)
-			} else {
+			switch rt.info.StreamType {
+			case rpc.StreamTypeUnary:
 				h.serveUnary(w, r, rt, vals)
+			case rpc.StreamTypeServer:
+				h.serveStream(w, r, rt, vals)
+			default:
+				h.serveClientStream(w, r, rt)
 			}
 			return
 		}

@@ -181,3 +181,48 @@ func do(h http.Handler, method, target, contentType, body string) *httptest.Resp
 	h.ServeHTTP(w, r)
 	return w
 }
+
+func (library) CreateBooks(_ context.Context, stream *rpc.ClientStream[transcodetestv1.CreateBookRequest]) (*transcodetestv1.CreateBooksResponse, error) {
+	res := &transcodetestv1.CreateBooksResponse{}
+	for req, err := range stream.All() {
+		if err != nil {
+			return nil, err
+		}
+		if req.GetBook().GetTitle() == "" {
+			return nil, rpc.NewError(rpc.CodeInvalidArgument, "a book needs a title")
+		}
+		req.Book.Name = req.Parent + "/books/" + req.BookId
+		res.Books = append(res.Books, req.Book)
+		res.Count++
+	}
+	return res, nil
+}
+
+func (library) UploadChunks(_ context.Context, stream *rpc.ClientStream[httpbody.HttpBody]) (*transcodetestv1.UploadChunksResponse, error) {
+	res := &transcodetestv1.UploadChunksResponse{}
+	for chunk, err := range stream.All() {
+		if err != nil {
+			return nil, err
+		}
+		res.Size += int64(len(chunk.Data))
+		res.Chunks++
+		res.ContentType = chunk.ContentType
+	}
+	return res, nil
+}
+
+func (library) EchoBooks(_ context.Context, stream *rpc.BidiStream[transcodetestv1.Book, transcodetestv1.Book]) error {
+	for b, err := range stream.All() {
+		if err != nil {
+			return err
+		}
+		if b.Title == "fail" {
+			return rpc.NewError(rpc.CodeFailedPrecondition, "asked to fail")
+		}
+		b.Title = strings.ToUpper(b.Title)
+		if err := stream.Send(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -149,6 +149,11 @@ func (b *openAPIBuilder) operation(rt *route, service string) object {
 		switch {
 		case rt.rawBodyIn:
 			content = object{"*/*": object{"schema": object{"type": "string", "format": "binary"}}}
+		case rt.info.StreamType&rpc.StreamTypeClient != 0:
+			content = object{"application/x-ndjson": object{
+				"schema":        b.ref(rt.input),
+				"x-description": "A stream: newline-delimited JSON, one request message a line.",
+			}}
 		case rt.bodyAll:
 			content = object{"application/json": object{"schema": b.ref(rt.input)}}
 		default:
@@ -167,10 +172,10 @@ func (b *openAPIBuilder) operation(rt *route, service string) object {
 	}
 	ok := object{"description": "The response."}
 	switch {
-	case rt.info.StreamType == rpc.StreamTypeServer && rt.rawBodyOut:
+	case rt.info.StreamType&rpc.StreamTypeServer != 0 && rt.rawBodyOut:
 		ok["description"] = "The raw bytes of each message of the stream, one after the other."
 		ok["content"] = object{"*/*": object{"schema": object{"type": "string", "format": "binary"}}}
-	case rt.info.StreamType == rpc.StreamTypeServer:
+	case rt.info.StreamType&rpc.StreamTypeServer != 0:
 		ok["description"] = "A stream: newline-delimited JSON, one {\"result\": …} object a message, and an {\"error\": …} object if the call fails after it has started."
 		ok["content"] = object{"application/x-ndjson": object{"schema": object{
 			"type": "object",

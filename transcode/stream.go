@@ -85,6 +85,14 @@ type streamWriter struct {
 	ended   bool // the end-of-stream message arrived
 	failed  bool // a malformed response: everything after is dropped
 	line    []byte
+
+	// A client-streaming call's response is collected, for finishUnary.
+	r        *http.Request
+	collect  bool
+	unaryMsg []byte              // the response message
+	gotMsg   bool                // unaryMsg is set (it may be empty)
+	endError json.RawMessage     // the end message's error
+	endMeta  map[string][]string // the end message's trailers
 }
 
 func (s *streamWriter) Header() http.Header { return s.header }
@@ -154,6 +162,17 @@ func (s *streamWriter) envelope(flags byte, data []byte) error {
 			s.fail(newStatus(rpc.CodeInternal, "the RPC handler ended its stream with malformed JSON"))
 			return nil
 		}
+		if s.collect {
+			var raw struct {
+				Error json.RawMessage `json:"error"`
+			}
+			_ = json.Unmarshal(data, &raw)
+			if end.Error != nil {
+				s.endError = raw.Error
+			}
+			s.endMeta = end.Metadata
+			return nil
+		}
 		if end.Error != nil {
 			s.fail(end.Error.toStatus(rpc.CodeUnknown))
 			s.trailers(end.Metadata)
@@ -163,6 +182,11 @@ func (s *streamWriter) envelope(flags byte, data []byte) error {
 		// grpc-gateway.
 		s.start(false)
 		s.trailers(end.Metadata)
+		return nil
+	}
+	if s.collect {
+		s.unaryMsg = append(s.unaryMsg[:0], data...)
+		s.gotMsg = true
 		return nil
 	}
 	proto.Reset(s.out.Interface())
@@ -228,6 +252,17 @@ func (s *streamWriter) trailers(md map[string][]string) {
 // fail ends the REST response with an error line.
 func (s *streamWriter) fail(st *status) {
 	s.failed = true
+	if s.collect {
+		var b []byte
+		b = append(b, `{"code":`...)
+		code, _ := st.code.MarshalText()
+		b = appendJSONString(b, string(code))
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, st.message)
+		s.endError = append(b, '}')
+		s.ended = true
+		return
+	}
 	if s.wrote {
 		s.h.writeStreamError(s.w, st, true)
 		return

@@ -1081,6 +1081,118 @@ func (x *UploadFileResponse) GetContentType() string {
 	return ""
 }
 
+type CreateBooksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Books         []*Book                `protobuf:"bytes,1,rep,name=books,proto3" json:"books,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateBooksResponse) Reset() {
+	*x = CreateBooksResponse{}
+	mi := &file_transcodetest_v1_library_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateBooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateBooksResponse) ProtoMessage() {}
+
+func (x *CreateBooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_transcodetest_v1_library_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateBooksResponse.ProtoReflect.Descriptor instead.
+func (*CreateBooksResponse) Descriptor() ([]byte, []int) {
+	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CreateBooksResponse) GetBooks() []*Book {
+	if x != nil {
+		return x.Books
+	}
+	return nil
+}
+
+func (x *CreateBooksResponse) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type UploadChunksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Size          int64                  `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
+	Chunks        int32                  `protobuf:"varint,2,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadChunksResponse) Reset() {
+	*x = UploadChunksResponse{}
+	mi := &file_transcodetest_v1_library_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadChunksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadChunksResponse) ProtoMessage() {}
+
+func (x *UploadChunksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_transcodetest_v1_library_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadChunksResponse.ProtoReflect.Descriptor instead.
+func (*UploadChunksResponse) Descriptor() ([]byte, []int) {
+	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UploadChunksResponse) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *UploadChunksResponse) GetChunks() int32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *UploadChunksResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
 // Everything is every kind of field the JSON mapping knows, echoed back as sent.
 type Everything struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1138,7 +1250,7 @@ type Everything struct {
 
 func (x *Everything) Reset() {
 	*x = Everything{}
-	mi := &file_transcodetest_v1_library_proto_msgTypes[17]
+	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1262,7 @@ func (x *Everything) String() string {
 func (*Everything) ProtoMessage() {}
 
 func (x *Everything) ProtoReflect() protoreflect.Message {
-	mi := &file_transcodetest_v1_library_proto_msgTypes[17]
+	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1275,7 @@ func (x *Everything) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Everything.ProtoReflect.Descriptor instead.
 func (*Everything) Descriptor() ([]byte, []int) {
-	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{17}
+	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Everything) GetDoubleValue() float64 {
@@ -1576,6 +1688,13 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\x12UploadFileResponse\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"e\n" +
+	"\x13CreateBooksResponse\x128\n" +
+	"\x05books\x18\x01 \x03(\v2\".polyconnect.transcodetest.v1.BookR\x05books\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"e\n" +
+	"\x14UploadChunksResponse\x12\x12\n" +
+	"\x04size\x18\x01 \x01(\x03R\x04size\x12\x16\n" +
+	"\x06chunks\x18\x02 \x01(\x05R\x06chunks\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\x82\x13\n" +
 	"\n" +
 	"Everything\x12!\n" +
@@ -1644,7 +1763,7 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\x11GENRE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rGENRE_FICTION\x10\x01\x12\x11\n" +
 	"\rGENRE_HISTORY\x10\x02\x12\x11\n" +
-	"\rGENRE_SCIENCE\x10\x032\xe9\x0f\n" +
+	"\rGENRE_SCIENCE\x10\x032\xe8\x12\n" +
 	"\x0eLibraryService\x12\x95\x01\n" +
 	"\aGetBook\x12,.polyconnect.transcodetest.v1.GetBookRequest\x1a\".polyconnect.transcodetest.v1.Book\"8\x82\xd3\xe4\x93\x022Z\x12\x12\x10/v1/books/{name}\x12\x1c/v1/{name=shelves/*/books/*}\x12\x92\x01\n" +
 	"\tListBooks\x12..polyconnect.transcodetest.v1.ListBooksRequest\x1a/.polyconnect.transcodetest.v1.ListBooksResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{parent=shelves/*}/books\x12\xbd\x01\n" +
@@ -1663,7 +1782,11 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\n" +
 	"UploadFile\x12/.polyconnect.transcodetest.v1.UploadFileRequest\x1a0.polyconnect.transcodetest.v1.UploadFileResponse\"(\x82\xd3\xe4\x93\x02\":\x04file\"\x1a/v1/files/{path=**}:upload\x12\x9a\x02\n" +
 	"\x04Echo\x12(.polyconnect.transcodetest.v1.Everything\x1a(.polyconnect.transcodetest.v1.Everything\"\xbd\x01\x82\xd3\xe4\x93\x02\xb6\x01:\x01*Z\n" +
-	"\x12\b/v1/echoZ4\x122/v1/echo/{string_value}/{int64_value}/{enum_value}Z2:\x06nested\x1a(/v1/echo/{nested.name=shelves/*/books/*}Z1:\x0erepeated_int32b\x0erepeated_int32\"\x0f/v1/echo:values\"\b/v1/echo\x129\n" +
+	"\x12\b/v1/echoZ4\x122/v1/echo/{string_value}/{int64_value}/{enum_value}Z2:\x06nested\x1a(/v1/echo/{nested.name=shelves/*/books/*}Z1:\x0erepeated_int32b\x0erepeated_int32\"\x0f/v1/echo:values\"\b/v1/echo\x12\x95\x01\n" +
+	"\vCreateBooks\x12/.polyconnect.transcodetest.v1.CreateBookRequest\x1a1.polyconnect.transcodetest.v1.CreateBooksResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/books:batchCreate(\x01\x12q\n" +
+	"\fUploadChunks\x12\x14.google.api.HttpBody\x1a2.polyconnect.transcodetest.v1.UploadChunksResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n" +
+	"/v1/chunks(\x01\x12r\n" +
+	"\tEchoBooks\x12\".polyconnect.transcodetest.v1.Book\x1a\".polyconnect.transcodetest.v1.Book\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/books:echo(\x010\x01\x129\n" +
 	"\aUnbound\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.EmptyB<Z:polyconnect.dev/bench/gen/transcodetest/v1;transcodetestv1b\x06proto3"
 
 var (
@@ -1679,7 +1802,7 @@ func file_transcodetest_v1_library_proto_rawDescGZIP() []byte {
 }
 
 var file_transcodetest_v1_library_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_transcodetest_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_transcodetest_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_transcodetest_v1_library_proto_goTypes = []any{
 	(Genre)(0),                     // 0: polyconnect.transcodetest.v1.Genre
 	(*Book)(nil),                   // 1: polyconnect.transcodetest.v1.Book
@@ -1699,100 +1822,109 @@ var file_transcodetest_v1_library_proto_goTypes = []any{
 	(*GetFileRequest)(nil),         // 15: polyconnect.transcodetest.v1.GetFileRequest
 	(*UploadFileRequest)(nil),      // 16: polyconnect.transcodetest.v1.UploadFileRequest
 	(*UploadFileResponse)(nil),     // 17: polyconnect.transcodetest.v1.UploadFileResponse
-	(*Everything)(nil),             // 18: polyconnect.transcodetest.v1.Everything
-	nil,                            // 19: polyconnect.transcodetest.v1.Book.LabelsEntry
-	nil,                            // 20: polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
-	nil,                            // 21: polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*wrapperspb.Int64Value)(nil),  // 23: google.protobuf.Int64Value
-	(*fieldmaskpb.FieldMask)(nil),  // 24: google.protobuf.FieldMask
-	(*httpbody.HttpBody)(nil),      // 25: google.api.HttpBody
-	(*durationpb.Duration)(nil),    // 26: google.protobuf.Duration
-	(*structpb.Struct)(nil),        // 27: google.protobuf.Struct
-	(*structpb.Value)(nil),         // 28: google.protobuf.Value
-	(*structpb.ListValue)(nil),     // 29: google.protobuf.ListValue
-	(*anypb.Any)(nil),              // 30: google.protobuf.Any
-	(*emptypb.Empty)(nil),          // 31: google.protobuf.Empty
-	(*wrapperspb.DoubleValue)(nil), // 32: google.protobuf.DoubleValue
-	(*wrapperspb.FloatValue)(nil),  // 33: google.protobuf.FloatValue
-	(*wrapperspb.UInt64Value)(nil), // 34: google.protobuf.UInt64Value
-	(*wrapperspb.Int32Value)(nil),  // 35: google.protobuf.Int32Value
-	(*wrapperspb.UInt32Value)(nil), // 36: google.protobuf.UInt32Value
-	(*wrapperspb.BoolValue)(nil),   // 37: google.protobuf.BoolValue
-	(*wrapperspb.StringValue)(nil), // 38: google.protobuf.StringValue
-	(*wrapperspb.BytesValue)(nil),  // 39: google.protobuf.BytesValue
+	(*CreateBooksResponse)(nil),    // 18: polyconnect.transcodetest.v1.CreateBooksResponse
+	(*UploadChunksResponse)(nil),   // 19: polyconnect.transcodetest.v1.UploadChunksResponse
+	(*Everything)(nil),             // 20: polyconnect.transcodetest.v1.Everything
+	nil,                            // 21: polyconnect.transcodetest.v1.Book.LabelsEntry
+	nil,                            // 22: polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
+	nil,                            // 23: polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
+	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
+	(*wrapperspb.Int64Value)(nil),  // 25: google.protobuf.Int64Value
+	(*fieldmaskpb.FieldMask)(nil),  // 26: google.protobuf.FieldMask
+	(*httpbody.HttpBody)(nil),      // 27: google.api.HttpBody
+	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
+	(*structpb.Struct)(nil),        // 29: google.protobuf.Struct
+	(*structpb.Value)(nil),         // 30: google.protobuf.Value
+	(*structpb.ListValue)(nil),     // 31: google.protobuf.ListValue
+	(*anypb.Any)(nil),              // 32: google.protobuf.Any
+	(*emptypb.Empty)(nil),          // 33: google.protobuf.Empty
+	(*wrapperspb.DoubleValue)(nil), // 34: google.protobuf.DoubleValue
+	(*wrapperspb.FloatValue)(nil),  // 35: google.protobuf.FloatValue
+	(*wrapperspb.UInt64Value)(nil), // 36: google.protobuf.UInt64Value
+	(*wrapperspb.Int32Value)(nil),  // 37: google.protobuf.Int32Value
+	(*wrapperspb.UInt32Value)(nil), // 38: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),   // 39: google.protobuf.BoolValue
+	(*wrapperspb.StringValue)(nil), // 40: google.protobuf.StringValue
+	(*wrapperspb.BytesValue)(nil),  // 41: google.protobuf.BytesValue
 }
 var file_transcodetest_v1_library_proto_depIdxs = []int32{
 	0,  // 0: polyconnect.transcodetest.v1.Book.genre:type_name -> polyconnect.transcodetest.v1.Genre
-	22, // 1: polyconnect.transcodetest.v1.Book.publish_time:type_name -> google.protobuf.Timestamp
-	19, // 2: polyconnect.transcodetest.v1.Book.labels:type_name -> polyconnect.transcodetest.v1.Book.LabelsEntry
+	24, // 1: polyconnect.transcodetest.v1.Book.publish_time:type_name -> google.protobuf.Timestamp
+	21, // 2: polyconnect.transcodetest.v1.Book.labels:type_name -> polyconnect.transcodetest.v1.Book.LabelsEntry
 	0,  // 3: polyconnect.transcodetest.v1.ListBooksRequest.genre:type_name -> polyconnect.transcodetest.v1.Genre
 	4,  // 4: polyconnect.transcodetest.v1.ListBooksRequest.filter:type_name -> polyconnect.transcodetest.v1.BookFilter
-	23, // 5: polyconnect.transcodetest.v1.BookFilter.min_pages:type_name -> google.protobuf.Int64Value
-	22, // 6: polyconnect.transcodetest.v1.BookFilter.published_after:type_name -> google.protobuf.Timestamp
+	25, // 5: polyconnect.transcodetest.v1.BookFilter.min_pages:type_name -> google.protobuf.Int64Value
+	24, // 6: polyconnect.transcodetest.v1.BookFilter.published_after:type_name -> google.protobuf.Timestamp
 	1,  // 7: polyconnect.transcodetest.v1.ListBooksResponse.books:type_name -> polyconnect.transcodetest.v1.Book
 	1,  // 8: polyconnect.transcodetest.v1.CreateBookRequest.book:type_name -> polyconnect.transcodetest.v1.Book
 	1,  // 9: polyconnect.transcodetest.v1.UpdateBookRequest.book:type_name -> polyconnect.transcodetest.v1.Book
-	24, // 10: polyconnect.transcodetest.v1.UpdateBookRequest.update_mask:type_name -> google.protobuf.FieldMask
+	26, // 10: polyconnect.transcodetest.v1.UpdateBookRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 11: polyconnect.transcodetest.v1.ArchiveBookResponse.book:type_name -> polyconnect.transcodetest.v1.Book
-	22, // 12: polyconnect.transcodetest.v1.ArchiveBookResponse.archive_time:type_name -> google.protobuf.Timestamp
+	24, // 12: polyconnect.transcodetest.v1.ArchiveBookResponse.archive_time:type_name -> google.protobuf.Timestamp
 	0,  // 13: polyconnect.transcodetest.v1.SearchBooksRequest.genres:type_name -> polyconnect.transcodetest.v1.Genre
 	1,  // 14: polyconnect.transcodetest.v1.Shelf.books:type_name -> polyconnect.transcodetest.v1.Book
-	25, // 15: polyconnect.transcodetest.v1.UploadFileRequest.file:type_name -> google.api.HttpBody
-	0,  // 16: polyconnect.transcodetest.v1.Everything.enum_value:type_name -> polyconnect.transcodetest.v1.Genre
-	0,  // 17: polyconnect.transcodetest.v1.Everything.repeated_enum:type_name -> polyconnect.transcodetest.v1.Genre
-	20, // 18: polyconnect.transcodetest.v1.Everything.map_string_int32:type_name -> polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
-	21, // 19: polyconnect.transcodetest.v1.Everything.map_int32_string:type_name -> polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
-	1,  // 20: polyconnect.transcodetest.v1.Everything.nested:type_name -> polyconnect.transcodetest.v1.Book
-	1,  // 21: polyconnect.transcodetest.v1.Everything.repeated_nested:type_name -> polyconnect.transcodetest.v1.Book
-	22, // 22: polyconnect.transcodetest.v1.Everything.timestamp:type_name -> google.protobuf.Timestamp
-	26, // 23: polyconnect.transcodetest.v1.Everything.duration:type_name -> google.protobuf.Duration
-	24, // 24: polyconnect.transcodetest.v1.Everything.field_mask:type_name -> google.protobuf.FieldMask
-	27, // 25: polyconnect.transcodetest.v1.Everything.struct:type_name -> google.protobuf.Struct
-	28, // 26: polyconnect.transcodetest.v1.Everything.value:type_name -> google.protobuf.Value
-	29, // 27: polyconnect.transcodetest.v1.Everything.list_value:type_name -> google.protobuf.ListValue
-	30, // 28: polyconnect.transcodetest.v1.Everything.any:type_name -> google.protobuf.Any
-	31, // 29: polyconnect.transcodetest.v1.Everything.empty:type_name -> google.protobuf.Empty
-	32, // 30: polyconnect.transcodetest.v1.Everything.double_wrapper:type_name -> google.protobuf.DoubleValue
-	33, // 31: polyconnect.transcodetest.v1.Everything.float_wrapper:type_name -> google.protobuf.FloatValue
-	23, // 32: polyconnect.transcodetest.v1.Everything.int64_wrapper:type_name -> google.protobuf.Int64Value
-	34, // 33: polyconnect.transcodetest.v1.Everything.uint64_wrapper:type_name -> google.protobuf.UInt64Value
-	35, // 34: polyconnect.transcodetest.v1.Everything.int32_wrapper:type_name -> google.protobuf.Int32Value
-	36, // 35: polyconnect.transcodetest.v1.Everything.uint32_wrapper:type_name -> google.protobuf.UInt32Value
-	37, // 36: polyconnect.transcodetest.v1.Everything.bool_wrapper:type_name -> google.protobuf.BoolValue
-	38, // 37: polyconnect.transcodetest.v1.Everything.string_wrapper:type_name -> google.protobuf.StringValue
-	39, // 38: polyconnect.transcodetest.v1.Everything.bytes_wrapper:type_name -> google.protobuf.BytesValue
-	2,  // 39: polyconnect.transcodetest.v1.LibraryService.GetBook:input_type -> polyconnect.transcodetest.v1.GetBookRequest
-	3,  // 40: polyconnect.transcodetest.v1.LibraryService.ListBooks:input_type -> polyconnect.transcodetest.v1.ListBooksRequest
-	6,  // 41: polyconnect.transcodetest.v1.LibraryService.CreateBook:input_type -> polyconnect.transcodetest.v1.CreateBookRequest
-	7,  // 42: polyconnect.transcodetest.v1.LibraryService.UpdateBook:input_type -> polyconnect.transcodetest.v1.UpdateBookRequest
-	8,  // 43: polyconnect.transcodetest.v1.LibraryService.DeleteBook:input_type -> polyconnect.transcodetest.v1.DeleteBookRequest
-	9,  // 44: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:input_type -> polyconnect.transcodetest.v1.ArchiveBookRequest
-	11, // 45: polyconnect.transcodetest.v1.LibraryService.SearchBooks:input_type -> polyconnect.transcodetest.v1.SearchBooksRequest
-	12, // 46: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:input_type -> polyconnect.transcodetest.v1.GetShelfRequest
-	14, // 47: polyconnect.transcodetest.v1.LibraryService.StreamBooks:input_type -> polyconnect.transcodetest.v1.StreamBooksRequest
-	15, // 48: polyconnect.transcodetest.v1.LibraryService.GetFile:input_type -> polyconnect.transcodetest.v1.GetFileRequest
-	16, // 49: polyconnect.transcodetest.v1.LibraryService.UploadFile:input_type -> polyconnect.transcodetest.v1.UploadFileRequest
-	18, // 50: polyconnect.transcodetest.v1.LibraryService.Echo:input_type -> polyconnect.transcodetest.v1.Everything
-	31, // 51: polyconnect.transcodetest.v1.LibraryService.Unbound:input_type -> google.protobuf.Empty
-	1,  // 52: polyconnect.transcodetest.v1.LibraryService.GetBook:output_type -> polyconnect.transcodetest.v1.Book
-	5,  // 53: polyconnect.transcodetest.v1.LibraryService.ListBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
-	1,  // 54: polyconnect.transcodetest.v1.LibraryService.CreateBook:output_type -> polyconnect.transcodetest.v1.Book
-	1,  // 55: polyconnect.transcodetest.v1.LibraryService.UpdateBook:output_type -> polyconnect.transcodetest.v1.Book
-	31, // 56: polyconnect.transcodetest.v1.LibraryService.DeleteBook:output_type -> google.protobuf.Empty
-	10, // 57: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:output_type -> polyconnect.transcodetest.v1.ArchiveBookResponse
-	5,  // 58: polyconnect.transcodetest.v1.LibraryService.SearchBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
-	13, // 59: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:output_type -> polyconnect.transcodetest.v1.Shelf
-	1,  // 60: polyconnect.transcodetest.v1.LibraryService.StreamBooks:output_type -> polyconnect.transcodetest.v1.Book
-	25, // 61: polyconnect.transcodetest.v1.LibraryService.GetFile:output_type -> google.api.HttpBody
-	17, // 62: polyconnect.transcodetest.v1.LibraryService.UploadFile:output_type -> polyconnect.transcodetest.v1.UploadFileResponse
-	18, // 63: polyconnect.transcodetest.v1.LibraryService.Echo:output_type -> polyconnect.transcodetest.v1.Everything
-	31, // 64: polyconnect.transcodetest.v1.LibraryService.Unbound:output_type -> google.protobuf.Empty
-	52, // [52:65] is the sub-list for method output_type
-	39, // [39:52] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	27, // 15: polyconnect.transcodetest.v1.UploadFileRequest.file:type_name -> google.api.HttpBody
+	1,  // 16: polyconnect.transcodetest.v1.CreateBooksResponse.books:type_name -> polyconnect.transcodetest.v1.Book
+	0,  // 17: polyconnect.transcodetest.v1.Everything.enum_value:type_name -> polyconnect.transcodetest.v1.Genre
+	0,  // 18: polyconnect.transcodetest.v1.Everything.repeated_enum:type_name -> polyconnect.transcodetest.v1.Genre
+	22, // 19: polyconnect.transcodetest.v1.Everything.map_string_int32:type_name -> polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
+	23, // 20: polyconnect.transcodetest.v1.Everything.map_int32_string:type_name -> polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
+	1,  // 21: polyconnect.transcodetest.v1.Everything.nested:type_name -> polyconnect.transcodetest.v1.Book
+	1,  // 22: polyconnect.transcodetest.v1.Everything.repeated_nested:type_name -> polyconnect.transcodetest.v1.Book
+	24, // 23: polyconnect.transcodetest.v1.Everything.timestamp:type_name -> google.protobuf.Timestamp
+	28, // 24: polyconnect.transcodetest.v1.Everything.duration:type_name -> google.protobuf.Duration
+	26, // 25: polyconnect.transcodetest.v1.Everything.field_mask:type_name -> google.protobuf.FieldMask
+	29, // 26: polyconnect.transcodetest.v1.Everything.struct:type_name -> google.protobuf.Struct
+	30, // 27: polyconnect.transcodetest.v1.Everything.value:type_name -> google.protobuf.Value
+	31, // 28: polyconnect.transcodetest.v1.Everything.list_value:type_name -> google.protobuf.ListValue
+	32, // 29: polyconnect.transcodetest.v1.Everything.any:type_name -> google.protobuf.Any
+	33, // 30: polyconnect.transcodetest.v1.Everything.empty:type_name -> google.protobuf.Empty
+	34, // 31: polyconnect.transcodetest.v1.Everything.double_wrapper:type_name -> google.protobuf.DoubleValue
+	35, // 32: polyconnect.transcodetest.v1.Everything.float_wrapper:type_name -> google.protobuf.FloatValue
+	25, // 33: polyconnect.transcodetest.v1.Everything.int64_wrapper:type_name -> google.protobuf.Int64Value
+	36, // 34: polyconnect.transcodetest.v1.Everything.uint64_wrapper:type_name -> google.protobuf.UInt64Value
+	37, // 35: polyconnect.transcodetest.v1.Everything.int32_wrapper:type_name -> google.protobuf.Int32Value
+	38, // 36: polyconnect.transcodetest.v1.Everything.uint32_wrapper:type_name -> google.protobuf.UInt32Value
+	39, // 37: polyconnect.transcodetest.v1.Everything.bool_wrapper:type_name -> google.protobuf.BoolValue
+	40, // 38: polyconnect.transcodetest.v1.Everything.string_wrapper:type_name -> google.protobuf.StringValue
+	41, // 39: polyconnect.transcodetest.v1.Everything.bytes_wrapper:type_name -> google.protobuf.BytesValue
+	2,  // 40: polyconnect.transcodetest.v1.LibraryService.GetBook:input_type -> polyconnect.transcodetest.v1.GetBookRequest
+	3,  // 41: polyconnect.transcodetest.v1.LibraryService.ListBooks:input_type -> polyconnect.transcodetest.v1.ListBooksRequest
+	6,  // 42: polyconnect.transcodetest.v1.LibraryService.CreateBook:input_type -> polyconnect.transcodetest.v1.CreateBookRequest
+	7,  // 43: polyconnect.transcodetest.v1.LibraryService.UpdateBook:input_type -> polyconnect.transcodetest.v1.UpdateBookRequest
+	8,  // 44: polyconnect.transcodetest.v1.LibraryService.DeleteBook:input_type -> polyconnect.transcodetest.v1.DeleteBookRequest
+	9,  // 45: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:input_type -> polyconnect.transcodetest.v1.ArchiveBookRequest
+	11, // 46: polyconnect.transcodetest.v1.LibraryService.SearchBooks:input_type -> polyconnect.transcodetest.v1.SearchBooksRequest
+	12, // 47: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:input_type -> polyconnect.transcodetest.v1.GetShelfRequest
+	14, // 48: polyconnect.transcodetest.v1.LibraryService.StreamBooks:input_type -> polyconnect.transcodetest.v1.StreamBooksRequest
+	15, // 49: polyconnect.transcodetest.v1.LibraryService.GetFile:input_type -> polyconnect.transcodetest.v1.GetFileRequest
+	16, // 50: polyconnect.transcodetest.v1.LibraryService.UploadFile:input_type -> polyconnect.transcodetest.v1.UploadFileRequest
+	20, // 51: polyconnect.transcodetest.v1.LibraryService.Echo:input_type -> polyconnect.transcodetest.v1.Everything
+	6,  // 52: polyconnect.transcodetest.v1.LibraryService.CreateBooks:input_type -> polyconnect.transcodetest.v1.CreateBookRequest
+	27, // 53: polyconnect.transcodetest.v1.LibraryService.UploadChunks:input_type -> google.api.HttpBody
+	1,  // 54: polyconnect.transcodetest.v1.LibraryService.EchoBooks:input_type -> polyconnect.transcodetest.v1.Book
+	33, // 55: polyconnect.transcodetest.v1.LibraryService.Unbound:input_type -> google.protobuf.Empty
+	1,  // 56: polyconnect.transcodetest.v1.LibraryService.GetBook:output_type -> polyconnect.transcodetest.v1.Book
+	5,  // 57: polyconnect.transcodetest.v1.LibraryService.ListBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
+	1,  // 58: polyconnect.transcodetest.v1.LibraryService.CreateBook:output_type -> polyconnect.transcodetest.v1.Book
+	1,  // 59: polyconnect.transcodetest.v1.LibraryService.UpdateBook:output_type -> polyconnect.transcodetest.v1.Book
+	33, // 60: polyconnect.transcodetest.v1.LibraryService.DeleteBook:output_type -> google.protobuf.Empty
+	10, // 61: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:output_type -> polyconnect.transcodetest.v1.ArchiveBookResponse
+	5,  // 62: polyconnect.transcodetest.v1.LibraryService.SearchBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
+	13, // 63: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:output_type -> polyconnect.transcodetest.v1.Shelf
+	1,  // 64: polyconnect.transcodetest.v1.LibraryService.StreamBooks:output_type -> polyconnect.transcodetest.v1.Book
+	27, // 65: polyconnect.transcodetest.v1.LibraryService.GetFile:output_type -> google.api.HttpBody
+	17, // 66: polyconnect.transcodetest.v1.LibraryService.UploadFile:output_type -> polyconnect.transcodetest.v1.UploadFileResponse
+	20, // 67: polyconnect.transcodetest.v1.LibraryService.Echo:output_type -> polyconnect.transcodetest.v1.Everything
+	18, // 68: polyconnect.transcodetest.v1.LibraryService.CreateBooks:output_type -> polyconnect.transcodetest.v1.CreateBooksResponse
+	19, // 69: polyconnect.transcodetest.v1.LibraryService.UploadChunks:output_type -> polyconnect.transcodetest.v1.UploadChunksResponse
+	1,  // 70: polyconnect.transcodetest.v1.LibraryService.EchoBooks:output_type -> polyconnect.transcodetest.v1.Book
+	33, // 71: polyconnect.transcodetest.v1.LibraryService.Unbound:output_type -> google.protobuf.Empty
+	56, // [56:72] is the sub-list for method output_type
+	40, // [40:56] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_transcodetest_v1_library_proto_init() }
@@ -1800,7 +1932,7 @@ func file_transcodetest_v1_library_proto_init() {
 	if File_transcodetest_v1_library_proto != nil {
 		return
 	}
-	file_transcodetest_v1_library_proto_msgTypes[17].OneofWrappers = []any{
+	file_transcodetest_v1_library_proto_msgTypes[19].OneofWrappers = []any{
 		(*Everything_ChoiceString)(nil),
 		(*Everything_ChoiceInt64)(nil),
 	}
@@ -1810,7 +1942,7 @@ func file_transcodetest_v1_library_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_transcodetest_v1_library_proto_rawDesc), len(file_transcodetest_v1_library_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

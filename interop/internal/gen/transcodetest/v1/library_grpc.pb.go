@@ -37,6 +37,9 @@ const (
 	LibraryService_GetFile_FullMethodName       = "/polyconnect.transcodetest.v1.LibraryService/GetFile"
 	LibraryService_UploadFile_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/UploadFile"
 	LibraryService_Echo_FullMethodName          = "/polyconnect.transcodetest.v1.LibraryService/Echo"
+	LibraryService_CreateBooks_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/CreateBooks"
+	LibraryService_UploadChunks_FullMethodName  = "/polyconnect.transcodetest.v1.LibraryService/UploadChunks"
+	LibraryService_EchoBooks_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/EchoBooks"
 	LibraryService_Unbound_FullMethodName       = "/polyconnect.transcodetest.v1.LibraryService/Unbound"
 )
 
@@ -61,6 +64,12 @@ type LibraryServiceClient interface {
 	GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 	UploadFile(ctx context.Context, in *UploadFileRequest, opts ...grpc.CallOption) (*UploadFileResponse, error)
 	Echo(ctx context.Context, in *Everything, opts ...grpc.CallOption) (*Everything, error)
+	// CreateBooks is client streaming: a stream of books to create.
+	CreateBooks(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[CreateBookRequest, CreateBooksResponse], error)
+	// UploadChunks is client streaming of raw bytes.
+	UploadChunks(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[httpbody.HttpBody, UploadChunksResponse], error)
+	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
+	EchoBooks(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Book, Book], error)
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
@@ -202,6 +211,45 @@ func (c *libraryServiceClient) Echo(ctx context.Context, in *Everything, opts ..
 	return out, nil
 }
 
+func (c *libraryServiceClient) CreateBooks(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[CreateBookRequest, CreateBooksResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LibraryService_ServiceDesc.Streams[1], LibraryService_CreateBooks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CreateBookRequest, CreateBooksResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_CreateBooksClient = grpc.ClientStreamingClient[CreateBookRequest, CreateBooksResponse]
+
+func (c *libraryServiceClient) UploadChunks(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[httpbody.HttpBody, UploadChunksResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LibraryService_ServiceDesc.Streams[2], LibraryService_UploadChunks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[httpbody.HttpBody, UploadChunksResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_UploadChunksClient = grpc.ClientStreamingClient[httpbody.HttpBody, UploadChunksResponse]
+
+func (c *libraryServiceClient) EchoBooks(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Book, Book], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LibraryService_ServiceDesc.Streams[3], LibraryService_EchoBooks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Book, Book]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_EchoBooksClient = grpc.BidiStreamingClient[Book, Book]
+
 func (c *libraryServiceClient) Unbound(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
@@ -233,6 +281,12 @@ type LibraryServiceServer interface {
 	GetFile(context.Context, *GetFileRequest) (*httpbody.HttpBody, error)
 	UploadFile(context.Context, *UploadFileRequest) (*UploadFileResponse, error)
 	Echo(context.Context, *Everything) (*Everything, error)
+	// CreateBooks is client streaming: a stream of books to create.
+	CreateBooks(grpc.ClientStreamingServer[CreateBookRequest, CreateBooksResponse]) error
+	// UploadChunks is client streaming of raw bytes.
+	UploadChunks(grpc.ClientStreamingServer[httpbody.HttpBody, UploadChunksResponse]) error
+	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
+	EchoBooks(grpc.BidiStreamingServer[Book, Book]) error
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
 	mustEmbedUnimplementedLibraryServiceServer()
@@ -280,6 +334,15 @@ func (UnimplementedLibraryServiceServer) UploadFile(context.Context, *UploadFile
 }
 func (UnimplementedLibraryServiceServer) Echo(context.Context, *Everything) (*Everything, error) {
 	return nil, status.Error(codes.Unimplemented, "method Echo not implemented")
+}
+func (UnimplementedLibraryServiceServer) CreateBooks(grpc.ClientStreamingServer[CreateBookRequest, CreateBooksResponse]) error {
+	return status.Error(codes.Unimplemented, "method CreateBooks not implemented")
+}
+func (UnimplementedLibraryServiceServer) UploadChunks(grpc.ClientStreamingServer[httpbody.HttpBody, UploadChunksResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadChunks not implemented")
+}
+func (UnimplementedLibraryServiceServer) EchoBooks(grpc.BidiStreamingServer[Book, Book]) error {
+	return status.Error(codes.Unimplemented, "method EchoBooks not implemented")
 }
 func (UnimplementedLibraryServiceServer) Unbound(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method Unbound not implemented")
@@ -514,6 +577,27 @@ func _LibraryService_Echo_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LibraryService_CreateBooks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(LibraryServiceServer).CreateBooks(&grpc.GenericServerStream[CreateBookRequest, CreateBooksResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_CreateBooksServer = grpc.ClientStreamingServer[CreateBookRequest, CreateBooksResponse]
+
+func _LibraryService_UploadChunks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(LibraryServiceServer).UploadChunks(&grpc.GenericServerStream[httpbody.HttpBody, UploadChunksResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_UploadChunksServer = grpc.ClientStreamingServer[httpbody.HttpBody, UploadChunksResponse]
+
+func _LibraryService_EchoBooks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(LibraryServiceServer).EchoBooks(&grpc.GenericServerStream[Book, Book]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_EchoBooksServer = grpc.BidiStreamingServer[Book, Book]
+
 func _LibraryService_Unbound_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(emptypb.Empty)
 	if err := dec(in); err != nil {
@@ -593,6 +677,22 @@ var LibraryService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "StreamBooks",
 			Handler:       _LibraryService_StreamBooks_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "CreateBooks",
+			Handler:       _LibraryService_CreateBooks_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "UploadChunks",
+			Handler:       _LibraryService_UploadChunks_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "EchoBooks",
+			Handler:       _LibraryService_EchoBooks_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "transcodetest/v1/library.proto",

@@ -50,6 +50,12 @@ const (
 	LibraryServiceUploadFileProcedure = "/polyconnect.transcodetest.v1.LibraryService/UploadFile"
 	// LibraryServiceEchoProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.Echo.
 	LibraryServiceEchoProcedure = "/polyconnect.transcodetest.v1.LibraryService/Echo"
+	// LibraryServiceCreateBooksProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.CreateBooks.
+	LibraryServiceCreateBooksProcedure = "/polyconnect.transcodetest.v1.LibraryService/CreateBooks"
+	// LibraryServiceUploadChunksProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.UploadChunks.
+	LibraryServiceUploadChunksProcedure = "/polyconnect.transcodetest.v1.LibraryService/UploadChunks"
+	// LibraryServiceEchoBooksProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.EchoBooks.
+	LibraryServiceEchoBooksProcedure = "/polyconnect.transcodetest.v1.LibraryService/EchoBooks"
 	// LibraryServiceUnboundProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.Unbound.
 	LibraryServiceUnboundProcedure = "/polyconnect.transcodetest.v1.LibraryService/Unbound"
 )
@@ -128,6 +134,24 @@ var (
 		IdempotencyLevel: rpc.IdempotencyUnknown,
 		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("Echo"),
 	}
+	libraryServiceCreateBooksSpec = rpc.Spec{
+		Procedure:        LibraryServiceCreateBooksProcedure,
+		StreamType:       rpc.StreamTypeClient,
+		IdempotencyLevel: rpc.IdempotencyUnknown,
+		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("CreateBooks"),
+	}
+	libraryServiceUploadChunksSpec = rpc.Spec{
+		Procedure:        LibraryServiceUploadChunksProcedure,
+		StreamType:       rpc.StreamTypeClient,
+		IdempotencyLevel: rpc.IdempotencyUnknown,
+		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("UploadChunks"),
+	}
+	libraryServiceEchoBooksSpec = rpc.Spec{
+		Procedure:        LibraryServiceEchoBooksProcedure,
+		StreamType:       rpc.StreamTypeBidi,
+		IdempotencyLevel: rpc.IdempotencyUnknown,
+		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("EchoBooks"),
+	}
 	libraryServiceUnboundSpec = rpc.Spec{
 		Procedure:        LibraryServiceUnboundProcedure,
 		StreamType:       rpc.StreamTypeUnary,
@@ -167,6 +191,12 @@ type LibraryServiceClient interface {
 	UploadFile(ctx context.Context, req *transcodetestv1.UploadFileRequest) (*transcodetestv1.UploadFileResponse, error)
 	// Echo calls polyconnect.transcodetest.v1.LibraryService.Echo.
 	Echo(ctx context.Context, req *transcodetestv1.Everything) (*transcodetestv1.Everything, error)
+	// CreateBooks is client streaming: a stream of books to create.
+	CreateBooks(ctx context.Context) *rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse]
+	// UploadChunks is client streaming of raw bytes.
+	UploadChunks(ctx context.Context) *rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
+	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
+	EchoBooks(ctx context.Context) *rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book]
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 }
@@ -191,6 +221,9 @@ func NewLibraryServiceClient(httpClient rpc.HTTPClient, baseURL string, opts ...
 		getFile:       rpc.NewClient[transcodetestv1.GetFileRequest, httpbody.HttpBody](httpClient, baseURL, libraryServiceGetFileSpec, opts...),
 		uploadFile:    rpc.NewClient[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse](httpClient, baseURL, libraryServiceUploadFileSpec, opts...),
 		echo:          rpc.NewClient[transcodetestv1.Everything, transcodetestv1.Everything](httpClient, baseURL, libraryServiceEchoSpec, opts...),
+		createBooks:   rpc.NewClient[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse](httpClient, baseURL, libraryServiceCreateBooksSpec, opts...),
+		uploadChunks:  rpc.NewClient[httpbody.HttpBody, transcodetestv1.UploadChunksResponse](httpClient, baseURL, libraryServiceUploadChunksSpec, opts...),
+		echoBooks:     rpc.NewClient[transcodetestv1.Book, transcodetestv1.Book](httpClient, baseURL, libraryServiceEchoBooksSpec, opts...),
 		unbound:       rpc.NewClient[emptypb.Empty, emptypb.Empty](httpClient, baseURL, libraryServiceUnboundSpec, opts...),
 	}
 }
@@ -209,6 +242,9 @@ type libraryServiceClient struct {
 	getFile       *rpc.Client[transcodetestv1.GetFileRequest, httpbody.HttpBody]
 	uploadFile    *rpc.Client[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse]
 	echo          *rpc.Client[transcodetestv1.Everything, transcodetestv1.Everything]
+	createBooks   *rpc.Client[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse]
+	uploadChunks  *rpc.Client[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
+	echoBooks     *rpc.Client[transcodetestv1.Book, transcodetestv1.Book]
 	unbound       *rpc.Client[emptypb.Empty, emptypb.Empty]
 }
 
@@ -272,6 +308,21 @@ func (c *libraryServiceClient) Echo(ctx context.Context, req *transcodetestv1.Ev
 	return c.echo.CallUnary(ctx, req)
 }
 
+// CreateBooks calls polyconnect.transcodetest.v1.LibraryService.CreateBooks.
+func (c *libraryServiceClient) CreateBooks(ctx context.Context) *rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse] {
+	return c.createBooks.CallClientStream(ctx)
+}
+
+// UploadChunks calls polyconnect.transcodetest.v1.LibraryService.UploadChunks.
+func (c *libraryServiceClient) UploadChunks(ctx context.Context) *rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse] {
+	return c.uploadChunks.CallClientStream(ctx)
+}
+
+// EchoBooks calls polyconnect.transcodetest.v1.LibraryService.EchoBooks.
+func (c *libraryServiceClient) EchoBooks(ctx context.Context) *rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book] {
+	return c.echoBooks.CallBidiStream(ctx)
+}
+
 // Unbound calls polyconnect.transcodetest.v1.LibraryService.Unbound.
 func (c *libraryServiceClient) Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
 	return c.unbound.CallUnary(ctx, req)
@@ -310,6 +361,12 @@ type LibraryServiceHandler interface {
 	UploadFile(ctx context.Context, req *transcodetestv1.UploadFileRequest) (*transcodetestv1.UploadFileResponse, error)
 	// Echo implements polyconnect.transcodetest.v1.LibraryService.Echo.
 	Echo(ctx context.Context, req *transcodetestv1.Everything) (*transcodetestv1.Everything, error)
+	// CreateBooks is client streaming: a stream of books to create.
+	CreateBooks(ctx context.Context, stream *rpc.ClientStream[transcodetestv1.CreateBookRequest]) (*transcodetestv1.CreateBooksResponse, error)
+	// UploadChunks is client streaming of raw bytes.
+	UploadChunks(ctx context.Context, stream *rpc.ClientStream[httpbody.HttpBody]) (*transcodetestv1.UploadChunksResponse, error)
+	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
+	EchoBooks(ctx context.Context, stream *rpc.BidiStream[transcodetestv1.Book, transcodetestv1.Book]) error
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 }
@@ -331,6 +388,9 @@ func NewLibraryServiceHandler(svc LibraryServiceHandler, opts ...rpc.HandlerOpti
 	getFileHandler := rpc.NewUnaryHandler(libraryServiceGetFileSpec, svc.GetFile, opts...)
 	uploadFileHandler := rpc.NewUnaryHandler(libraryServiceUploadFileSpec, svc.UploadFile, opts...)
 	echoHandler := rpc.NewUnaryHandler(libraryServiceEchoSpec, svc.Echo, opts...)
+	createBooksHandler := rpc.NewClientStreamHandler(libraryServiceCreateBooksSpec, svc.CreateBooks, opts...)
+	uploadChunksHandler := rpc.NewClientStreamHandler(libraryServiceUploadChunksSpec, svc.UploadChunks, opts...)
+	echoBooksHandler := rpc.NewBidiStreamHandler(libraryServiceEchoBooksSpec, svc.EchoBooks, opts...)
 	unboundHandler := rpc.NewUnaryHandler(libraryServiceUnboundSpec, svc.Unbound, opts...)
 	return "/polyconnect.transcodetest.v1.LibraryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -358,6 +418,12 @@ func NewLibraryServiceHandler(svc LibraryServiceHandler, opts ...rpc.HandlerOpti
 			uploadFileHandler.ServeHTTP(w, r)
 		case LibraryServiceEchoProcedure:
 			echoHandler.ServeHTTP(w, r)
+		case LibraryServiceCreateBooksProcedure:
+			createBooksHandler.ServeHTTP(w, r)
+		case LibraryServiceUploadChunksProcedure:
+			uploadChunksHandler.ServeHTTP(w, r)
+		case LibraryServiceEchoBooksProcedure:
+			echoBooksHandler.ServeHTTP(w, r)
 		case LibraryServiceUnboundProcedure:
 			unboundHandler.ServeHTTP(w, r)
 		default:
@@ -429,6 +495,21 @@ func (UnimplementedLibraryServiceHandler) UploadFile(context.Context, *transcode
 // Echo returns an [rpc.CodeUnimplemented] error.
 func (UnimplementedLibraryServiceHandler) Echo(context.Context, *transcodetestv1.Everything) (*transcodetestv1.Everything, error) {
 	return nil, rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.Echo is not implemented")
+}
+
+// CreateBooks returns an [rpc.CodeUnimplemented] error.
+func (UnimplementedLibraryServiceHandler) CreateBooks(context.Context, *rpc.ClientStream[transcodetestv1.CreateBookRequest]) (*transcodetestv1.CreateBooksResponse, error) {
+	return nil, rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.CreateBooks is not implemented")
+}
+
+// UploadChunks returns an [rpc.CodeUnimplemented] error.
+func (UnimplementedLibraryServiceHandler) UploadChunks(context.Context, *rpc.ClientStream[httpbody.HttpBody]) (*transcodetestv1.UploadChunksResponse, error) {
+	return nil, rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.UploadChunks is not implemented")
+}
+
+// EchoBooks returns an [rpc.CodeUnimplemented] error.
+func (UnimplementedLibraryServiceHandler) EchoBooks(context.Context, *rpc.BidiStream[transcodetestv1.Book, transcodetestv1.Book]) error {
+	return rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.EchoBooks is not implemented")
 }
 
 // Unbound returns an [rpc.CodeUnimplemented] error.
