@@ -241,6 +241,8 @@ func TestTranscoderSideBySideWithGRPCGateway(t *testing.T) {
 		{name: "raw client stream", method: "POST", path: "/v1/chunks", ct: "application/octet-stream", body: strings.Repeat("0123456789abcdef", 10000), compare: differs, want: 200, reason: "HttpBody requests"},
 		{name: "bidi stream", method: "POST", path: "/v1/books:echo", body: `{"title":"a"} {"title":"b"} {"title":"c"}`},
 		{name: "bidi stream, empty", method: "POST", path: "/v1/books:echo"},
+		{name: "raw server stream", method: "GET", path: "/v1/chunks/a/b.txt?chunk_size=3&chunks=4", compare: differs, want: 200, reason: "HttpBody streams"},
+		{name: "raw server stream, empty", method: "GET", path: "/v1/chunks/a/b.txt?chunks=0"},
 		{name: "bidi stream failing", method: "POST", path: "/v1/books:echo", body: `{"title":"a"} {"title":"fail"}`},
 	}
 	differences := 0

@@ -334,3 +334,21 @@ func (pcLibrary) UploadChunks(_ context.Context, stream *rpc.ClientStream[httpbo
 func (pcLibrary) EchoBooks(_ context.Context, stream *rpc.BidiStream[lib.Book, lib.Book]) error {
 	return pcErr(libEchoBooks(stream.Receive, stream.Send))
 }
+
+func libDownloadChunks(req *lib.DownloadChunksRequest, send func(*httpbody.HttpBody) error) *libError {
+	for i := range req.Chunks {
+		chunk := strings.Repeat(string(rune('a'+i%26)), int(req.ChunkSize))
+		if err := send(&httpbody.HttpBody{ContentType: "text/plain", Data: []byte(chunk)}); err != nil {
+			return &libError{code: 1, msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+func (grpcLibrary) DownloadChunks(r *lib.DownloadChunksRequest, stream grpc.ServerStreamingServer[httpbody.HttpBody]) error {
+	return grpcErr(libDownloadChunks(r, stream.Send))
+}
+
+func (pcLibrary) DownloadChunks(_ context.Context, r *lib.DownloadChunksRequest, stream *rpc.ServerStream[httpbody.HttpBody]) error {
+	return pcErr(libDownloadChunks(r, stream.Send))
+}

@@ -226,3 +226,17 @@ func (library) EchoBooks(_ context.Context, stream *rpc.BidiStream[transcodetest
 	}
 	return nil
 }
+
+func (library) DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest, stream *rpc.ServerStream[httpbody.HttpBody]) error {
+	if info, ok := rpc.CallInfoFromContext(ctx); ok {
+		info.ResponseHeader().Set("X-Path", req.Path)
+		info.ResponseTrailer().Set("X-Chunks", fmt.Sprint(req.Chunks))
+	}
+	for i := range req.Chunks {
+		chunk := strings.Repeat(string(rune('a'+i%26)), int(req.ChunkSize))
+		if err := stream.Send(&httpbody.HttpBody{ContentType: "text/plain", Data: []byte(chunk)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

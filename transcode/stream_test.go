@@ -132,3 +132,28 @@ func TestServerStreamFlushes(t *testing.T) {
 		t.Errorf("after the last message: %q", rest)
 	}
 }
+
+// TestRawServerStream checks a google.api.HttpBody stream over a real
+// connection: the chunks' bytes one after the other with the first one's
+// content type, the handler's headers, and its trailers as HTTP trailers.
+func TestRawServerStream(t *testing.T) {
+	t.Parallel()
+	mux, _ := newLibrary(t, nil)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	res, err := srv.Client().Get(srv.URL + "/v1/chunks/a/b.txt?chunk_size=3&chunks=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || string(body) != "aaabbbcccddd" || res.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("status %d, Content-Type %q, body %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	if res.Header.Get("X-Path") != "a/b.txt" || res.Trailer.Get("X-Chunks") != "4" {
+		t.Errorf("header X-Path %q, trailer X-Chunks %q", res.Header.Get("X-Path"), res.Trailer.Get("X-Chunks"))
+	}
+}

@@ -1193,6 +1193,66 @@ func (x *UploadChunksResponse) GetContentType() string {
 	return ""
 }
 
+type DownloadChunksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	ChunkSize     int32                  `protobuf:"varint,2,opt,name=chunk_size,json=chunkSize,proto3" json:"chunk_size,omitempty"`
+	Chunks        int32                  `protobuf:"varint,3,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadChunksRequest) Reset() {
+	*x = DownloadChunksRequest{}
+	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadChunksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadChunksRequest) ProtoMessage() {}
+
+func (x *DownloadChunksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadChunksRequest.ProtoReflect.Descriptor instead.
+func (*DownloadChunksRequest) Descriptor() ([]byte, []int) {
+	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DownloadChunksRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *DownloadChunksRequest) GetChunkSize() int32 {
+	if x != nil {
+		return x.ChunkSize
+	}
+	return 0
+}
+
+func (x *DownloadChunksRequest) GetChunks() int32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
 // Everything is every kind of field the JSON mapping knows, echoed back as sent.
 type Everything struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1250,7 +1310,7 @@ type Everything struct {
 
 func (x *Everything) Reset() {
 	*x = Everything{}
-	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
+	mi := &file_transcodetest_v1_library_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1322,7 @@ func (x *Everything) String() string {
 func (*Everything) ProtoMessage() {}
 
 func (x *Everything) ProtoReflect() protoreflect.Message {
-	mi := &file_transcodetest_v1_library_proto_msgTypes[19]
+	mi := &file_transcodetest_v1_library_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1335,7 @@ func (x *Everything) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Everything.ProtoReflect.Descriptor instead.
 func (*Everything) Descriptor() ([]byte, []int) {
-	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{19}
+	return file_transcodetest_v1_library_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Everything) GetDoubleValue() float64 {
@@ -1695,7 +1755,12 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\x14UploadChunksResponse\x12\x12\n" +
 	"\x04size\x18\x01 \x01(\x03R\x04size\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\x05R\x06chunks\x12!\n" +
-	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\x82\x13\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"b\n" +
+	"\x15DownloadChunksRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1d\n" +
+	"\n" +
+	"chunk_size\x18\x02 \x01(\x05R\tchunkSize\x12\x16\n" +
+	"\x06chunks\x18\x03 \x01(\x05R\x06chunks\"\x82\x13\n" +
 	"\n" +
 	"Everything\x12!\n" +
 	"\fdouble_value\x18\x01 \x01(\x01R\vdoubleValue\x12\x1f\n" +
@@ -1763,7 +1828,7 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\x11GENRE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rGENRE_FICTION\x10\x01\x12\x11\n" +
 	"\rGENRE_HISTORY\x10\x02\x12\x11\n" +
-	"\rGENRE_SCIENCE\x10\x032\xe8\x12\n" +
+	"\rGENRE_SCIENCE\x10\x032\xe5\x13\n" +
 	"\x0eLibraryService\x12\x95\x01\n" +
 	"\aGetBook\x12,.polyconnect.transcodetest.v1.GetBookRequest\x1a\".polyconnect.transcodetest.v1.Book\"8\x82\xd3\xe4\x93\x022Z\x12\x12\x10/v1/books/{name}\x12\x1c/v1/{name=shelves/*/books/*}\x12\x92\x01\n" +
 	"\tListBooks\x12..polyconnect.transcodetest.v1.ListBooksRequest\x1a/.polyconnect.transcodetest.v1.ListBooksResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{parent=shelves/*}/books\x12\xbd\x01\n" +
@@ -1786,7 +1851,8 @@ const file_transcodetest_v1_library_proto_rawDesc = "" +
 	"\vCreateBooks\x12/.polyconnect.transcodetest.v1.CreateBookRequest\x1a1.polyconnect.transcodetest.v1.CreateBooksResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/books:batchCreate(\x01\x12q\n" +
 	"\fUploadChunks\x12\x14.google.api.HttpBody\x1a2.polyconnect.transcodetest.v1.UploadChunksResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n" +
 	"/v1/chunks(\x01\x12r\n" +
-	"\tEchoBooks\x12\".polyconnect.transcodetest.v1.Book\x1a\".polyconnect.transcodetest.v1.Book\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/books:echo(\x010\x01\x129\n" +
+	"\tEchoBooks\x12\".polyconnect.transcodetest.v1.Book\x1a\".polyconnect.transcodetest.v1.Book\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/books:echo(\x010\x01\x12{\n" +
+	"\x0eDownloadChunks\x123.polyconnect.transcodetest.v1.DownloadChunksRequest\x1a\x14.google.api.HttpBody\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/chunks/{path=**}0\x01\x129\n" +
 	"\aUnbound\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.EmptyB<Z:polyconnect.dev/bench/gen/transcodetest/v1;transcodetestv1b\x06proto3"
 
 var (
@@ -1802,7 +1868,7 @@ func file_transcodetest_v1_library_proto_rawDescGZIP() []byte {
 }
 
 var file_transcodetest_v1_library_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_transcodetest_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_transcodetest_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_transcodetest_v1_library_proto_goTypes = []any{
 	(Genre)(0),                     // 0: polyconnect.transcodetest.v1.Genre
 	(*Book)(nil),                   // 1: polyconnect.transcodetest.v1.Book
@@ -1824,70 +1890,71 @@ var file_transcodetest_v1_library_proto_goTypes = []any{
 	(*UploadFileResponse)(nil),     // 17: polyconnect.transcodetest.v1.UploadFileResponse
 	(*CreateBooksResponse)(nil),    // 18: polyconnect.transcodetest.v1.CreateBooksResponse
 	(*UploadChunksResponse)(nil),   // 19: polyconnect.transcodetest.v1.UploadChunksResponse
-	(*Everything)(nil),             // 20: polyconnect.transcodetest.v1.Everything
-	nil,                            // 21: polyconnect.transcodetest.v1.Book.LabelsEntry
-	nil,                            // 22: polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
-	nil,                            // 23: polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
-	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
-	(*wrapperspb.Int64Value)(nil),  // 25: google.protobuf.Int64Value
-	(*fieldmaskpb.FieldMask)(nil),  // 26: google.protobuf.FieldMask
-	(*httpbody.HttpBody)(nil),      // 27: google.api.HttpBody
-	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
-	(*structpb.Struct)(nil),        // 29: google.protobuf.Struct
-	(*structpb.Value)(nil),         // 30: google.protobuf.Value
-	(*structpb.ListValue)(nil),     // 31: google.protobuf.ListValue
-	(*anypb.Any)(nil),              // 32: google.protobuf.Any
-	(*emptypb.Empty)(nil),          // 33: google.protobuf.Empty
-	(*wrapperspb.DoubleValue)(nil), // 34: google.protobuf.DoubleValue
-	(*wrapperspb.FloatValue)(nil),  // 35: google.protobuf.FloatValue
-	(*wrapperspb.UInt64Value)(nil), // 36: google.protobuf.UInt64Value
-	(*wrapperspb.Int32Value)(nil),  // 37: google.protobuf.Int32Value
-	(*wrapperspb.UInt32Value)(nil), // 38: google.protobuf.UInt32Value
-	(*wrapperspb.BoolValue)(nil),   // 39: google.protobuf.BoolValue
-	(*wrapperspb.StringValue)(nil), // 40: google.protobuf.StringValue
-	(*wrapperspb.BytesValue)(nil),  // 41: google.protobuf.BytesValue
+	(*DownloadChunksRequest)(nil),  // 20: polyconnect.transcodetest.v1.DownloadChunksRequest
+	(*Everything)(nil),             // 21: polyconnect.transcodetest.v1.Everything
+	nil,                            // 22: polyconnect.transcodetest.v1.Book.LabelsEntry
+	nil,                            // 23: polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
+	nil,                            // 24: polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
+	(*timestamppb.Timestamp)(nil),  // 25: google.protobuf.Timestamp
+	(*wrapperspb.Int64Value)(nil),  // 26: google.protobuf.Int64Value
+	(*fieldmaskpb.FieldMask)(nil),  // 27: google.protobuf.FieldMask
+	(*httpbody.HttpBody)(nil),      // 28: google.api.HttpBody
+	(*durationpb.Duration)(nil),    // 29: google.protobuf.Duration
+	(*structpb.Struct)(nil),        // 30: google.protobuf.Struct
+	(*structpb.Value)(nil),         // 31: google.protobuf.Value
+	(*structpb.ListValue)(nil),     // 32: google.protobuf.ListValue
+	(*anypb.Any)(nil),              // 33: google.protobuf.Any
+	(*emptypb.Empty)(nil),          // 34: google.protobuf.Empty
+	(*wrapperspb.DoubleValue)(nil), // 35: google.protobuf.DoubleValue
+	(*wrapperspb.FloatValue)(nil),  // 36: google.protobuf.FloatValue
+	(*wrapperspb.UInt64Value)(nil), // 37: google.protobuf.UInt64Value
+	(*wrapperspb.Int32Value)(nil),  // 38: google.protobuf.Int32Value
+	(*wrapperspb.UInt32Value)(nil), // 39: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),   // 40: google.protobuf.BoolValue
+	(*wrapperspb.StringValue)(nil), // 41: google.protobuf.StringValue
+	(*wrapperspb.BytesValue)(nil),  // 42: google.protobuf.BytesValue
 }
 var file_transcodetest_v1_library_proto_depIdxs = []int32{
 	0,  // 0: polyconnect.transcodetest.v1.Book.genre:type_name -> polyconnect.transcodetest.v1.Genre
-	24, // 1: polyconnect.transcodetest.v1.Book.publish_time:type_name -> google.protobuf.Timestamp
-	21, // 2: polyconnect.transcodetest.v1.Book.labels:type_name -> polyconnect.transcodetest.v1.Book.LabelsEntry
+	25, // 1: polyconnect.transcodetest.v1.Book.publish_time:type_name -> google.protobuf.Timestamp
+	22, // 2: polyconnect.transcodetest.v1.Book.labels:type_name -> polyconnect.transcodetest.v1.Book.LabelsEntry
 	0,  // 3: polyconnect.transcodetest.v1.ListBooksRequest.genre:type_name -> polyconnect.transcodetest.v1.Genre
 	4,  // 4: polyconnect.transcodetest.v1.ListBooksRequest.filter:type_name -> polyconnect.transcodetest.v1.BookFilter
-	25, // 5: polyconnect.transcodetest.v1.BookFilter.min_pages:type_name -> google.protobuf.Int64Value
-	24, // 6: polyconnect.transcodetest.v1.BookFilter.published_after:type_name -> google.protobuf.Timestamp
+	26, // 5: polyconnect.transcodetest.v1.BookFilter.min_pages:type_name -> google.protobuf.Int64Value
+	25, // 6: polyconnect.transcodetest.v1.BookFilter.published_after:type_name -> google.protobuf.Timestamp
 	1,  // 7: polyconnect.transcodetest.v1.ListBooksResponse.books:type_name -> polyconnect.transcodetest.v1.Book
 	1,  // 8: polyconnect.transcodetest.v1.CreateBookRequest.book:type_name -> polyconnect.transcodetest.v1.Book
 	1,  // 9: polyconnect.transcodetest.v1.UpdateBookRequest.book:type_name -> polyconnect.transcodetest.v1.Book
-	26, // 10: polyconnect.transcodetest.v1.UpdateBookRequest.update_mask:type_name -> google.protobuf.FieldMask
+	27, // 10: polyconnect.transcodetest.v1.UpdateBookRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 11: polyconnect.transcodetest.v1.ArchiveBookResponse.book:type_name -> polyconnect.transcodetest.v1.Book
-	24, // 12: polyconnect.transcodetest.v1.ArchiveBookResponse.archive_time:type_name -> google.protobuf.Timestamp
+	25, // 12: polyconnect.transcodetest.v1.ArchiveBookResponse.archive_time:type_name -> google.protobuf.Timestamp
 	0,  // 13: polyconnect.transcodetest.v1.SearchBooksRequest.genres:type_name -> polyconnect.transcodetest.v1.Genre
 	1,  // 14: polyconnect.transcodetest.v1.Shelf.books:type_name -> polyconnect.transcodetest.v1.Book
-	27, // 15: polyconnect.transcodetest.v1.UploadFileRequest.file:type_name -> google.api.HttpBody
+	28, // 15: polyconnect.transcodetest.v1.UploadFileRequest.file:type_name -> google.api.HttpBody
 	1,  // 16: polyconnect.transcodetest.v1.CreateBooksResponse.books:type_name -> polyconnect.transcodetest.v1.Book
 	0,  // 17: polyconnect.transcodetest.v1.Everything.enum_value:type_name -> polyconnect.transcodetest.v1.Genre
 	0,  // 18: polyconnect.transcodetest.v1.Everything.repeated_enum:type_name -> polyconnect.transcodetest.v1.Genre
-	22, // 19: polyconnect.transcodetest.v1.Everything.map_string_int32:type_name -> polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
-	23, // 20: polyconnect.transcodetest.v1.Everything.map_int32_string:type_name -> polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
+	23, // 19: polyconnect.transcodetest.v1.Everything.map_string_int32:type_name -> polyconnect.transcodetest.v1.Everything.MapStringInt32Entry
+	24, // 20: polyconnect.transcodetest.v1.Everything.map_int32_string:type_name -> polyconnect.transcodetest.v1.Everything.MapInt32StringEntry
 	1,  // 21: polyconnect.transcodetest.v1.Everything.nested:type_name -> polyconnect.transcodetest.v1.Book
 	1,  // 22: polyconnect.transcodetest.v1.Everything.repeated_nested:type_name -> polyconnect.transcodetest.v1.Book
-	24, // 23: polyconnect.transcodetest.v1.Everything.timestamp:type_name -> google.protobuf.Timestamp
-	28, // 24: polyconnect.transcodetest.v1.Everything.duration:type_name -> google.protobuf.Duration
-	26, // 25: polyconnect.transcodetest.v1.Everything.field_mask:type_name -> google.protobuf.FieldMask
-	29, // 26: polyconnect.transcodetest.v1.Everything.struct:type_name -> google.protobuf.Struct
-	30, // 27: polyconnect.transcodetest.v1.Everything.value:type_name -> google.protobuf.Value
-	31, // 28: polyconnect.transcodetest.v1.Everything.list_value:type_name -> google.protobuf.ListValue
-	32, // 29: polyconnect.transcodetest.v1.Everything.any:type_name -> google.protobuf.Any
-	33, // 30: polyconnect.transcodetest.v1.Everything.empty:type_name -> google.protobuf.Empty
-	34, // 31: polyconnect.transcodetest.v1.Everything.double_wrapper:type_name -> google.protobuf.DoubleValue
-	35, // 32: polyconnect.transcodetest.v1.Everything.float_wrapper:type_name -> google.protobuf.FloatValue
-	25, // 33: polyconnect.transcodetest.v1.Everything.int64_wrapper:type_name -> google.protobuf.Int64Value
-	36, // 34: polyconnect.transcodetest.v1.Everything.uint64_wrapper:type_name -> google.protobuf.UInt64Value
-	37, // 35: polyconnect.transcodetest.v1.Everything.int32_wrapper:type_name -> google.protobuf.Int32Value
-	38, // 36: polyconnect.transcodetest.v1.Everything.uint32_wrapper:type_name -> google.protobuf.UInt32Value
-	39, // 37: polyconnect.transcodetest.v1.Everything.bool_wrapper:type_name -> google.protobuf.BoolValue
-	40, // 38: polyconnect.transcodetest.v1.Everything.string_wrapper:type_name -> google.protobuf.StringValue
-	41, // 39: polyconnect.transcodetest.v1.Everything.bytes_wrapper:type_name -> google.protobuf.BytesValue
+	25, // 23: polyconnect.transcodetest.v1.Everything.timestamp:type_name -> google.protobuf.Timestamp
+	29, // 24: polyconnect.transcodetest.v1.Everything.duration:type_name -> google.protobuf.Duration
+	27, // 25: polyconnect.transcodetest.v1.Everything.field_mask:type_name -> google.protobuf.FieldMask
+	30, // 26: polyconnect.transcodetest.v1.Everything.struct:type_name -> google.protobuf.Struct
+	31, // 27: polyconnect.transcodetest.v1.Everything.value:type_name -> google.protobuf.Value
+	32, // 28: polyconnect.transcodetest.v1.Everything.list_value:type_name -> google.protobuf.ListValue
+	33, // 29: polyconnect.transcodetest.v1.Everything.any:type_name -> google.protobuf.Any
+	34, // 30: polyconnect.transcodetest.v1.Everything.empty:type_name -> google.protobuf.Empty
+	35, // 31: polyconnect.transcodetest.v1.Everything.double_wrapper:type_name -> google.protobuf.DoubleValue
+	36, // 32: polyconnect.transcodetest.v1.Everything.float_wrapper:type_name -> google.protobuf.FloatValue
+	26, // 33: polyconnect.transcodetest.v1.Everything.int64_wrapper:type_name -> google.protobuf.Int64Value
+	37, // 34: polyconnect.transcodetest.v1.Everything.uint64_wrapper:type_name -> google.protobuf.UInt64Value
+	38, // 35: polyconnect.transcodetest.v1.Everything.int32_wrapper:type_name -> google.protobuf.Int32Value
+	39, // 36: polyconnect.transcodetest.v1.Everything.uint32_wrapper:type_name -> google.protobuf.UInt32Value
+	40, // 37: polyconnect.transcodetest.v1.Everything.bool_wrapper:type_name -> google.protobuf.BoolValue
+	41, // 38: polyconnect.transcodetest.v1.Everything.string_wrapper:type_name -> google.protobuf.StringValue
+	42, // 39: polyconnect.transcodetest.v1.Everything.bytes_wrapper:type_name -> google.protobuf.BytesValue
 	2,  // 40: polyconnect.transcodetest.v1.LibraryService.GetBook:input_type -> polyconnect.transcodetest.v1.GetBookRequest
 	3,  // 41: polyconnect.transcodetest.v1.LibraryService.ListBooks:input_type -> polyconnect.transcodetest.v1.ListBooksRequest
 	6,  // 42: polyconnect.transcodetest.v1.LibraryService.CreateBook:input_type -> polyconnect.transcodetest.v1.CreateBookRequest
@@ -1899,29 +1966,31 @@ var file_transcodetest_v1_library_proto_depIdxs = []int32{
 	14, // 48: polyconnect.transcodetest.v1.LibraryService.StreamBooks:input_type -> polyconnect.transcodetest.v1.StreamBooksRequest
 	15, // 49: polyconnect.transcodetest.v1.LibraryService.GetFile:input_type -> polyconnect.transcodetest.v1.GetFileRequest
 	16, // 50: polyconnect.transcodetest.v1.LibraryService.UploadFile:input_type -> polyconnect.transcodetest.v1.UploadFileRequest
-	20, // 51: polyconnect.transcodetest.v1.LibraryService.Echo:input_type -> polyconnect.transcodetest.v1.Everything
+	21, // 51: polyconnect.transcodetest.v1.LibraryService.Echo:input_type -> polyconnect.transcodetest.v1.Everything
 	6,  // 52: polyconnect.transcodetest.v1.LibraryService.CreateBooks:input_type -> polyconnect.transcodetest.v1.CreateBookRequest
-	27, // 53: polyconnect.transcodetest.v1.LibraryService.UploadChunks:input_type -> google.api.HttpBody
+	28, // 53: polyconnect.transcodetest.v1.LibraryService.UploadChunks:input_type -> google.api.HttpBody
 	1,  // 54: polyconnect.transcodetest.v1.LibraryService.EchoBooks:input_type -> polyconnect.transcodetest.v1.Book
-	33, // 55: polyconnect.transcodetest.v1.LibraryService.Unbound:input_type -> google.protobuf.Empty
-	1,  // 56: polyconnect.transcodetest.v1.LibraryService.GetBook:output_type -> polyconnect.transcodetest.v1.Book
-	5,  // 57: polyconnect.transcodetest.v1.LibraryService.ListBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
-	1,  // 58: polyconnect.transcodetest.v1.LibraryService.CreateBook:output_type -> polyconnect.transcodetest.v1.Book
-	1,  // 59: polyconnect.transcodetest.v1.LibraryService.UpdateBook:output_type -> polyconnect.transcodetest.v1.Book
-	33, // 60: polyconnect.transcodetest.v1.LibraryService.DeleteBook:output_type -> google.protobuf.Empty
-	10, // 61: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:output_type -> polyconnect.transcodetest.v1.ArchiveBookResponse
-	5,  // 62: polyconnect.transcodetest.v1.LibraryService.SearchBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
-	13, // 63: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:output_type -> polyconnect.transcodetest.v1.Shelf
-	1,  // 64: polyconnect.transcodetest.v1.LibraryService.StreamBooks:output_type -> polyconnect.transcodetest.v1.Book
-	27, // 65: polyconnect.transcodetest.v1.LibraryService.GetFile:output_type -> google.api.HttpBody
-	17, // 66: polyconnect.transcodetest.v1.LibraryService.UploadFile:output_type -> polyconnect.transcodetest.v1.UploadFileResponse
-	20, // 67: polyconnect.transcodetest.v1.LibraryService.Echo:output_type -> polyconnect.transcodetest.v1.Everything
-	18, // 68: polyconnect.transcodetest.v1.LibraryService.CreateBooks:output_type -> polyconnect.transcodetest.v1.CreateBooksResponse
-	19, // 69: polyconnect.transcodetest.v1.LibraryService.UploadChunks:output_type -> polyconnect.transcodetest.v1.UploadChunksResponse
-	1,  // 70: polyconnect.transcodetest.v1.LibraryService.EchoBooks:output_type -> polyconnect.transcodetest.v1.Book
-	33, // 71: polyconnect.transcodetest.v1.LibraryService.Unbound:output_type -> google.protobuf.Empty
-	56, // [56:72] is the sub-list for method output_type
-	40, // [40:56] is the sub-list for method input_type
+	20, // 55: polyconnect.transcodetest.v1.LibraryService.DownloadChunks:input_type -> polyconnect.transcodetest.v1.DownloadChunksRequest
+	34, // 56: polyconnect.transcodetest.v1.LibraryService.Unbound:input_type -> google.protobuf.Empty
+	1,  // 57: polyconnect.transcodetest.v1.LibraryService.GetBook:output_type -> polyconnect.transcodetest.v1.Book
+	5,  // 58: polyconnect.transcodetest.v1.LibraryService.ListBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
+	1,  // 59: polyconnect.transcodetest.v1.LibraryService.CreateBook:output_type -> polyconnect.transcodetest.v1.Book
+	1,  // 60: polyconnect.transcodetest.v1.LibraryService.UpdateBook:output_type -> polyconnect.transcodetest.v1.Book
+	34, // 61: polyconnect.transcodetest.v1.LibraryService.DeleteBook:output_type -> google.protobuf.Empty
+	10, // 62: polyconnect.transcodetest.v1.LibraryService.ArchiveBook:output_type -> polyconnect.transcodetest.v1.ArchiveBookResponse
+	5,  // 63: polyconnect.transcodetest.v1.LibraryService.SearchBooks:output_type -> polyconnect.transcodetest.v1.ListBooksResponse
+	13, // 64: polyconnect.transcodetest.v1.LibraryService.GetShelfBooks:output_type -> polyconnect.transcodetest.v1.Shelf
+	1,  // 65: polyconnect.transcodetest.v1.LibraryService.StreamBooks:output_type -> polyconnect.transcodetest.v1.Book
+	28, // 66: polyconnect.transcodetest.v1.LibraryService.GetFile:output_type -> google.api.HttpBody
+	17, // 67: polyconnect.transcodetest.v1.LibraryService.UploadFile:output_type -> polyconnect.transcodetest.v1.UploadFileResponse
+	21, // 68: polyconnect.transcodetest.v1.LibraryService.Echo:output_type -> polyconnect.transcodetest.v1.Everything
+	18, // 69: polyconnect.transcodetest.v1.LibraryService.CreateBooks:output_type -> polyconnect.transcodetest.v1.CreateBooksResponse
+	19, // 70: polyconnect.transcodetest.v1.LibraryService.UploadChunks:output_type -> polyconnect.transcodetest.v1.UploadChunksResponse
+	1,  // 71: polyconnect.transcodetest.v1.LibraryService.EchoBooks:output_type -> polyconnect.transcodetest.v1.Book
+	28, // 72: polyconnect.transcodetest.v1.LibraryService.DownloadChunks:output_type -> google.api.HttpBody
+	34, // 73: polyconnect.transcodetest.v1.LibraryService.Unbound:output_type -> google.protobuf.Empty
+	57, // [57:74] is the sub-list for method output_type
+	40, // [40:57] is the sub-list for method input_type
 	40, // [40:40] is the sub-list for extension type_name
 	40, // [40:40] is the sub-list for extension extendee
 	0,  // [0:40] is the sub-list for field type_name
@@ -1932,7 +2001,7 @@ func file_transcodetest_v1_library_proto_init() {
 	if File_transcodetest_v1_library_proto != nil {
 		return
 	}
-	file_transcodetest_v1_library_proto_msgTypes[19].OneofWrappers = []any{
+	file_transcodetest_v1_library_proto_msgTypes[20].OneofWrappers = []any{
 		(*Everything_ChoiceString)(nil),
 		(*Everything_ChoiceInt64)(nil),
 	}
@@ -1942,7 +2011,7 @@ func file_transcodetest_v1_library_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_transcodetest_v1_library_proto_rawDesc), len(file_transcodetest_v1_library_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

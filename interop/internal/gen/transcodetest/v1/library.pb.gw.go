@@ -1174,6 +1174,43 @@ func request_LibraryService_EchoBooks_0(ctx context.Context, marshaler runtime.M
 	return stream, metadata, nil
 }
 
+var filter_LibraryService_DownloadChunks_0 = &utilities.DoubleArray{Encoding: map[string]int{"path": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_LibraryService_DownloadChunks_0(ctx context.Context, marshaler runtime.Marshaler, client LibraryServiceClient, req *http.Request, pathParams map[string]string) (LibraryService_DownloadChunksClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq DownloadChunksRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["path"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "path")
+	}
+	protoReq.Path, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "path", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LibraryService_DownloadChunks_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.DownloadChunks(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterLibraryServiceHandlerServer registers the http handlers for service LibraryService to "mux".
 // UnaryRPC     :call LibraryServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -1563,6 +1600,13 @@ func RegisterLibraryServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 	})
 
 	mux.Handle(http.MethodPost, pattern_LibraryService_EchoBooks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
+
+	mux.Handle(http.MethodGet, pattern_LibraryService_DownloadChunks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
 		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
 		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
@@ -1982,6 +2026,23 @@ func RegisterLibraryServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_LibraryService_EchoBooks_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_LibraryService_DownloadChunks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/polyconnect.transcodetest.v1.LibraryService/DownloadChunks", runtime.WithHTTPPathPattern("/v1/chunks/{path=**}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_LibraryService_DownloadChunks_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LibraryService_DownloadChunks_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -2004,51 +2065,53 @@ func (m response_LibraryService_Echo_4) XXX_ResponseBody() interface{} {
 }
 
 var (
-	pattern_LibraryService_GetBook_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, ""))
-	pattern_LibraryService_GetBook_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "books", "name"}, ""))
-	pattern_LibraryService_ListBooks_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
-	pattern_LibraryService_CreateBook_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
-	pattern_LibraryService_CreateBook_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "shelves", "parent", "books", "book_id"}, ""))
-	pattern_LibraryService_UpdateBook_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "book.name"}, ""))
-	pattern_LibraryService_DeleteBook_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, ""))
-	pattern_LibraryService_ArchiveBook_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, "archive"))
-	pattern_LibraryService_SearchBooks_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "search"))
-	pattern_LibraryService_SearchBooks_1   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "search"))
-	pattern_LibraryService_GetShelfBooks_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "shelves", "name"}, "books"))
-	pattern_LibraryService_StreamBooks_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, "stream"))
-	pattern_LibraryService_GetFile_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 3, 0, 4, 1, 5, 2}, []string{"v1", "files", "path"}, ""))
-	pattern_LibraryService_UploadFile_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 3, 0, 4, 1, 5, 2}, []string{"v1", "files", "path"}, "upload"))
-	pattern_LibraryService_Echo_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, ""))
-	pattern_LibraryService_Echo_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, ""))
-	pattern_LibraryService_Echo_2          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "echo", "string_value", "int64_value", "enum_value"}, ""))
-	pattern_LibraryService_Echo_3          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 2, 3, 1, 0, 4, 4, 5, 4}, []string{"v1", "echo", "shelves", "books", "nested.name"}, ""))
-	pattern_LibraryService_Echo_4          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, "values"))
-	pattern_LibraryService_CreateBooks_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "batchCreate"))
-	pattern_LibraryService_UploadChunks_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "chunks"}, ""))
-	pattern_LibraryService_EchoBooks_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "echo"))
+	pattern_LibraryService_GetBook_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, ""))
+	pattern_LibraryService_GetBook_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "books", "name"}, ""))
+	pattern_LibraryService_ListBooks_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
+	pattern_LibraryService_CreateBook_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, ""))
+	pattern_LibraryService_CreateBook_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "shelves", "parent", "books", "book_id"}, ""))
+	pattern_LibraryService_UpdateBook_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "book.name"}, ""))
+	pattern_LibraryService_DeleteBook_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, ""))
+	pattern_LibraryService_ArchiveBook_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "shelves", "books", "name"}, "archive"))
+	pattern_LibraryService_SearchBooks_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "search"))
+	pattern_LibraryService_SearchBooks_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "search"))
+	pattern_LibraryService_GetShelfBooks_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "shelves", "name"}, "books"))
+	pattern_LibraryService_StreamBooks_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "shelves", "parent", "books"}, "stream"))
+	pattern_LibraryService_GetFile_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 3, 0, 4, 1, 5, 2}, []string{"v1", "files", "path"}, ""))
+	pattern_LibraryService_UploadFile_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 3, 0, 4, 1, 5, 2}, []string{"v1", "files", "path"}, "upload"))
+	pattern_LibraryService_Echo_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, ""))
+	pattern_LibraryService_Echo_1           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, ""))
+	pattern_LibraryService_Echo_2           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "echo", "string_value", "int64_value", "enum_value"}, ""))
+	pattern_LibraryService_Echo_3           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 2, 3, 1, 0, 4, 4, 5, 4}, []string{"v1", "echo", "shelves", "books", "nested.name"}, ""))
+	pattern_LibraryService_Echo_4           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "echo"}, "values"))
+	pattern_LibraryService_CreateBooks_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "batchCreate"))
+	pattern_LibraryService_UploadChunks_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "chunks"}, ""))
+	pattern_LibraryService_EchoBooks_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "books"}, "echo"))
+	pattern_LibraryService_DownloadChunks_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 3, 0, 4, 1, 5, 2}, []string{"v1", "chunks", "path"}, ""))
 )
 
 var (
-	forward_LibraryService_GetBook_0       = runtime.ForwardResponseMessage
-	forward_LibraryService_GetBook_1       = runtime.ForwardResponseMessage
-	forward_LibraryService_ListBooks_0     = runtime.ForwardResponseMessage
-	forward_LibraryService_CreateBook_0    = runtime.ForwardResponseMessage
-	forward_LibraryService_CreateBook_1    = runtime.ForwardResponseMessage
-	forward_LibraryService_UpdateBook_0    = runtime.ForwardResponseMessage
-	forward_LibraryService_DeleteBook_0    = runtime.ForwardResponseMessage
-	forward_LibraryService_ArchiveBook_0   = runtime.ForwardResponseMessage
-	forward_LibraryService_SearchBooks_0   = runtime.ForwardResponseMessage
-	forward_LibraryService_SearchBooks_1   = runtime.ForwardResponseMessage
-	forward_LibraryService_GetShelfBooks_0 = runtime.ForwardResponseMessage
-	forward_LibraryService_StreamBooks_0   = runtime.ForwardResponseStream
-	forward_LibraryService_GetFile_0       = runtime.ForwardResponseMessage
-	forward_LibraryService_UploadFile_0    = runtime.ForwardResponseMessage
-	forward_LibraryService_Echo_0          = runtime.ForwardResponseMessage
-	forward_LibraryService_Echo_1          = runtime.ForwardResponseMessage
-	forward_LibraryService_Echo_2          = runtime.ForwardResponseMessage
-	forward_LibraryService_Echo_3          = runtime.ForwardResponseMessage
-	forward_LibraryService_Echo_4          = runtime.ForwardResponseMessage
-	forward_LibraryService_CreateBooks_0   = runtime.ForwardResponseMessage
-	forward_LibraryService_UploadChunks_0  = runtime.ForwardResponseMessage
-	forward_LibraryService_EchoBooks_0     = runtime.ForwardResponseStream
+	forward_LibraryService_GetBook_0        = runtime.ForwardResponseMessage
+	forward_LibraryService_GetBook_1        = runtime.ForwardResponseMessage
+	forward_LibraryService_ListBooks_0      = runtime.ForwardResponseMessage
+	forward_LibraryService_CreateBook_0     = runtime.ForwardResponseMessage
+	forward_LibraryService_CreateBook_1     = runtime.ForwardResponseMessage
+	forward_LibraryService_UpdateBook_0     = runtime.ForwardResponseMessage
+	forward_LibraryService_DeleteBook_0     = runtime.ForwardResponseMessage
+	forward_LibraryService_ArchiveBook_0    = runtime.ForwardResponseMessage
+	forward_LibraryService_SearchBooks_0    = runtime.ForwardResponseMessage
+	forward_LibraryService_SearchBooks_1    = runtime.ForwardResponseMessage
+	forward_LibraryService_GetShelfBooks_0  = runtime.ForwardResponseMessage
+	forward_LibraryService_StreamBooks_0    = runtime.ForwardResponseStream
+	forward_LibraryService_GetFile_0        = runtime.ForwardResponseMessage
+	forward_LibraryService_UploadFile_0     = runtime.ForwardResponseMessage
+	forward_LibraryService_Echo_0           = runtime.ForwardResponseMessage
+	forward_LibraryService_Echo_1           = runtime.ForwardResponseMessage
+	forward_LibraryService_Echo_2           = runtime.ForwardResponseMessage
+	forward_LibraryService_Echo_3           = runtime.ForwardResponseMessage
+	forward_LibraryService_Echo_4           = runtime.ForwardResponseMessage
+	forward_LibraryService_CreateBooks_0    = runtime.ForwardResponseMessage
+	forward_LibraryService_UploadChunks_0   = runtime.ForwardResponseMessage
+	forward_LibraryService_EchoBooks_0      = runtime.ForwardResponseStream
+	forward_LibraryService_DownloadChunks_0 = runtime.ForwardResponseStream
 )

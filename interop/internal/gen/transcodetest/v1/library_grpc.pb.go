@@ -25,22 +25,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LibraryService_GetBook_FullMethodName       = "/polyconnect.transcodetest.v1.LibraryService/GetBook"
-	LibraryService_ListBooks_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/ListBooks"
-	LibraryService_CreateBook_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/CreateBook"
-	LibraryService_UpdateBook_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/UpdateBook"
-	LibraryService_DeleteBook_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/DeleteBook"
-	LibraryService_ArchiveBook_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/ArchiveBook"
-	LibraryService_SearchBooks_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/SearchBooks"
-	LibraryService_GetShelfBooks_FullMethodName = "/polyconnect.transcodetest.v1.LibraryService/GetShelfBooks"
-	LibraryService_StreamBooks_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/StreamBooks"
-	LibraryService_GetFile_FullMethodName       = "/polyconnect.transcodetest.v1.LibraryService/GetFile"
-	LibraryService_UploadFile_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/UploadFile"
-	LibraryService_Echo_FullMethodName          = "/polyconnect.transcodetest.v1.LibraryService/Echo"
-	LibraryService_CreateBooks_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/CreateBooks"
-	LibraryService_UploadChunks_FullMethodName  = "/polyconnect.transcodetest.v1.LibraryService/UploadChunks"
-	LibraryService_EchoBooks_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/EchoBooks"
-	LibraryService_Unbound_FullMethodName       = "/polyconnect.transcodetest.v1.LibraryService/Unbound"
+	LibraryService_GetBook_FullMethodName        = "/polyconnect.transcodetest.v1.LibraryService/GetBook"
+	LibraryService_ListBooks_FullMethodName      = "/polyconnect.transcodetest.v1.LibraryService/ListBooks"
+	LibraryService_CreateBook_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/CreateBook"
+	LibraryService_UpdateBook_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/UpdateBook"
+	LibraryService_DeleteBook_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/DeleteBook"
+	LibraryService_ArchiveBook_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/ArchiveBook"
+	LibraryService_SearchBooks_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/SearchBooks"
+	LibraryService_GetShelfBooks_FullMethodName  = "/polyconnect.transcodetest.v1.LibraryService/GetShelfBooks"
+	LibraryService_StreamBooks_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/StreamBooks"
+	LibraryService_GetFile_FullMethodName        = "/polyconnect.transcodetest.v1.LibraryService/GetFile"
+	LibraryService_UploadFile_FullMethodName     = "/polyconnect.transcodetest.v1.LibraryService/UploadFile"
+	LibraryService_Echo_FullMethodName           = "/polyconnect.transcodetest.v1.LibraryService/Echo"
+	LibraryService_CreateBooks_FullMethodName    = "/polyconnect.transcodetest.v1.LibraryService/CreateBooks"
+	LibraryService_UploadChunks_FullMethodName   = "/polyconnect.transcodetest.v1.LibraryService/UploadChunks"
+	LibraryService_EchoBooks_FullMethodName      = "/polyconnect.transcodetest.v1.LibraryService/EchoBooks"
+	LibraryService_DownloadChunks_FullMethodName = "/polyconnect.transcodetest.v1.LibraryService/DownloadChunks"
+	LibraryService_Unbound_FullMethodName        = "/polyconnect.transcodetest.v1.LibraryService/Unbound"
 )
 
 // LibraryServiceClient is the client API for LibraryService service.
@@ -70,6 +71,8 @@ type LibraryServiceClient interface {
 	UploadChunks(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[httpbody.HttpBody, UploadChunksResponse], error)
 	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
 	EchoBooks(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Book, Book], error)
+	// DownloadChunks is server streaming of raw bytes: the file's contents in chunks of chunk_size.
+	DownloadChunks(ctx context.Context, in *DownloadChunksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error)
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
@@ -250,6 +253,25 @@ func (c *libraryServiceClient) EchoBooks(ctx context.Context, opts ...grpc.CallO
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type LibraryService_EchoBooksClient = grpc.BidiStreamingClient[Book, Book]
 
+func (c *libraryServiceClient) DownloadChunks(ctx context.Context, in *DownloadChunksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LibraryService_ServiceDesc.Streams[4], LibraryService_DownloadChunks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DownloadChunksRequest, httpbody.HttpBody]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_DownloadChunksClient = grpc.ServerStreamingClient[httpbody.HttpBody]
+
 func (c *libraryServiceClient) Unbound(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
@@ -287,6 +309,8 @@ type LibraryServiceServer interface {
 	UploadChunks(grpc.ClientStreamingServer[httpbody.HttpBody, UploadChunksResponse]) error
 	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
 	EchoBooks(grpc.BidiStreamingServer[Book, Book]) error
+	// DownloadChunks is server streaming of raw bytes: the file's contents in chunks of chunk_size.
+	DownloadChunks(*DownloadChunksRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
 	mustEmbedUnimplementedLibraryServiceServer()
@@ -343,6 +367,9 @@ func (UnimplementedLibraryServiceServer) UploadChunks(grpc.ClientStreamingServer
 }
 func (UnimplementedLibraryServiceServer) EchoBooks(grpc.BidiStreamingServer[Book, Book]) error {
 	return status.Error(codes.Unimplemented, "method EchoBooks not implemented")
+}
+func (UnimplementedLibraryServiceServer) DownloadChunks(*DownloadChunksRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error {
+	return status.Error(codes.Unimplemented, "method DownloadChunks not implemented")
 }
 func (UnimplementedLibraryServiceServer) Unbound(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method Unbound not implemented")
@@ -598,6 +625,17 @@ func _LibraryService_EchoBooks_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type LibraryService_EchoBooksServer = grpc.BidiStreamingServer[Book, Book]
 
+func _LibraryService_DownloadChunks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DownloadChunksRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LibraryServiceServer).DownloadChunks(m, &grpc.GenericServerStream[DownloadChunksRequest, httpbody.HttpBody]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LibraryService_DownloadChunksServer = grpc.ServerStreamingServer[httpbody.HttpBody]
+
 func _LibraryService_Unbound_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(emptypb.Empty)
 	if err := dec(in); err != nil {
@@ -693,6 +731,11 @@ var LibraryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _LibraryService_EchoBooks_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "DownloadChunks",
+			Handler:       _LibraryService_DownloadChunks_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "transcodetest/v1/library.proto",

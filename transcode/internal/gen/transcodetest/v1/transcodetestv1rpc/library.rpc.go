@@ -56,6 +56,8 @@ const (
 	LibraryServiceUploadChunksProcedure = "/polyconnect.transcodetest.v1.LibraryService/UploadChunks"
 	// LibraryServiceEchoBooksProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.EchoBooks.
 	LibraryServiceEchoBooksProcedure = "/polyconnect.transcodetest.v1.LibraryService/EchoBooks"
+	// LibraryServiceDownloadChunksProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.DownloadChunks.
+	LibraryServiceDownloadChunksProcedure = "/polyconnect.transcodetest.v1.LibraryService/DownloadChunks"
 	// LibraryServiceUnboundProcedure is the procedure path of polyconnect.transcodetest.v1.LibraryService.Unbound.
 	LibraryServiceUnboundProcedure = "/polyconnect.transcodetest.v1.LibraryService/Unbound"
 )
@@ -152,6 +154,12 @@ var (
 		IdempotencyLevel: rpc.IdempotencyUnknown,
 		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("EchoBooks"),
 	}
+	libraryServiceDownloadChunksSpec = rpc.Spec{
+		Procedure:        LibraryServiceDownloadChunksProcedure,
+		StreamType:       rpc.StreamTypeServer,
+		IdempotencyLevel: rpc.IdempotencyUnknown,
+		Schema:           transcodetestv1.File_transcodetest_v1_library_proto.Services().ByName("LibraryService").Methods().ByName("DownloadChunks"),
+	}
 	libraryServiceUnboundSpec = rpc.Spec{
 		Procedure:        LibraryServiceUnboundProcedure,
 		StreamType:       rpc.StreamTypeUnary,
@@ -197,6 +205,8 @@ type LibraryServiceClient interface {
 	UploadChunks(ctx context.Context) *rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
 	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
 	EchoBooks(ctx context.Context) *rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book]
+	// DownloadChunks is server streaming of raw bytes: the file's contents in chunks of chunk_size.
+	DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest) (*rpc.ServerStreamCall[httpbody.HttpBody], error)
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 }
@@ -209,43 +219,45 @@ type LibraryServiceClient interface {
 // The client is safe for concurrent use.
 func NewLibraryServiceClient(httpClient rpc.HTTPClient, baseURL string, opts ...rpc.ClientOption) LibraryServiceClient {
 	return &libraryServiceClient{
-		getBook:       rpc.NewClient[transcodetestv1.GetBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceGetBookSpec, opts...),
-		listBooks:     rpc.NewClient[transcodetestv1.ListBooksRequest, transcodetestv1.ListBooksResponse](httpClient, baseURL, libraryServiceListBooksSpec, opts...),
-		createBook:    rpc.NewClient[transcodetestv1.CreateBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceCreateBookSpec, opts...),
-		updateBook:    rpc.NewClient[transcodetestv1.UpdateBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceUpdateBookSpec, opts...),
-		deleteBook:    rpc.NewClient[transcodetestv1.DeleteBookRequest, emptypb.Empty](httpClient, baseURL, libraryServiceDeleteBookSpec, opts...),
-		archiveBook:   rpc.NewClient[transcodetestv1.ArchiveBookRequest, transcodetestv1.ArchiveBookResponse](httpClient, baseURL, libraryServiceArchiveBookSpec, opts...),
-		searchBooks:   rpc.NewClient[transcodetestv1.SearchBooksRequest, transcodetestv1.ListBooksResponse](httpClient, baseURL, libraryServiceSearchBooksSpec, opts...),
-		getShelfBooks: rpc.NewClient[transcodetestv1.GetShelfRequest, transcodetestv1.Shelf](httpClient, baseURL, libraryServiceGetShelfBooksSpec, opts...),
-		streamBooks:   rpc.NewClient[transcodetestv1.StreamBooksRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceStreamBooksSpec, opts...),
-		getFile:       rpc.NewClient[transcodetestv1.GetFileRequest, httpbody.HttpBody](httpClient, baseURL, libraryServiceGetFileSpec, opts...),
-		uploadFile:    rpc.NewClient[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse](httpClient, baseURL, libraryServiceUploadFileSpec, opts...),
-		echo:          rpc.NewClient[transcodetestv1.Everything, transcodetestv1.Everything](httpClient, baseURL, libraryServiceEchoSpec, opts...),
-		createBooks:   rpc.NewClient[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse](httpClient, baseURL, libraryServiceCreateBooksSpec, opts...),
-		uploadChunks:  rpc.NewClient[httpbody.HttpBody, transcodetestv1.UploadChunksResponse](httpClient, baseURL, libraryServiceUploadChunksSpec, opts...),
-		echoBooks:     rpc.NewClient[transcodetestv1.Book, transcodetestv1.Book](httpClient, baseURL, libraryServiceEchoBooksSpec, opts...),
-		unbound:       rpc.NewClient[emptypb.Empty, emptypb.Empty](httpClient, baseURL, libraryServiceUnboundSpec, opts...),
+		getBook:        rpc.NewClient[transcodetestv1.GetBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceGetBookSpec, opts...),
+		listBooks:      rpc.NewClient[transcodetestv1.ListBooksRequest, transcodetestv1.ListBooksResponse](httpClient, baseURL, libraryServiceListBooksSpec, opts...),
+		createBook:     rpc.NewClient[transcodetestv1.CreateBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceCreateBookSpec, opts...),
+		updateBook:     rpc.NewClient[transcodetestv1.UpdateBookRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceUpdateBookSpec, opts...),
+		deleteBook:     rpc.NewClient[transcodetestv1.DeleteBookRequest, emptypb.Empty](httpClient, baseURL, libraryServiceDeleteBookSpec, opts...),
+		archiveBook:    rpc.NewClient[transcodetestv1.ArchiveBookRequest, transcodetestv1.ArchiveBookResponse](httpClient, baseURL, libraryServiceArchiveBookSpec, opts...),
+		searchBooks:    rpc.NewClient[transcodetestv1.SearchBooksRequest, transcodetestv1.ListBooksResponse](httpClient, baseURL, libraryServiceSearchBooksSpec, opts...),
+		getShelfBooks:  rpc.NewClient[transcodetestv1.GetShelfRequest, transcodetestv1.Shelf](httpClient, baseURL, libraryServiceGetShelfBooksSpec, opts...),
+		streamBooks:    rpc.NewClient[transcodetestv1.StreamBooksRequest, transcodetestv1.Book](httpClient, baseURL, libraryServiceStreamBooksSpec, opts...),
+		getFile:        rpc.NewClient[transcodetestv1.GetFileRequest, httpbody.HttpBody](httpClient, baseURL, libraryServiceGetFileSpec, opts...),
+		uploadFile:     rpc.NewClient[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse](httpClient, baseURL, libraryServiceUploadFileSpec, opts...),
+		echo:           rpc.NewClient[transcodetestv1.Everything, transcodetestv1.Everything](httpClient, baseURL, libraryServiceEchoSpec, opts...),
+		createBooks:    rpc.NewClient[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse](httpClient, baseURL, libraryServiceCreateBooksSpec, opts...),
+		uploadChunks:   rpc.NewClient[httpbody.HttpBody, transcodetestv1.UploadChunksResponse](httpClient, baseURL, libraryServiceUploadChunksSpec, opts...),
+		echoBooks:      rpc.NewClient[transcodetestv1.Book, transcodetestv1.Book](httpClient, baseURL, libraryServiceEchoBooksSpec, opts...),
+		downloadChunks: rpc.NewClient[transcodetestv1.DownloadChunksRequest, httpbody.HttpBody](httpClient, baseURL, libraryServiceDownloadChunksSpec, opts...),
+		unbound:        rpc.NewClient[emptypb.Empty, emptypb.Empty](httpClient, baseURL, libraryServiceUnboundSpec, opts...),
 	}
 }
 
 // libraryServiceClient implements LibraryServiceClient with one [rpc.Client] a method.
 type libraryServiceClient struct {
-	getBook       *rpc.Client[transcodetestv1.GetBookRequest, transcodetestv1.Book]
-	listBooks     *rpc.Client[transcodetestv1.ListBooksRequest, transcodetestv1.ListBooksResponse]
-	createBook    *rpc.Client[transcodetestv1.CreateBookRequest, transcodetestv1.Book]
-	updateBook    *rpc.Client[transcodetestv1.UpdateBookRequest, transcodetestv1.Book]
-	deleteBook    *rpc.Client[transcodetestv1.DeleteBookRequest, emptypb.Empty]
-	archiveBook   *rpc.Client[transcodetestv1.ArchiveBookRequest, transcodetestv1.ArchiveBookResponse]
-	searchBooks   *rpc.Client[transcodetestv1.SearchBooksRequest, transcodetestv1.ListBooksResponse]
-	getShelfBooks *rpc.Client[transcodetestv1.GetShelfRequest, transcodetestv1.Shelf]
-	streamBooks   *rpc.Client[transcodetestv1.StreamBooksRequest, transcodetestv1.Book]
-	getFile       *rpc.Client[transcodetestv1.GetFileRequest, httpbody.HttpBody]
-	uploadFile    *rpc.Client[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse]
-	echo          *rpc.Client[transcodetestv1.Everything, transcodetestv1.Everything]
-	createBooks   *rpc.Client[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse]
-	uploadChunks  *rpc.Client[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
-	echoBooks     *rpc.Client[transcodetestv1.Book, transcodetestv1.Book]
-	unbound       *rpc.Client[emptypb.Empty, emptypb.Empty]
+	getBook        *rpc.Client[transcodetestv1.GetBookRequest, transcodetestv1.Book]
+	listBooks      *rpc.Client[transcodetestv1.ListBooksRequest, transcodetestv1.ListBooksResponse]
+	createBook     *rpc.Client[transcodetestv1.CreateBookRequest, transcodetestv1.Book]
+	updateBook     *rpc.Client[transcodetestv1.UpdateBookRequest, transcodetestv1.Book]
+	deleteBook     *rpc.Client[transcodetestv1.DeleteBookRequest, emptypb.Empty]
+	archiveBook    *rpc.Client[transcodetestv1.ArchiveBookRequest, transcodetestv1.ArchiveBookResponse]
+	searchBooks    *rpc.Client[transcodetestv1.SearchBooksRequest, transcodetestv1.ListBooksResponse]
+	getShelfBooks  *rpc.Client[transcodetestv1.GetShelfRequest, transcodetestv1.Shelf]
+	streamBooks    *rpc.Client[transcodetestv1.StreamBooksRequest, transcodetestv1.Book]
+	getFile        *rpc.Client[transcodetestv1.GetFileRequest, httpbody.HttpBody]
+	uploadFile     *rpc.Client[transcodetestv1.UploadFileRequest, transcodetestv1.UploadFileResponse]
+	echo           *rpc.Client[transcodetestv1.Everything, transcodetestv1.Everything]
+	createBooks    *rpc.Client[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse]
+	uploadChunks   *rpc.Client[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
+	echoBooks      *rpc.Client[transcodetestv1.Book, transcodetestv1.Book]
+	downloadChunks *rpc.Client[transcodetestv1.DownloadChunksRequest, httpbody.HttpBody]
+	unbound        *rpc.Client[emptypb.Empty, emptypb.Empty]
 }
 
 // GetBook calls polyconnect.transcodetest.v1.LibraryService.GetBook.
@@ -323,6 +335,11 @@ func (c *libraryServiceClient) EchoBooks(ctx context.Context) *rpc.BidiStreamCal
 	return c.echoBooks.CallBidiStream(ctx)
 }
 
+// DownloadChunks calls polyconnect.transcodetest.v1.LibraryService.DownloadChunks.
+func (c *libraryServiceClient) DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest) (*rpc.ServerStreamCall[httpbody.HttpBody], error) {
+	return c.downloadChunks.CallServerStream(ctx, req)
+}
+
 // Unbound calls polyconnect.transcodetest.v1.LibraryService.Unbound.
 func (c *libraryServiceClient) Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
 	return c.unbound.CallUnary(ctx, req)
@@ -367,6 +384,8 @@ type LibraryServiceHandler interface {
 	UploadChunks(ctx context.Context, stream *rpc.ClientStream[httpbody.HttpBody]) (*transcodetestv1.UploadChunksResponse, error)
 	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
 	EchoBooks(ctx context.Context, stream *rpc.BidiStream[transcodetestv1.Book, transcodetestv1.Book]) error
+	// DownloadChunks is server streaming of raw bytes: the file's contents in chunks of chunk_size.
+	DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest, stream *rpc.ServerStream[httpbody.HttpBody]) error
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
 	Unbound(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 }
@@ -391,6 +410,7 @@ func NewLibraryServiceHandler(svc LibraryServiceHandler, opts ...rpc.HandlerOpti
 	createBooksHandler := rpc.NewClientStreamHandler(libraryServiceCreateBooksSpec, svc.CreateBooks, opts...)
 	uploadChunksHandler := rpc.NewClientStreamHandler(libraryServiceUploadChunksSpec, svc.UploadChunks, opts...)
 	echoBooksHandler := rpc.NewBidiStreamHandler(libraryServiceEchoBooksSpec, svc.EchoBooks, opts...)
+	downloadChunksHandler := rpc.NewServerStreamHandler(libraryServiceDownloadChunksSpec, svc.DownloadChunks, opts...)
 	unboundHandler := rpc.NewUnaryHandler(libraryServiceUnboundSpec, svc.Unbound, opts...)
 	return "/polyconnect.transcodetest.v1.LibraryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -424,6 +444,8 @@ func NewLibraryServiceHandler(svc LibraryServiceHandler, opts ...rpc.HandlerOpti
 			uploadChunksHandler.ServeHTTP(w, r)
 		case LibraryServiceEchoBooksProcedure:
 			echoBooksHandler.ServeHTTP(w, r)
+		case LibraryServiceDownloadChunksProcedure:
+			downloadChunksHandler.ServeHTTP(w, r)
 		case LibraryServiceUnboundProcedure:
 			unboundHandler.ServeHTTP(w, r)
 		default:
@@ -510,6 +532,11 @@ func (UnimplementedLibraryServiceHandler) UploadChunks(context.Context, *rpc.Cli
 // EchoBooks returns an [rpc.CodeUnimplemented] error.
 func (UnimplementedLibraryServiceHandler) EchoBooks(context.Context, *rpc.BidiStream[transcodetestv1.Book, transcodetestv1.Book]) error {
 	return rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.EchoBooks is not implemented")
+}
+
+// DownloadChunks returns an [rpc.CodeUnimplemented] error.
+func (UnimplementedLibraryServiceHandler) DownloadChunks(context.Context, *transcodetestv1.DownloadChunksRequest, *rpc.ServerStream[httpbody.HttpBody]) error {
+	return rpc.NewError(rpc.CodeUnimplemented, "polyconnect.transcodetest.v1.LibraryService.DownloadChunks is not implemented")
 }
 
 // Unbound returns an [rpc.CodeUnimplemented] error.
