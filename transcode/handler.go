@@ -349,7 +349,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := pathPool.Get().(*requestPath)
-	defer pathPool.Put(p)
+	defer func() {
+		// Keep no request's path alive in the pool.
+		clear(p.segs)
+		p.raw = ""
+		pathPool.Put(p)
+	}()
 	if !p.split(r.URL.EscapedPath()) {
 		h.writeStatus(w, newStatus(rpc.CodeNotFound, http.StatusText(http.StatusNotFound)))
 		return
