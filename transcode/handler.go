@@ -336,6 +336,14 @@ func (h *Handler) Methods() []string {
 // request.
 var pathPool = sync.Pool{New: func() any { return new(requestPath) }}
 
+// putPath returns a requestPath to the pool, keeping no request's path
+// alive there.
+func putPath(p *requestPath) {
+	clear(p.segs)
+	p.raw = ""
+	pathPool.Put(p)
+}
+
 // ServeHTTP serves one REST request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt, ok := r.Context().Value(routeKey{}).(*route); ok {
@@ -349,12 +357,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := pathPool.Get().(*requestPath)
-	defer func() {
-		// Keep no request's path alive in the pool.
-		clear(p.segs)
-		p.raw = ""
-		pathPool.Put(p)
-	}()
+	defer putPath(p)
 	if !p.split(r.URL.EscapedPath()) {
 		h.writeStatus(w, newStatus(rpc.CodeNotFound, http.StatusText(http.StatusNotFound)))
 		return
