@@ -122,7 +122,7 @@ func TestBidiAllBreakClosesTheCall(t *testing.T) {
 func TestHandlerTrailerMapConcurrentFirstUse(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle(specBidi.Procedure, rpc.NewBidiStreamHandler(specBidi, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for i := range 2 {

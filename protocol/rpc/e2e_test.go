@@ -33,7 +33,7 @@ var (
 func echoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 	mux := http.NewServeMux()
 	unary := func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Method", info.HTTPMethod())
 		if req.Value == "fail" {
@@ -47,7 +47,7 @@ func echoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, unary, opts...))
 	mux.Handle(specGet.Procedure, rpc.NewUnaryHandler(specGet, unary, opts...))
 	mux.Handle(specServer.Procedure, rpc.NewServerStreamHandler(specServer, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Count", "3")
 		for i := range 3 {
 			if err := s.Send(wrapperspb.String(fmt.Sprintf("%s-%d", req.Value, i))); err != nil {
@@ -122,7 +122,7 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{specUnary, specGet} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "hi")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {

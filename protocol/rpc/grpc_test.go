@@ -78,7 +78,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{specUnary, specGet} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "hi")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {
@@ -100,7 +100,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		if info.ResponseTrailer().Get("Grpc-Status") != "" {
 			t.Errorf("status leaked into trailers: %v", info.ResponseTrailer())
 		}
-		cctx, info = rpc.NewCallContext(ctx)
+		cctx, info = rpc.NewClientContext(ctx)
 		_, err = c.CallUnary(cctx, wrapperspb.String("fail"))
 		var rerr *rpc.Error
 		if !errors.As(err, &rerr) || rerr.Code() != rpc.CodeFailedPrecondition || rerr.Message() != "told to fail" {
@@ -289,34 +289,42 @@ func TestGRPCDeadlines(t *testing.T) {
 func TestGRPCCallInfoAndInterceptors(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
-	record := func(side string) rpc.UnaryInterceptorFunc {
-		return func(next rpc.UnaryFunc) rpc.UnaryFunc {
-			return func(ctx context.Context, req any) (any, error) {
-				info, ok := rpc.CallInfoFromContext(ctx)
-				if !ok {
-					return nil, errors.New("no call info")
-				}
-				mu.Lock()
-				seen = append(seen, side+":"+info.Protocol().String()+":"+info.Procedure())
-				mu.Unlock()
-				if side == "handler" {
-					info.ResponseHeader().Set("X-Intercepted", info.RequestHeader().Get("X-From"))
-				} else {
-					info.RequestHeader().Set("X-From", "client-interceptor")
-				}
-				return next(ctx, req)
-			}
-		}
+	add := func(side string, info *rpc.CallInfo) {
+		mu.Lock()
+		seen = append(seen, side+":"+info.Protocol().String()+":"+info.Procedure())
+		mu.Unlock()
 	}
+	client := rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			info, ok := rpc.ClientCallInfo(ctx)
+			if !ok {
+				return nil, errors.New("no call info")
+			}
+			add("client", info)
+			info.RequestHeader().Set("X-From", "client-interceptor")
+			return next(ctx, req)
+		}
+	})
+	handler := rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			info, ok := rpc.HandlerCallInfo(ctx)
+			if !ok {
+				return nil, errors.New("no call info")
+			}
+			add("handler", info)
+			info.ResponseHeader().Set("X-Intercepted", info.RequestHeader().Get("X-From"))
+			return next(ctx, req)
+		}
+	})
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		return req, nil
-	}, rpc.WithInterceptors(record("handler"))))
+	}, rpc.WithHandlerInterceptors(handler)))
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range grpcProtocols {
 		seen = nil
-		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p.protocol), rpc.WithInterceptors(record("client")))
-		ctx, info := rpc.NewCallContext(context.Background())
+		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p.protocol), rpc.WithClientInterceptors(client))
+		ctx, info := rpc.NewClientContext(context.Background())
 		if _, err := c.CallUnary(ctx, wrapperspb.String("x")); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 func TestSendHeaderBeforeFirstMessage(t *testing.T) {
 	spec := rpc.Spec{Procedure: "/test.v1.Early/Headers", StreamType: rpc.StreamTypeBidi}
 	h := rpc.NewBidiStreamHandler(spec, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Early", "yes")
 		if err := rpc.SendHeader(ctx); err != nil {
 			return err
