@@ -527,7 +527,10 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 		}
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -538,7 +541,10 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 		t.Fatalf("client stream: %v %v", res, err)
 	}
 
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidiG, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, specBidiG, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := []string{"x", "y", "z"}
 	if fullDuplex {
 		for _, v := range values {
@@ -763,7 +769,10 @@ func runOurGRPCClientConnectGo(t *testing.T, hc rpc.HTTPClient, url string, full
 	if n != 3 {
 		t.Fatalf("server stream: %d messages", n)
 	}
-	cs := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)

@@ -386,7 +386,10 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	if strings.Join(got, " ") != "s-0 s-1 s-2" {
 		t.Fatalf("server stream: %v", got)
 	}
-	cs := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procClient}, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procClient}, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -396,7 +399,10 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	if err != nil || res.Value != "a,b,c" {
 		t.Fatalf("client stream: %v %v", res, err)
 	}
-	bidi := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procBidi}, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procBidi}, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := []string{"x", "y", "z"}
 	if !fullDuplex {
 		// connect-go's handler answers bidi over HTTP/1.1 with 505; our

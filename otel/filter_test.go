@@ -27,7 +27,10 @@ func TestWithoutProcedures(t *testing.T) {
 	if hasMetric(rm, "rpc.client.call.duration") || hasMetric(rm, "rpc.server.call.duration") {
 		t.Error("skipped procedure recorded metrics")
 	}
-	cstream := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+	cstream, err := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cstream.CloseAndReceive(); err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,10 @@ func TestStreams(t *testing.T) {
 				otel := tel.interceptor()
 				pr := newPair(t, rpc.WithInterceptors(otel))
 				client := newClient[sv, sv](pr, specClient, p, rpc.WithInterceptors(otel))
-				stream := client.CallClientStream(context.Background())
+				stream, err := client.CallClientStream(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
 				for range 3 {
 					if err := stream.Send(wrapperspb.String("x")); err != nil {
 						t.Fatal(err)
@@ -125,7 +128,10 @@ func TestStreams(t *testing.T) {
 				otel := tel.interceptor()
 				pr := newPair(t, rpc.WithInterceptors(otel))
 				client := newClient[sv, sv](pr, specBidi, p, rpc.WithInterceptors(otel))
-				stream := client.CallBidiStream(context.Background())
+				stream, err := client.CallBidiStream(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
 				for i := range 3 {
 					if err := stream.Send(wrapperspb.String(strconv.Itoa(i))); err != nil {
 						t.Fatal(err)
@@ -183,7 +189,10 @@ func TestStreamErrors(t *testing.T) {
 
 			// The caller's mistake: an error for the client only.
 			tel.exporter.Reset()
-			cstream := newClient[sv, sv](pr, specClient, p, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+			cstream, err := newClient[sv, sv](pr, specClient, p, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cstream.Send(wrapperspb.String(failWith(rpc.CodeNotFound))); err != nil && !errors.Is(err, io.EOF) {
 				t.Fatal(err)
 			}
@@ -310,7 +319,10 @@ func TestMessageEvents(t *testing.T) {
 	otel := tel.interceptor(otelrpc.WithMessageEvents())
 	pr := newPair(t, rpc.WithInterceptors(otel))
 	client := newClient[sv, sv](pr, specBidi, rpc.ProtocolGRPC, rpc.WithInterceptors(otel))
-	stream := client.CallBidiStream(context.Background())
+	stream, err := client.CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "bb"} {
 		if err := stream.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -369,7 +381,10 @@ func TestMessageMetrics(t *testing.T) {
 	otel := tel.interceptor(otelrpc.WithMessageMetrics())
 	pr := newPair(t, rpc.WithInterceptors(otel))
 	client := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithInterceptors(otel))
-	stream := client.CallClientStream(context.Background())
+	stream, err := client.CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "bb", "ccc"} {
 		if err := stream.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)

@@ -121,7 +121,10 @@ func TestRPC(t *testing.T) {
 			}
 
 			sum := rpc.NewClient[str, str](c, srv.URL(), specClient, opt)
-			cs := sum.CallClientStream(ctx)
+			cs, err := sum.CallClientStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, s := range []string{"x", "y", "z"} {
 				if err := cs.Send(wrapperspb.String(s)); err != nil {
 					t.Fatal(err)
@@ -134,7 +137,10 @@ func TestRPC(t *testing.T) {
 			// Each answer is read before the next request is sent: this
 			// hangs unless the stream is full duplex.
 			echo := rpc.NewClient[str, str](c, srv.URL(), specBidi, opt)
-			bs := echo.CallBidiStream(ctx)
+			bs, err := echo.CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for i := range 5 {
 				want := strconv.Itoa(i)
 				if err := bs.Send(wrapperspb.String(want)); err != nil {

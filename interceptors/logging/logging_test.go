@@ -281,7 +281,10 @@ func TestAbandonedStream(t *testing.T) {
 	var client capture
 	_, clients := testsvc.Start(t, testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown), testsvc.Variants[1], rpc.IdempotencyUnknown,
 		rpc.WithInterceptors(logging.New(slog.New(&client))))
-	st := clients.Bidi.CallBidiStream(context.Background())
+	st, err := clients.Bidi.CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Send(wrapperspb.String("a")); err != nil {
 		t.Fatal(err)
 	}

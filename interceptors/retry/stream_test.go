@@ -134,7 +134,10 @@ func TestStreamHeaders(t *testing.T) {
 	srv := rpctest.NewServer(t, testsvc.NewMux(h, rpc.IdempotencyIdempotent))
 	clients := testsvc.NewClients(srv.HTTP2Client(), srv.URL(), testsvc.Variants[1], rpc.IdempotencyIdempotent,
 		rpc.WithInterceptors(retry.New(newFakeTime().option())))
-	st := clients.ClientStream.CallClientStream(context.Background())
+	st, err := clients.ClientStream.CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.RequestHeader().Set("X-Late", "set after open")
 	res, err := st.CloseAndReceive()
 	if err != nil || res.GetValue() != "ok" {

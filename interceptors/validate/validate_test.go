@@ -118,7 +118,10 @@ var kinds = []struct {
 		return strings.Join(out, ", "), nil
 	}},
 	{"client", func(ctx context.Context, c validatetestv1rpc.TestServiceClient, req *validatetestv1.Request) (string, error) {
-		st := c.ClientStream(ctx)
+		st, err := c.ClientStream(ctx)
+		if err != nil {
+			return "", err
+		}
 		if err := st.Send(req); err != nil && !errors.Is(err, io.EOF) {
 			return "", err
 		}
@@ -126,7 +129,10 @@ var kinds = []struct {
 		return res.GetGreeting(), err
 	}},
 	{"bidi", func(ctx context.Context, c validatetestv1rpc.TestServiceClient, req *validatetestv1.Request) (string, error) {
-		st := c.Bidi(ctx)
+		st, err := c.Bidi(ctx)
+		if err != nil {
+			return "", err
+		}
 		defer st.CloseReceive()
 		if err := st.Send(req); err != nil && !errors.Is(err, io.EOF) {
 			return "", err

@@ -109,7 +109,10 @@ func TestStreamingThroughPolicy(t *testing.T) {
 		client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.HTTP2Client(), srv.URL(), bidiSpec, rpc.WithProtocol(p))
 		ctx, info := rpc.NewClientContext(context.Background())
 		info.RequestHeader().Set("Origin", origin)
-		stream := client.CallBidiStream(ctx)
+		stream, err := client.CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, s := range []string{"one", "two", "three"} {
 			if err := stream.Send(wrapperspb.String(s)); err != nil {
 				t.Fatalf("%s: send: %v", p, err)

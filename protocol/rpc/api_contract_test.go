@@ -89,7 +89,10 @@ func TestBidiAllBreakClosesTheCall(t *testing.T) {
 				return err
 			}))
 			srv, h2 := newH2CServer(t, mux)
-			call := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			call, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := call.Send(wrapperspb.String("hello")); err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +140,10 @@ func TestHandlerTrailerMapConcurrentFirstUse(t *testing.T) {
 		return nil
 	}))
 	srv, h2 := newH2CServer(t, mux)
-	call := rpc.NewClient[sv, sv](h2, srv.URL, specBidi).CallBidiStream(context.Background())
+	call, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	_ = call.CloseSend()
 	if _, err := call.Receive(); !errors.Is(err, io.EOF) {
 		t.Fatal(err)

@@ -70,7 +70,10 @@ func TestTimeoutBoundsRequestReads(t *testing.T) {
 				ctx, info := rpc.NewClientContext(context.Background())
 				info.RequestHeader().Set("X-Call", call)
 				setTimeout(info.RequestHeader(), p)
-				conn := rpc.NewClient[sv, sv](tr.client, tr.url, spec, rpc.WithProtocol(p)).CallBidiStream(ctx)
+				conn, err := rpc.NewClient[sv, sv](tr.client, tr.url, spec, rpc.WithProtocol(p)).CallBidiStream(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
 				defer conn.CloseReceive()
 				if err := conn.Send(wrapperspb.String("one")); err != nil {
 					t.Fatal(err)

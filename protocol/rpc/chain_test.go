@@ -166,7 +166,11 @@ func TestChainOrderAndSpecAtWrapTime(t *testing.T) {
 		"b < unary failed_precondition", "a < unary failed_precondition",
 	)
 
-	stream := bidi.CallBidiStream(ctx).Conn()
+	call, err := bidi.CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := call.Conn()
 	wantLines(t, "stream open", log.take(), "a > open", "b > open", "b < open ok", "a < open ok")
 	if err := stream.Send(wrapperspb.String("y")); err != nil {
 		t.Fatal(err)
@@ -224,7 +228,11 @@ func TestCallPhaseRefusalSeenByOuterInterceptors(t *testing.T) {
 	wantLines(t, "refused unary call", log.take(), "outer > call", "refused", "outer < call unauthenticated")
 
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
-		stream := rpc.NewClient[sv, sv](h2, srv.URL, specClient, rpc.WithProtocol(p)).CallClientStream(context.Background()).Conn()
+		call, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, rpc.WithProtocol(p)).CallClientStream(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream := call.Conn()
 		_ = stream.Send(wrapperspb.String("x"))
 		_ = stream.CloseRequest()
 		if err := stream.Receive(new(sv)); rpc.CodeOf(err) != rpc.CodeUnauthenticated {
@@ -291,21 +299,41 @@ func TestClientStreamOpenError(t *testing.T) {
 	if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, opt).CallServerStream(ctx, wrapperspb.String("x")); rpc.CodeOf(err) != rpc.CodePermissionDenied {
 		t.Errorf("server stream: %v", err)
 	}
-	if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, opt).CallClientStream(ctx).CloseAndReceive(); rpc.CodeOf(err) != rpc.CodePermissionDenied {
-		t.Errorf("client stream: %v", err)
+	if s, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, opt).CallClientStream(ctx); s != nil || rpc.CodeOf(err) != rpc.CodePermissionDenied {
+		t.Errorf("client stream: %v %v", s, err)
 	}
-	if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opt).CallBidiStream(ctx).Receive(); rpc.CodeOf(err) != rpc.CodePermissionDenied || !strings.Contains(err.Error(), specBidi.Procedure) {
-		t.Errorf("bidi stream: %v", err)
+	if s, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opt).CallBidiStream(ctx); s != nil || rpc.CodeOf(err) != rpc.CodePermissionDenied || !strings.Contains(err.Error(), specBidi.Procedure) {
+		t.Errorf("bidi stream: %v %v", s, err)
 	}
 	reached.Range(func(k, _ any) bool {
 		t.Errorf("a refused stream reached the server: %v", k)
 		return true
 	})
 
+	// A context that is already done fails the opening, with or without
+	// interceptors.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, opts := range [][]rpc.ClientOption{nil, {rpc.WithClientInterceptors(tracer{"t", &chainLog{}})}} {
+		if s, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opts...).CallBidiStream(done); s != nil || rpc.CodeOf(err) != rpc.CodeCanceled {
+			t.Errorf("bidi stream on a canceled context: %v %v", s, err)
+		}
+		if s, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, opts...).CallClientStream(done); s != nil || rpc.CodeOf(err) != rpc.CodeCanceled {
+			t.Errorf("client stream on a canceled context: %v %v", s, err)
+		}
+		if s, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, opts...).CallServerStream(done, wrapperspb.String("x")); s != nil || rpc.CodeOf(err) != rpc.CodeCanceled {
+			t.Errorf("server stream on a canceled context: %v %v", s, err)
+		}
+	}
+	reached.Range(func(k, _ any) bool {
+		t.Errorf("a stream on a canceled context reached the server: %v", k)
+		return true
+	})
+
 	broken := rpc.ClientStreamInterceptorFunc(func(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
 		return func(ctx context.Context) (rpc.StreamingClientConn, error) { return nil, nil }
 	})
-	if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithClientInterceptors(broken)).CallBidiStream(ctx).Receive(); rpc.CodeOf(err) != rpc.CodeInternal {
+	if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithClientInterceptors(broken)).CallBidiStream(ctx); rpc.CodeOf(err) != rpc.CodeInternal {
 		t.Errorf("nil stream and nil error: %v", err)
 	}
 }
@@ -325,7 +353,7 @@ func TestClientChainContextError(t *testing.T) {
 	if !errors.As(err, &rerr) || rerr.Code() != rpc.CodeCanceled || !errors.Is(err, context.Canceled) {
 		t.Errorf("unary: %#v", err)
 	}
-	_, err = rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithClientInterceptors(expired)).CallBidiStream(context.Background()).Receive()
+	_, err = rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithClientInterceptors(expired)).CallBidiStream(context.Background())
 	if !errors.As(err, &rerr) || rerr.Code() != rpc.CodeDeadlineExceeded {
 		t.Errorf("stream: %#v", err)
 	}

@@ -273,7 +273,10 @@ func chainError(err error) error {
 	return err
 }
 
-// CallServerStream sends req and returns the stream of responses.
+// CallServerStream sends req and returns the stream of responses. It fails
+// for a configuration error, a context that is already done, a stream an
+// interceptor refused, or a request that cannot be sent; the call's status
+// otherwise comes from Receive.
 func (c *Client[Req, Res]) CallServerStream(ctx context.Context, req *Req) (*ServerStreamCall[Res], error) {
 	conn, err := c.openStream(ctx)
 	if err != nil {
@@ -290,22 +293,29 @@ func (c *Client[Req, Res]) CallServerStream(ctx context.Context, req *Req) (*Ser
 	return &ServerStreamCall[Res]{conn: conn}, nil
 }
 
-// CallClientStream opens a client-streaming call.
-func (c *Client[Req, Res]) CallClientStream(ctx context.Context) *ClientStreamCall[Req, Res] {
+// CallClientStream opens a client-streaming call. It fails for a
+// configuration error, a context that is already done, or a stream an
+// interceptor refused; errors of the call itself surface on Send and
+// CloseAndReceive. The request goes out with the first Send or
+// CloseAndReceive.
+func (c *Client[Req, Res]) CallClientStream(ctx context.Context) (*ClientStreamCall[Req, Res], error) {
 	conn, err := c.openStream(ctx)
 	if err != nil {
-		conn = &failedClientConn{spec: c.spec, err: err}
+		return nil, err
 	}
-	return &ClientStreamCall[Req, Res]{conn: conn}
+	return &ClientStreamCall[Req, Res]{conn: conn}, nil
 }
 
-// CallBidiStream opens a bidirectional-streaming call.
-func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[Req, Res] {
+// CallBidiStream opens a bidirectional-streaming call. It fails for a
+// configuration error, a context that is already done, or a stream an
+// interceptor refused; errors of the call itself surface on Send and
+// Receive. The request goes out with the first Send, CloseSend or Receive.
+func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) (*BidiStreamCall[Req, Res], error) {
 	conn, err := c.openStream(ctx)
 	if err != nil {
-		conn = &failedClientConn{spec: c.spec, err: err}
+		return nil, err
 	}
-	return &BidiStreamCall[Req, Res]{conn: conn}
+	return &BidiStreamCall[Req, Res]{conn: conn}, nil
 }
 
 // ServerStreamCall is the client side of a server-streaming call. It is not

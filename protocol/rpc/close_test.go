@@ -114,7 +114,10 @@ func TestCloseCancelsTheCall(t *testing.T) {
 		},
 		"CloseReceive-after-CloseSend": func(ctx context.Context, t *testing.T, tr netTransport, p rpc.Protocol) func() {
 			c := rpc.NewClient[sv, sv](tr.client, tr.url, specWatchBidi, rpc.WithProtocol(p))
-			s := c.CallBidiStream(ctx)
+			s, err := c.CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Send(wrapperspb.String("a")); err != nil {
 				t.Fatal(err)
 			}

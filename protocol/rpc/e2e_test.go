@@ -193,7 +193,10 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 		t.Fatalf("server stream failure: n=%d err=%v", n, last)
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -212,7 +215,10 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 func checkBidiEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts ...rpc.ClientOption) {
 	t.Helper()
 	ctx := context.Background()
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if fullDuplex {
 		for _, v := range []string{"x", "y"} {
 			if err := bidi.Send(wrapperspb.String(v)); err != nil {

@@ -75,7 +75,10 @@ func TestHandlerGateRunsBeforeTheRequestIsRead(t *testing.T) {
 		if err != nil || res.Value != "admitted" {
 			t.Errorf("%v: admitted call: %v %v", p, res, err)
 		}
-		stream := rpc.NewClient[sv, sv](h2, srv.URL, specClient, rpc.WithProtocol(p)).CallClientStream(context.Background())
+		stream, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, rpc.WithProtocol(p)).CallClientStream(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		_ = stream.Send(wrapperspb.String("x"))
 		if _, err := stream.CloseAndReceive(); rpc.CodeOf(err) != rpc.CodeUnauthenticated {
 			t.Errorf("%v: stream without a token: %v", p, err)

@@ -533,9 +533,11 @@ func TestGRPCClientUnexpectedResponses(t *testing.T) {
 				case rpc.StreamTypeUnary:
 					_, err = client.CallUnary(ctx, wrapperspb.String("x"))
 				case rpc.StreamTypeClient:
-					cs := client.CallClientStream(ctx)
-					_ = cs.Send(wrapperspb.String("x"))
-					_, err = cs.CloseAndReceive()
+					var cs *rpc.ClientStreamCall[sv, sv]
+					if cs, err = client.CallClientStream(ctx); err == nil {
+						_ = cs.Send(wrapperspb.String("x"))
+						_, err = cs.CloseAndReceive()
+					}
 				case rpc.StreamTypeServer:
 					var ss *rpc.ServerStreamCall[sv]
 					ss, err = client.CallServerStream(ctx, wrapperspb.String("x"))

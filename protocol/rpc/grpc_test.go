@@ -164,7 +164,10 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		t.Errorf("trailers after failure = %v", stream.ResponseTrailer())
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cs.RequestHeader().Set("X-Echo", "cs")
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
@@ -176,7 +179,10 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		t.Fatalf("client stream: %v %v", res, err)
 	}
 	// No messages at all is fine for a client stream.
-	res, err = rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx).CloseAndReceive()
+	if cs, err = rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = cs.CloseAndReceive()
 	if err != nil || res.Value != "" {
 		t.Fatalf("empty client stream: %v %v", res, err)
 	}
@@ -265,7 +271,10 @@ func TestGRPCDeadlines(t *testing.T) {
 
 			short, cancel4 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel4()
-			cs := rpc.NewClient[sv, sv](h2, srv.URL, cspec, opt).CallClientStream(short)
+			cs, err := rpc.NewClient[sv, sv](h2, srv.URL, cspec, opt).CallClientStream(short)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cs.Send(wrapperspb.String("z")); err != nil {
 				t.Fatal(err)
 			}
@@ -350,7 +359,10 @@ func TestGRPCNotFound(t *testing.T) {
 		if rpc.CodeOf(err) != rpc.CodeUnimplemented {
 			t.Errorf("%s: %v", p.name, err)
 		}
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, rpc.Spec{Procedure: "/test.v1.Echo/MissingBidi", StreamType: rpc.StreamTypeBidi}, rpc.WithProtocol(p.protocol)).CallBidiStream(context.Background())
+		bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, rpc.Spec{Procedure: "/test.v1.Echo/MissingBidi", StreamType: rpc.StreamTypeBidi}, rpc.WithProtocol(p.protocol)).CallBidiStream(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		_ = bidi.Send(wrapperspb.String("x"))
 		if _, err := bidi.Receive(); rpc.CodeOf(err) != rpc.CodeUnimplemented {
 			t.Errorf("%s bidi: %v", p.name, err)
@@ -398,7 +410,10 @@ func TestGRPCEarlyServerClose(t *testing.T) {
 		}
 		for cname, hc := range clients {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			cs := rpc.NewClient[sv, sv](hc, srv.URL, specClient, rpc.WithProtocol(p.protocol)).CallClientStream(ctx)
+			cs, err := rpc.NewClient[sv, sv](hc, srv.URL, specClient, rpc.WithProtocol(p.protocol)).CallClientStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var sendErr error
 			for range 1000 { // 16 MB: far beyond any flow-control window
 				if sendErr = cs.Send(chunk); sendErr != nil {
@@ -437,7 +452,10 @@ func TestGRPCClientCancel(t *testing.T) {
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range grpcProtocols {
 		ctx, cancel := context.WithCancel(context.Background())
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p.protocol)).CallBidiStream(ctx)
+		bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p.protocol)).CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := bidi.Send(wrapperspb.String("a")); err != nil {
 			t.Fatal(err)
 		}

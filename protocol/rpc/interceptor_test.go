@@ -264,7 +264,11 @@ func TestClientConcurrentUse(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			s := bidi.CallBidiStream(context.Background())
+			s, err := bidi.CallBidiStream(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
 			defer s.CloseReceive()
 			for j := range 5 {
 				v := strings.Repeat("b", i+j)

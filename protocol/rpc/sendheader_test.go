@@ -51,7 +51,10 @@ func TestSendHeaderBeforeFirstMessage(t *testing.T) {
 		_ = res.Body.Close()
 	}
 	// Through our own client the call works as before.
-	bidi := rpc.NewClient[sv, sv](h2, srv.URL, spec).CallBidiStream(context.Background())
+	bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, spec).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := bidi.Send(wrapperspb.String("ping")); err != nil {
 		t.Fatal(err)
 	}

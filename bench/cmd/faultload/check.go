@@ -155,7 +155,10 @@ func checkFullDuplex(ctx context.Context, s *clients) (string, error) {
 	// A short deadline: a path that cannot carry it holds the first echo.
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	stream := s.bidi.CallBidiStream(ctx)
+	stream, err := s.bidi.CallBidiStream(ctx)
+	if err != nil {
+		return "", err
+	}
 	defer stream.CloseReceive()
 	for i := range 3 {
 		msg := &benchv1.Payload{Payload: []byte(fmt.Sprint("ping-", i))}

@@ -169,7 +169,10 @@ func TestServerIntervalEndsWithDeadline(t *testing.T) {
 
 func TestServerHalfDuplex(t *testing.T) {
 	client := newTestClient(t)
-	stream := client.HalfDuplexCall(context.Background())
+	stream, err := client.HalfDuplexCall(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer stream.CloseReceive()
 	for _, size := range []int32{3, 4} {
 		err := stream.Send(&grpctesting.StreamingOutputCallRequest{

@@ -57,7 +57,10 @@ func TestService(t *testing.T) {
 	}
 	stream.Close()
 
-	bidi := client.BidiStream(ctx)
+	bidi, err := client.BidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	def := &v1.StreamResponseDefinition{ResponseData: [][]byte{[]byte("1"), []byte("2")}}
 	for _, req := range []*v1.BidiStreamRequest{{ResponseDefinition: def, FullDuplex: true}, {RequestData: []byte("x")}} {
 		if err := bidi.Send(req); err != nil {

@@ -107,7 +107,10 @@ func introduce(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, er
 }
 
 func confide(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, error) {
-	stream := c.Confide(ctx)
+	stream, err := c.Confide(ctx)
+	if err != nil {
+		return "", err
+	}
 	for _, s := range []string{"I lost my keys.", "I missed the bus.", "I need a holiday."} {
 		if err := stream.Send(&elizav1.ConfideRequest{Sentence: s}); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -128,7 +131,10 @@ func confide(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, erro
 // The goodbye makes Eliza end the stream.
 func converse(ctx context.Context, c elizav1rpc.ElizaServiceClient, duplex bool) (string, error) {
 	sentences := []string{"I feel a bit anxious.", "My computer never listens to me.", "Goodbye."}
-	stream := c.Converse(ctx)
+	stream, err := c.Converse(ctx)
+	if err != nil {
+		return "", err
+	}
 	defer stream.CloseReceive()
 	var answers []string
 	// Send reports a broken call as io.EOF; Receive has the reason.
