@@ -121,7 +121,7 @@ func run(args []string) error {
 	var retried retries
 	var sets []*clients
 	for _, p := range cfg.protocols {
-		sets = append(sets, newClients(client, client.URL(), p, rpc.WithInterceptors(retried.interceptors()...)))
+		sets = append(sets, newClients(client, client.URL(), p, rpc.WithClientInterceptors(retried.interceptors()...)))
 	}
 
 	// Warm up every protocol, then take the "before" figures.

@@ -91,7 +91,7 @@ func run(out io.Writer) error {
 	// The handler: one option for logging, one for tracing and metrics.
 	mux := http.NewServeMux()
 	mux.Handle(greetv1rpc.NewGreetServiceHandler(greeter{},
-		rpc.WithInterceptors(logging.New(logger)),
+		rpc.WithHandlerInterceptors(logging.New(logger)),
 		otelrpc.Telemetry(),
 	))
 	srv, err := nethttp.NewServer(transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, mux)
@@ -116,7 +116,7 @@ func run(out io.Writer) error {
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
 		// The client: the same two options.
 		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithProtocol(p),
-			rpc.WithInterceptors(logging.New(logger)),
+			rpc.WithClientInterceptors(logging.New(logger)),
 			otelrpc.Telemetry(),
 		)
 		if _, err := client.Greet(ctx, &greetv1.GreetRequest{Name: "Ada"}); err != nil {
