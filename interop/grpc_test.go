@@ -70,7 +70,7 @@ func init() { encoding.RegisterCodec(grpcJSONCodec{}) }
 func ourGRPCService() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(procUnary, rpc.NewUnaryHandler(specUnaryG, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+info.RequestHeader().Get("X-Echo"))
 		if b := info.RequestHeader().Get("X-Bin-Bin"); b != "" {
@@ -84,7 +84,7 @@ func ourGRPCService() http.Handler {
 		return wrapperspb.String(req.Value), nil
 	}))
 	mux.Handle(procServer, rpc.NewServerStreamHandler(specServerG, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Count", "3")
 		for i := range 3 {
 			if err := s.Send(wrapperspb.String(fmt.Sprintf("%s-%d", req.Value, i))); err != nil {
@@ -460,7 +460,7 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := rpc.NewClient[sv, sv](hc, url, specUnaryG, opts...)
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Echo", "p1")
 	if grpcGoPeer {
 		info.RequestHeader().Set("X-Bin-Bin", "AAH+/w") // unpadded base64 of 00 01 fe ff

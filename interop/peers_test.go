@@ -120,7 +120,7 @@ func echoValue(v string) (string, error) {
 func polyconnectService() http.Handler {
 	mux := http.NewServeMux()
 	unary := func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+info.RequestHeader().Get("X-Echo"))
 		if _, err := echoValue(req.Value); err != nil {
@@ -347,7 +347,7 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{{Procedure: procUnary}, {Procedure: procGet, IdempotencyLevel: rpc.IdempotencyNoSideEffects}} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "e2")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {

@@ -31,7 +31,7 @@ var (
 func echoService() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+req.Value)
 		switch req.Value {
@@ -113,7 +113,7 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 	defer cancel()
 
 	unary := rpc.NewClient[sv, sv](hc, url, specUnary, opts...)
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Echo", "e1")
 	res, err := unary.CallUnary(cctx, &sv{Value: "hello"})
 	if err != nil {

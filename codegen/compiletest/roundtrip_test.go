@@ -38,7 +38,7 @@ func serve(t *testing.T, handlers ...func() (string, http.Handler)) (rpc.HTTPCli
 
 // checkSpec checks the spec of the current call, which the generated code built.
 func checkSpec(ctx context.Context, procedure string, streamType rpc.StreamType, idempotency rpc.IdempotencyLevel) error {
-	info, ok := rpc.CallInfoFromContext(ctx)
+	info, ok := rpc.HandlerCallInfo(ctx)
 	if !ok {
 		return rpc.NewError(rpc.CodeInternal, "no call info")
 	}

@@ -48,7 +48,7 @@ func TestSay(t *testing.T) {
 
 func TestSayUsesGETOverConnect(t *testing.T) {
 	client := clients(t)[rpc.ProtocolConnect]
-	ctx, info := rpc.NewCallContext(context.Background())
+	ctx, info := rpc.NewClientContext(context.Background())
 	if _, err := client.Say(ctx, &elizav1.SayRequest{Sentence: "hello"}); err != nil {
 		t.Fatal(err)
 	}

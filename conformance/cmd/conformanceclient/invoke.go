@@ -164,7 +164,7 @@ func timingOf(req *v1.ClientCompatRequest) cancelTiming {
 }
 
 func newCallContext(ctx context.Context, req *v1.ClientCompatRequest) (context.Context, *rpc.CallInfo) {
-	ctx, info := rpc.NewCallContext(ctx)
+	ctx, info := rpc.NewClientContext(ctx)
 	compat.AddHeaders(info.RequestHeader(), req.GetRequestHeaders())
 	return ctx, info
 }

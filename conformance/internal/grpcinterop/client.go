@@ -291,7 +291,7 @@ func TimeoutOnSleepingServer(ctx context.Context, c *Client) error {
 func CustomMetadata(ctx context.Context, c *Client) error {
 	trailing := base64.RawStdEncoding.EncodeToString([]byte(trailingMetadataValue))
 
-	callCtx, ci := rpc.NewCallContext(ctx)
+	callCtx, ci := rpc.NewClientContext(ctx)
 	ci.RequestHeader().Set(EchoInitialKey, initialMetadataValue)
 	ci.RequestHeader().Set(EchoTrailingKey, trailing)
 	res, err := c.test.UnaryCall(callCtx, &grpctesting.SimpleRequest{

@@ -23,7 +23,7 @@ func TestService(t *testing.T) {
 	client := conformancev1rpc.NewConformanceServiceClient(srv.HTTP2Client(), srv.URL())
 	ctx := context.Background()
 
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Test", "yes")
 	res, err := client.Unary(cctx, &v1.UnaryRequest{ResponseDefinition: &v1.UnaryResponseDefinition{
 		ResponseHeaders:  []*v1.Header{{Name: "x-h", Value: []string{"h"}}},

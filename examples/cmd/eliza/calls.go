@@ -55,7 +55,7 @@ func callEveryMethod(ctx context.Context, hc rpc.HTTPClient, url, name string, p
 	rows := make([]row, 0, len(calls))
 	for _, c := range calls {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		cctx, info := rpc.NewCallContext(cctx)
+		cctx, info := rpc.NewClientContext(cctx)
 		start := time.Now()
 		detail, err := c.call(cctx, client)
 		elapsed := time.Since(start)
@@ -79,7 +79,7 @@ func say(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, error) {
 		return "", err
 	}
 	method := http.MethodPost
-	if info, ok := rpc.CallInfoFromContext(ctx); ok && info.HTTPMethod() != "" {
+	if info, ok := rpc.ClientCallInfo(ctx); ok && info.HTTPMethod() != "" {
 		method = info.HTTPMethod()
 	}
 	return fmt.Sprintf("%s, %q", method, res.Sentence), nil
