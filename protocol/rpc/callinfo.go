@@ -63,7 +63,6 @@ type CallInfo struct {
 	resHeader  http.Header
 	resTrailer http.Header
 	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
-	client     bool
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
 	sendHeader func() error
@@ -101,7 +100,7 @@ func ClientCallInfo(ctx context.Context) (*CallInfo, bool) {
 // first, read response headers and trailers after the call. It leaves the
 // HandlerCallInfo of ctx, if any, in place.
 func NewClientContext(ctx context.Context) (context.Context, *CallInfo) {
-	ci := &CallInfo{client: true, reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
+	ci := &CallInfo{reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
 	return context.WithValue(ctx, clientCallInfoKey{}, ci), ci
 }
 

@@ -482,19 +482,3 @@ func (s *BidiStreamCall[Req, Res]) ResponseTrailer() http.Header {
 
 // Conn returns the untyped connection.
 func (s *BidiStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
-
-// failedClientConn reports a configuration error from every method.
-type failedClientConn struct {
-	spec Spec
-	err  error
-}
-
-func (f *failedClientConn) Spec() Spec                   { return f.spec }
-func (f *failedClientConn) Peer() Peer                   { return Peer{} }
-func (f *failedClientConn) RequestHeader() http.Header   { return http.Header{} }
-func (f *failedClientConn) Send(any) error               { return f.err }
-func (f *failedClientConn) CloseRequest() error          { return f.err }
-func (f *failedClientConn) Receive(any) error            { return f.err }
-func (f *failedClientConn) ResponseHeader() http.Header  { return http.Header{} }
-func (f *failedClientConn) ResponseTrailer() http.Header { return http.Header{} }
-func (f *failedClientConn) CloseResponse() error         { return nil }

@@ -18,7 +18,6 @@ type handlerConfig struct {
 	readMax               int64
 	sendMax               int64
 	interceptors          []HandlerInterceptor
-	gates                 []HandlerGate // of the deprecated Interceptors
 	requireConnectVersion bool
 }
 
@@ -81,11 +80,7 @@ func newHandler(spec Spec, opts []HandlerOption) (*Handler, []HandlerInterceptor
 		requireVer:   cfg.requireConnectVersion,
 		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
 	}
-	interceptors := cfg.interceptors
-	if len(cfg.gates) > 0 {
-		interceptors = append([]HandlerInterceptor{gates(cfg.gates)}, interceptors...)
-	}
-	return h, interceptors
+	return h, cfg.interceptors
 }
 
 // handlerProtocols are the protocols every handler answers, tried in order.
