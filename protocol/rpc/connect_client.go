@@ -231,7 +231,12 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 		if pool := c.p.comps.get(enc); pool != nil {
 			raw := getBuffer()
 			defer putBuffer(raw)
-			if _, err := raw.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err == nil {
+			_, err := raw.ReadFrom(io.LimitReader(resp.Body, 1<<20))
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return asError(ctxErr).WithCause(err)
+				}
+			} else {
 				out := getBuffer()
 				defer putBuffer(out)
 				if pool.decompress(out, raw.Bytes(), 1<<20) == nil {
@@ -240,7 +245,13 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 			}
 		}
 	}
-	_, _ = buf.ReadFrom(io.LimitReader(r, 1<<20))
+	if _, err := buf.ReadFrom(io.LimitReader(r, 1<<20)); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			// The call's context ended while the error body was on its way:
+			// that, not the HTTP status alone, is what ended the call.
+			return asError(ctxErr).WithCause(err)
+		}
+	}
 	meta := resp.Header.Clone()
 	code := CodeFromHTTPStatus(resp.StatusCode)
 	if e, ok := parseConnectError(buf.Bytes(), code); ok {
