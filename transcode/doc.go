@@ -3,7 +3,7 @@
 // reverse proxy, no second server.
 //
 //	mux := http.NewServeMux()
-//	mux.Handle(libraryv1rpc.NewLibraryServiceHandler(svc, rpc.WithInterceptors(auth)))
+//	mux.Handle(libraryv1rpc.NewLibraryServiceHandler(svc, rpc.WithHandlerInterceptors(auth)))
 //	rest, err := transcode.New(mux, []protoreflect.ServiceDescriptor{
 //		libraryv1.File_library_v1_library_proto.Services().ByName("LibraryService"),
 //	})

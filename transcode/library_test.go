@@ -228,7 +228,7 @@ func (library) EchoBooks(_ context.Context, stream *rpc.BidiStream[transcodetest
 }
 
 func (library) DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest, stream *rpc.ServerStream[httpbody.HttpBody]) error {
-	if info, ok := rpc.CallInfoFromContext(ctx); ok {
+	if info, ok := rpc.HandlerCallInfo(ctx); ok {
 		info.ResponseHeader().Set("X-Path", req.Path)
 		info.ResponseTrailer().Set("X-Chunks", fmt.Sprint(req.Chunks))
 	}

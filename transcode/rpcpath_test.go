@@ -29,9 +29,9 @@ func TestInterceptorsSeeTranscodedCalls(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var seen []string
-	record := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+	record := rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
-			info, _ := rpc.CallInfoFromContext(ctx)
+			info, _ := rpc.HandlerCallInfo(ctx)
 			route, ok := transcode.RouteFromContext(ctx)
 			mu.Lock()
 			seen = append(seen, info.Procedure()+" "+route.Method+" "+route.Pattern+" "+info.RequestHeader().Get("X-Request-Id"))
@@ -42,7 +42,7 @@ func TestInterceptorsSeeTranscodedCalls(t *testing.T) {
 			return next(ctx, req)
 		}
 	})
-	mux, _ := newLibrary(t, []rpc.HandlerOption{rpc.WithInterceptors(record)})
+	mux, _ := newLibrary(t, []rpc.HandlerOption{rpc.WithHandlerInterceptors(record)})
 	r := httptest.NewRequest("GET", "/v1/shelves/s/books/b", nil)
 	r.Header.Set("X-Request-Id", "r-1")
 	w := httptest.NewRecorder()
@@ -58,16 +58,18 @@ func TestInterceptorsSeeTranscodedCalls(t *testing.T) {
 
 func TestAuthInterceptorAppliesToREST(t *testing.T) {
 	t.Parallel()
-	auth := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
-		return func(ctx context.Context, req any) (any, error) {
-			info, _ := rpc.CallInfoFromContext(ctx)
+	// In the call phase, before the request is decoded, as authentication
+	// belongs: a refused REST call never has its request read.
+	auth := rpc.HandlerCallInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+			info, _ := rpc.HandlerCallInfo(ctx)
 			if info.RequestHeader().Get("Authorization") != "Bearer good" {
-				return nil, rpc.NewError(rpc.CodeUnauthenticated, "who are you?")
+				return rpc.NewError(rpc.CodeUnauthenticated, "who are you?")
 			}
-			return next(ctx, req)
+			return next(ctx, conn)
 		}
 	})
-	mux, _ := newLibrary(t, []rpc.HandlerOption{rpc.WithInterceptors(auth)})
+	mux, _ := newLibrary(t, []rpc.HandlerOption{rpc.WithHandlerInterceptors(auth)})
 	for _, c := range []struct {
 		token  string
 		status int
@@ -91,7 +93,7 @@ func TestAuthInterceptorAppliesToREST(t *testing.T) {
 type headerService struct{ library }
 
 func (headerService) GetBook(ctx context.Context, req *transcodetestv1.GetBookRequest) (*transcodetestv1.Book, error) {
-	info, _ := rpc.CallInfoFromContext(ctx)
+	info, _ := rpc.HandlerCallInfo(ctx)
 	info.ResponseHeader().Set("X-Served-By", "library")
 	info.ResponseTrailer().Set("X-Cost", "3")
 	if req.Name == "missing" {

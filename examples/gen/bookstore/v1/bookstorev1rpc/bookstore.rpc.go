@@ -16,9 +16,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // BookstoreServiceName is the fully-qualified name of the bookstore.v1.BookstoreService service.
 const BookstoreServiceName = "bookstore.v1.BookstoreService"
@@ -207,7 +207,7 @@ func (c *bookstoreServiceClient) WatchBooks(ctx context.Context, req *bookstorev
 
 // BookstoreServiceHandler is the server API for the bookstore.v1.BookstoreService service:
 // implement it and serve it with [NewBookstoreServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // BookstoreService keeps shelves of books in memory.
 type BookstoreServiceHandler interface {

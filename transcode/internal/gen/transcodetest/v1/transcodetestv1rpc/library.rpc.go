@@ -17,9 +17,9 @@ import (
 	transcodetestv1 "polyconnect.dev/transcode/internal/gen/transcodetest/v1"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // LibraryServiceName is the fully-qualified name of the polyconnect.transcodetest.v1.LibraryService service.
 const LibraryServiceName = "polyconnect.transcodetest.v1.LibraryService"
@@ -200,11 +200,11 @@ type LibraryServiceClient interface {
 	// Echo calls polyconnect.transcodetest.v1.LibraryService.Echo.
 	Echo(ctx context.Context, req *transcodetestv1.Everything) (*transcodetestv1.Everything, error)
 	// CreateBooks is client streaming: a stream of books to create.
-	CreateBooks(ctx context.Context) *rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse]
+	CreateBooks(ctx context.Context) (*rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse], error)
 	// UploadChunks is client streaming of raw bytes.
-	UploadChunks(ctx context.Context) *rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse]
+	UploadChunks(ctx context.Context) (*rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse], error)
 	// EchoBooks is bidi streaming: each book back as it arrives, its title upper-cased.
-	EchoBooks(ctx context.Context) *rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book]
+	EchoBooks(ctx context.Context) (*rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book], error)
 	// DownloadChunks is server streaming of raw bytes: the file's contents in chunks of chunk_size.
 	DownloadChunks(ctx context.Context, req *transcodetestv1.DownloadChunksRequest) (*rpc.ServerStreamCall[httpbody.HttpBody], error)
 	// Unbound has no HTTP binding: it is reachable over Connect, gRPC and gRPC-Web only.
@@ -321,17 +321,17 @@ func (c *libraryServiceClient) Echo(ctx context.Context, req *transcodetestv1.Ev
 }
 
 // CreateBooks calls polyconnect.transcodetest.v1.LibraryService.CreateBooks.
-func (c *libraryServiceClient) CreateBooks(ctx context.Context) *rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse] {
+func (c *libraryServiceClient) CreateBooks(ctx context.Context) (*rpc.ClientStreamCall[transcodetestv1.CreateBookRequest, transcodetestv1.CreateBooksResponse], error) {
 	return c.createBooks.CallClientStream(ctx)
 }
 
 // UploadChunks calls polyconnect.transcodetest.v1.LibraryService.UploadChunks.
-func (c *libraryServiceClient) UploadChunks(ctx context.Context) *rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse] {
+func (c *libraryServiceClient) UploadChunks(ctx context.Context) (*rpc.ClientStreamCall[httpbody.HttpBody, transcodetestv1.UploadChunksResponse], error) {
 	return c.uploadChunks.CallClientStream(ctx)
 }
 
 // EchoBooks calls polyconnect.transcodetest.v1.LibraryService.EchoBooks.
-func (c *libraryServiceClient) EchoBooks(ctx context.Context) *rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book] {
+func (c *libraryServiceClient) EchoBooks(ctx context.Context) (*rpc.BidiStreamCall[transcodetestv1.Book, transcodetestv1.Book], error) {
 	return c.echoBooks.CallBidiStream(ctx)
 }
 
@@ -347,7 +347,7 @@ func (c *libraryServiceClient) Unbound(ctx context.Context, req *emptypb.Empty) 
 
 // LibraryServiceHandler is the server API for the polyconnect.transcodetest.v1.LibraryService service:
 // implement it and serve it with [NewLibraryServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // LibraryService covers the google.api.http binding shapes: path variables (nested,
 // multi-segment, **), every HTTP method and a custom one, body "*", a body field, response_body,
