@@ -8,12 +8,14 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.yaml.in/yaml/v3 v3.0.5
+	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/health v0.1.0
 	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
+	polyconnect.dev/transcode v0.1.0
 	polyconnect.dev/transport-h2 v0.1.0
 	polyconnect.dev/transport-nethttp v0.1.0
 )
@@ -29,7 +31,7 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )
@@ -50,3 +52,5 @@ replace (
 )
 
 replace polyconnect.dev/transport-http3 => ../transport-http3
+
+replace polyconnect.dev/transcode => ../transcode

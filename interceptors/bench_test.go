@@ -115,10 +115,10 @@ func BenchmarkHandler(b *testing.B) {
 		}
 		return "user", nil
 	}
-	noop := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc { return next })
+	noop := rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc { return next })
 	cases := []struct {
 		name string
-		ic   rpc.Interceptor
+		ic   rpc.HandlerInterceptor
 	}{
 		{"none", nil},
 		{"recovery", recovery.New()},
@@ -129,7 +129,6 @@ func BenchmarkHandler(b *testing.B) {
 		{"ratelimit/procedure", ratelimit.New(ratelimit.NewTokenBucket(1e12, 1<<30))},
 		{"ratelimit/peer", ratelimit.New(ratelimit.NewTokenBucket(1e12, 1<<30), ratelimit.WithKey(ratelimit.ByPeer))},
 		{"selector", selector.Unless(selector.Services("grpc.health.v1.Health"), noop)},
-		{"retry", retry.New()},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -137,7 +136,7 @@ func BenchmarkHandler(b *testing.B) {
 				benchHandler(b)
 				return
 			}
-			benchHandler(b, rpc.WithInterceptors(c.ic))
+			benchHandler(b, rpc.WithHandlerInterceptors(c.ic))
 		})
 	}
 }
@@ -145,7 +144,7 @@ func BenchmarkHandler(b *testing.B) {
 func BenchmarkClient(b *testing.B) {
 	cases := []struct {
 		name string
-		ic   rpc.Interceptor
+		ic   rpc.ClientInterceptor
 	}{
 		{"none", nil},
 		{"retry", retry.New()},
@@ -163,7 +162,7 @@ func BenchmarkClient(b *testing.B) {
 				benchClient(b)
 				return
 			}
-			benchClient(b, rpc.WithInterceptors(c.ic))
+			benchClient(b, rpc.WithClientInterceptors(c.ic))
 		})
 	}
 }

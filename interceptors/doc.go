@@ -1,7 +1,7 @@
 // Package interceptors is the home of polyconnect's ready-made interceptors;
 // it holds no code itself. Each concern is a package of its own, and each is
-// one option away (rpc.WithInterceptors) on a client or a handler, for unary
-// calls and every kind of stream, over Connect, gRPC and gRPC-Web:
+// one entry in rpc.WithHandlerInterceptors or rpc.WithClientInterceptors,
+// for unary calls and every kind of stream, over Connect, gRPC and gRPC-Web:
 //
 //   - [polyconnect.dev/interceptors/logging]: one log/slog record per call.
 //   - [polyconnect.dev/interceptors/recovery]: a panicking handler answers
@@ -22,6 +22,8 @@
 //
 // Interceptors run in the order given: the first wraps all the others. On a
 // handler, put recovery first, so that it covers the interceptors after it,
-// and logging next, so that it records what the others decide; on a client,
-// put retry before the interceptors that must run on every attempt.
+// and logging next, so that it records what the others decide: handler
+// interceptors run before the request is read, so a call that auth or a rate
+// limit refuses is logged, with its code. On a client, put retry before the
+// interceptors that must run on every attempt.
 package interceptors

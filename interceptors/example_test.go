@@ -20,7 +20,8 @@ import (
 )
 
 // A handler and a client each with a typical stack: every interceptor is
-// one more entry in rpc.WithInterceptors.
+// one more entry in rpc.WithHandlerInterceptors or
+// rpc.WithClientInterceptors.
 func Example() {
 	logger := slog.New(slog.DiscardHandler) // slog.Default() in a real server
 	check := func(_ context.Context, req *auth.Request) (any, error) {
@@ -29,7 +30,7 @@ func Example() {
 		}
 		return "ada", nil
 	}
-	serverStack := rpc.WithInterceptors(
+	serverStack := rpc.WithHandlerInterceptors(
 		recovery.New(recovery.WithLogger(logger)),
 		logging.New(logger),
 		selector.Unless(selector.Services("grpc.health.v1.Health"), auth.NewServer(check)),
@@ -44,7 +45,7 @@ func Example() {
 	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, greet, serverStack))
 	defer srv.Close()
 
-	clientStack := rpc.WithInterceptors(
+	clientStack := rpc.WithClientInterceptors(
 		logging.New(logger),
 		retry.New(),
 		auth.NewClient(auth.Bearer("s3cret")),

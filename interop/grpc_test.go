@@ -70,7 +70,7 @@ func init() { encoding.RegisterCodec(grpcJSONCodec{}) }
 func ourGRPCService() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(procUnary, rpc.NewUnaryHandler(specUnaryG, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+info.RequestHeader().Get("X-Echo"))
 		if b := info.RequestHeader().Get("X-Bin-Bin"); b != "" {
@@ -84,7 +84,7 @@ func ourGRPCService() http.Handler {
 		return wrapperspb.String(req.Value), nil
 	}))
 	mux.Handle(procServer, rpc.NewServerStreamHandler(specServerG, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Count", "3")
 		for i := range 3 {
 			if err := s.Send(wrapperspb.String(fmt.Sprintf("%s-%d", req.Value, i))); err != nil {
@@ -460,7 +460,7 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := rpc.NewClient[sv, sv](hc, url, specUnaryG, opts...)
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Echo", "p1")
 	if grpcGoPeer {
 		info.RequestHeader().Set("X-Bin-Bin", "AAH+/w") // unpadded base64 of 00 01 fe ff
@@ -527,7 +527,10 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 		}
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -538,7 +541,10 @@ func runOurGRPCClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex, g
 		t.Fatalf("client stream: %v %v", res, err)
 	}
 
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidiG, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, specBidiG, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := []string{"x", "y", "z"}
 	if fullDuplex {
 		for _, v := range values {
@@ -763,7 +769,10 @@ func runOurGRPCClientConnectGo(t *testing.T, hc rpc.HTTPClient, url string, full
 	if n != 3 {
 		t.Fatalf("server stream: %d messages", n)
 	}
-	cs := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClientG, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)

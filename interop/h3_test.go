@@ -143,7 +143,10 @@ func TestH3ContextErrors(t *testing.T) {
 	url, c := startQuicGoH3(t, connectGoService())
 	for _, mode := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
 		ctx, cancel := context.WithCancel(context.Background())
-		bidi := rpc.NewClient[sv, sv](c, url, rpc.Spec{Procedure: procBidi}, rpc.WithProtocol(mode)).CallBidiStream(ctx)
+		bidi, err := rpc.NewClient[sv, sv](c, url, rpc.Spec{Procedure: procBidi}, rpc.WithProtocol(mode)).CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := bidi.Send(&sv{Value: "x"}); err != nil {
 			t.Fatal(err)
 		}

@@ -120,7 +120,7 @@ func echoValue(v string) (string, error) {
 func polyconnectService() http.Handler {
 	mux := http.NewServeMux()
 	unary := func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+info.RequestHeader().Get("X-Echo"))
 		if _, err := echoValue(req.Value); err != nil {
@@ -347,7 +347,7 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{{Procedure: procUnary}, {Procedure: procGet, IdempotencyLevel: rpc.IdempotencyNoSideEffects}} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "e2")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {
@@ -386,7 +386,10 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	if strings.Join(got, " ") != "s-0 s-1 s-2" {
 		t.Fatalf("server stream: %v", got)
 	}
-	cs := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procClient}, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procClient}, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -396,7 +399,10 @@ func runPolyconnectClient(t *testing.T, hc rpc.HTTPClient, url string, fullDuple
 	if err != nil || res.Value != "a,b,c" {
 		t.Fatalf("client stream: %v %v", res, err)
 	}
-	bidi := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procBidi}, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, rpc.Spec{Procedure: procBidi}, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := []string{"x", "y", "z"}
 	if !fullDuplex {
 		// connect-go's handler answers bidi over HTTP/1.1 with 505; our

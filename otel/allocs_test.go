@@ -18,16 +18,27 @@ import (
 	"polyconnect.dev/protocol/rpc/rpctest"
 )
 
+// twoSided is an interceptor of clients and handlers, as the otel one is.
+type twoSided interface {
+	rpc.ClientInterceptor
+	rpc.HandlerInterceptor
+}
+
 // passThrough is an interceptor that does nothing: the baseline, so that a
 // comparison measures the otel interceptor and not the cost of having
 // interceptors at all.
 type passThrough struct{}
 
-func (passThrough) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc { return next }
-func (passThrough) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
+func (passThrough) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return next
 }
-func (passThrough) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+func (passThrough) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return next
+}
+func (passThrough) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	return next
+}
+func (passThrough) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
 	return next
 }
 
@@ -79,11 +90,11 @@ func TestNoopProvidersAddNoAllocations(t *testing.T) {
 
 // checkNoAllocations runs the interceptor's wrappers alone, on the contexts
 // of real calls, and wants no allocation at all.
-func checkNoAllocations(t *testing.T, otel rpc.Interceptor) {
+func checkNoAllocations(t *testing.T, otel twoSided) {
 	t.Helper()
 	// Capture a handler's context, with its call info, from a real call.
 	var handlerCtx context.Context
-	var handlerConn rpc.StreamingHandlerConn
+	var handlerConn rpc.StreamingHandlerConn // a stream's; the no-op interceptor never uses it
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, r *sv) (*sv, error) {
 		handlerCtx = ctx
@@ -107,20 +118,22 @@ func checkNoAllocations(t *testing.T, otel rpc.Interceptor) {
 
 	req := wrapperspb.String("hello")
 	echo := func(_ context.Context, r any) (any, error) { return r, nil }
-	clientCtx, info := rpc.NewCallContext(context.Background())
+	clientCtx, info := rpc.NewClientContext(context.Background())
 	info.RequestHeader().Set("X-Some", "header")
 	// Wrapping happens once per client or handler; calls run the wrapped
 	// functions.
-	unary := otel.WrapUnary(echo)
-	openStream := otel.WrapStreamingClient(func(context.Context, rpc.Spec) rpc.StreamingClientConn { return nil })
-	handleStream := otel.WrapStreamingHandler(func(context.Context, rpc.StreamingHandlerConn) error { return nil })
+	unary := otel.WrapClientUnary(specUnary, echo)
+	openStream := otel.WrapClientStream(specServer, func(context.Context) (rpc.StreamingClientConn, error) { return nil, nil })
+	none := func(context.Context, rpc.StreamingHandlerConn) error { return nil }
+	handleUnary := otel.WrapHandlerCall(specUnary, none)
+	handleStream := otel.WrapHandlerCall(specServer, none)
 	for _, c := range []struct {
 		name string
 		run  func()
 	}{
 		{"client unary", func() { _, _ = unary(clientCtx, req) }},
-		{"handler unary", func() { _, _ = unary(handlerCtx, req) }},
-		{"client stream", func() { openStream(clientCtx, specServer) }},
+		{"handler unary", func() { _ = handleUnary(handlerCtx, handlerConn) }},
+		{"client stream", func() { _, _ = openStream(clientCtx) }},
 		{"handler stream", func() { _ = handleStream(handlerCtx, handlerConn) }},
 	} {
 		if n := allocsPerCall(c.run); n != 0 {
@@ -132,7 +145,7 @@ func checkNoAllocations(t *testing.T, otel rpc.Interceptor) {
 // checkNoExtraAllocations compares whole calls through otel with calls
 // through a pass-through interceptor, in process. The race detector makes
 // the rpc package's pools drop buffers at random, so it runs without it.
-func checkNoExtraAllocations(t *testing.T, otel rpc.Interceptor) {
+func checkNoExtraAllocations(t *testing.T, otel twoSided) {
 	t.Helper()
 	if raceEnabled {
 		t.Log("whole-call allocation counts vary under the race detector; run without -race to compare them")
@@ -143,7 +156,7 @@ func checkNoExtraAllocations(t *testing.T, otel rpc.Interceptor) {
 		t.Fatal(err)
 	}
 	req := wrapperspb.String("hello")
-	compare := func(name string, run func(rpc.Interceptor) func()) {
+	compare := func(name string, run func(twoSided) func()) {
 		t.Helper()
 		base := allocsPerCall(run(passThrough{}))
 		got := allocsPerCall(run(otel))
@@ -152,20 +165,20 @@ func checkNoExtraAllocations(t *testing.T, otel rpc.Interceptor) {
 		}
 	}
 
-	compare("client unary", func(i rpc.Interceptor) func() {
-		client := rpc.NewClient[sv, sv](cannedHTTP{body: res}, "http://example.test", specUnary, rpc.WithInterceptors(i))
+	compare("client unary", func(i twoSided) func() {
+		client := rpc.NewClient[sv, sv](cannedHTTP{body: res}, "http://example.test", specUnary, rpc.WithClientInterceptors(i))
 		return func() {
 			if _, err := client.CallUnary(context.Background(), req); err != nil {
 				t.Fatal(err)
 			}
 		}
 	})
-	compare("client stream open", func(i rpc.Interceptor) func() {
+	compare("client stream open", func(i twoSided) func() {
 		var conn rpc.StreamingClientConn
-		open := i.WrapStreamingClient(func(context.Context, rpc.Spec) rpc.StreamingClientConn { return conn })
-		ctx, _ := rpc.NewCallContext(context.Background())
+		open := i.WrapClientStream(specServer, func(context.Context) (rpc.StreamingClientConn, error) { return conn, nil })
+		ctx, _ := rpc.NewClientContext(context.Background())
 		return func() {
-			if got := open(ctx, specServer); got != conn {
+			if got, _ := open(ctx); got != conn {
 				t.Fatal("the stream was wrapped")
 			}
 		}
@@ -177,14 +190,14 @@ func checkNoExtraAllocations(t *testing.T, otel rpc.Interceptor) {
 	}
 	envelope := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(body)))
 	envelope = append(envelope, body...)
-	compare("handler unary", func(i rpc.Interceptor) func() {
-		h := rpc.NewUnaryHandler(specUnary, func(_ context.Context, r *sv) (*sv, error) { return r, nil }, rpc.WithInterceptors(i))
+	compare("handler unary", func(i twoSided) func() {
+		h := rpc.NewUnaryHandler(specUnary, func(_ context.Context, r *sv) (*sv, error) { return r, nil }, rpc.WithHandlerInterceptors(i))
 		return serveFunc(t, h, "application/proto", body)
 	})
-	compare("handler stream", func(i rpc.Interceptor) func() {
+	compare("handler stream", func(i twoSided) func() {
 		h := rpc.NewServerStreamHandler(specServer, func(_ context.Context, r *sv, s *rpc.ServerStream[sv]) error {
 			return s.Send(r)
-		}, rpc.WithInterceptors(i))
+		}, rpc.WithHandlerInterceptors(i))
 		return serveFunc(t, h, "application/connect+proto", envelope)
 	})
 }

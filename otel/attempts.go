@@ -18,7 +18,7 @@ type callKey struct{}
 // the retrying interceptor and Attempts after it:
 //
 //	otel := otelrpc.NewInterceptor()
-//	rpc.WithInterceptors(otel, retry.New(), otel.Attempts())
+//	rpc.WithClientInterceptors(otel, retry.New(), otel.Attempts())
 //
 // The Interceptor's CLIENT span then covers the whole call, as the semantic
 // conventions define it, with the final status and the call's duration
@@ -32,8 +32,8 @@ type callKey struct{}
 // Used without the Interceptor around it (or where that one filtered the
 // call out and this one does not), the Attempts interceptor does the
 // Interceptor's whole job for each attempt: a CLIENT span per attempt,
-// sibling spans with no span for the call. Handlers ignore it.
-func (i *Interceptor) Attempts() rpc.Interceptor {
+// sibling spans with no span for the call.
+func (i *Interceptor) Attempts() rpc.ClientInterceptor {
 	i.attempts.Store(true)
 	return attemptInterceptor{i: i}
 }
@@ -44,7 +44,7 @@ type attemptInterceptor struct{ i *Interceptor }
 // the one in ctx, if it is a call of the same procedure. An attempt may
 // have a CallInfo of its own (hedged attempts run concurrently, so they
 // need one each): the call infos need not be the same, and one that an
-// interceptor made with rpc.NewCallContext names no procedure until the
+// interceptor made with rpc.NewClientContext names no procedure until the
 // innermost step of the chain fills it in.
 func (a attemptInterceptor) parent(ctx context.Context, info *rpc.CallInfo) *call {
 	c, ok := ctx.Value(callKey{}).(*call)
@@ -86,16 +86,17 @@ func (c *call) startAttempt(ctx context.Context) context.Context {
 	return ctx
 }
 
-// WrapUnary implements rpc.Interceptor.
-func (a attemptInterceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (a attemptInterceptor) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+	skipped := a.i.skipped(spec)
 	return func(ctx context.Context, req any) (any, error) {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !info.IsClient() {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if !ok {
 			return next(ctx, req)
 		}
 		parent := a.parent(ctx, info)
 		if parent == nil {
-			if info.Procedure() == "" || !a.i.instrument(ctx, info.Spec()) {
+			if skipped || info.Procedure() == "" || !a.i.instrument(ctx, spec) {
 				return next(ctx, req)
 			}
 			return a.i.unaryClient(ctx, info, req, next)
@@ -111,36 +112,35 @@ func (a attemptInterceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 	}
 }
 
-// WrapStreamingClient implements rpc.Interceptor.
-func (a attemptInterceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !info.IsClient() {
-			return next(ctx, spec)
+// WrapClientStream implements rpc.ClientInterceptor.
+func (a attemptInterceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	skipped := a.i.skipped(spec)
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if !ok {
+			return next(ctx)
 		}
 		parent := a.parent(ctx, info)
 		if parent == nil {
-			if info.Procedure() == "" || !a.i.instrument(ctx, spec) {
-				return next(ctx, spec)
+			if skipped || info.Procedure() == "" || !a.i.instrument(ctx, spec) {
+				return next(ctx)
 			}
-			return a.i.streamClient(ctx, info, spec, next)
+			return a.i.streamClient(ctx, info, next)
 		}
 		c := parent.newAttempt(info)
 		if c == nil {
-			return next(ctx, spec)
+			return next(ctx)
 		}
 		ctx = c.startAttempt(ctx)
-		conn := &clientConn{call: c}
-		conn.StreamingClientConn = next(ctx, spec)
+		inner, err := next(ctx)
+		if err != nil {
+			c.finish(err)
+			return nil, err
+		}
+		conn := &clientConn{StreamingClientConn: inner, call: c}
 		if ctx.Done() != nil {
 			conn.stop = context.AfterFunc(ctx, conn.abandon)
 		}
-		return conn
+		return conn, nil
 	}
-}
-
-// WrapStreamingHandler implements rpc.Interceptor: handlers have no
-// attempts.
-func (a attemptInterceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	return next
 }

@@ -20,6 +20,11 @@
 // rpc.server.call.duration (seconds) carry the low-cardinality attributes
 // only: no peer address.
 //
+// On a handler the interceptor runs in the call chain, before the request is
+// read, so a call that an interceptor placed after it refuses there
+// (authentication, a rate limit) is traced and measured with the refusal's
+// code.
+//
 // Span status: a client span is an error for every code; a handler span
 // only for UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE
 // and DATA_LOSS, the codes that mean the server failed (a NOT_FOUND, say, is

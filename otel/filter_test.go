@@ -16,8 +16,8 @@ import (
 func TestWithoutProcedures(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor(otelrpc.WithoutProcedures(specUnary.Procedure))
-	pr := newPair(t, rpc.WithInterceptors(otel))
-	if _, err := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(otel)).CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
+	pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+	if _, err := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(otel)).CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}
 	if spans := tel.spans(); len(spans) != 0 {
@@ -27,7 +27,10 @@ func TestWithoutProcedures(t *testing.T) {
 	if hasMetric(rm, "rpc.client.call.duration") || hasMetric(rm, "rpc.server.call.duration") {
 		t.Error("skipped procedure recorded metrics")
 	}
-	cstream := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+	cstream, err := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithClientInterceptors(otel)).CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cstream.CloseAndReceive(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +48,8 @@ func TestFilter(t *testing.T) {
 		seen = append(seen, spec)
 		return ctx.Value(skipKey{}) == nil
 	}))
-	pr := newPair(t, rpc.WithInterceptors(tel.interceptor()))
-	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(clientOtel))
+	pr := newPair(t, rpc.WithHandlerInterceptors(tel.interceptor()))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithClientInterceptors(clientOtel))
 
 	ctx, parent := tel.tp.Tracer("test").Start(context.Background(), "parent")
 	if _, err := client.CallUnary(context.WithValue(ctx, skipKey{}, true), wrapperspb.String("hi")); err != nil {

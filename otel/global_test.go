@@ -55,9 +55,9 @@ func TestGlobalProvidersChild(t *testing.T) {
 	otel.SetTextMapPropagator(w3c)
 	mux := http.NewServeMux()
 	svc := &service{}
-	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, svc.unary, rpc.WithInterceptors(otelI)))
+	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, svc.unary, rpc.WithHandlerInterceptors(otelI)))
 	srv := rpctest.NewServer(t, mux)
-	client := rpc.NewClient[sv, sv](srv.HTTP2Client(), srv.URL(), specUnary, rpc.WithInterceptors(otelI))
+	client := rpc.NewClient[sv, sv](srv.HTTP2Client(), srv.URL(), specUnary, rpc.WithClientInterceptors(otelI))
 	if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +72,17 @@ func TestGlobalProvidersChild(t *testing.T) {
 // context on: the front client's trace reaches the back server.
 func TestNoopProvidersStillPropagate(t *testing.T) {
 	tel := newTelemetry(t)
-	back := newPair(t, rpc.WithInterceptors(tel.interceptor()))
+	back := newPair(t, rpc.WithHandlerInterceptors(tel.interceptor()))
 	noop := otelrpc.NewInterceptor(noopOptions()...)
-	backClient := newClient[sv, sv](back, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(noop))
+	backClient := newClient[sv, sv](back, specUnary, rpc.ProtocolGRPC, rpc.WithClientInterceptors(noop))
 	middle := rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		return backClient.CallUnary(ctx, req)
-	}, rpc.WithInterceptors(noop))
+	}, rpc.WithHandlerInterceptors(noop))
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, middle)
 	front := &pair{srv: rpctest.NewServer(t, mux)}
 	front.url = front.srv.URL()
-	client := newClient[sv, sv](front, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(tel.interceptor()))
+	client := newClient[sv, sv](front, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(tel.interceptor()))
 	if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}

@@ -286,7 +286,7 @@ func (s *service) unary(ctx context.Context, req *sv) (*sv, error) {
 	case "baggage":
 		return wrapperspb.String(baggage.FromContext(ctx).Member("k").Value()), nil
 	case "header":
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Res", "res-value")
 		info.ResponseTrailer().Set("X-Trl", "trl-value")
 	}

@@ -26,9 +26,9 @@ const ScopeName = "polyconnect.dev/otel"
 const Version = "0.1.0"
 
 // Interceptor traces and measures calls on clients and handlers, following
-// the OpenTelemetry semantic conventions for RPC, v1.43.0. One value serves
-// any number of clients and handlers, concurrently; on each call it sees
-// from the call info whether it runs on a client or a handler.
+// the OpenTelemetry semantic conventions for RPC, v1.43.0. It is an
+// rpc.ClientInterceptor and an rpc.HandlerInterceptor; one value serves any
+// number of clients and handlers, concurrently.
 //
 // On a client it starts a span of kind CLIENT for the call, writes the
 // trace context and baggage into the request headers through the
@@ -58,7 +58,10 @@ type Interceptor struct {
 	attempts atomic.Bool
 }
 
-var _ rpc.Interceptor = (*Interceptor)(nil)
+var (
+	_ rpc.ClientInterceptor  = (*Interceptor)(nil)
+	_ rpc.HandlerInterceptor = (*Interceptor)(nil)
+)
 
 // NewInterceptor returns an interceptor configured by opts.
 func NewInterceptor(opts ...Option) *Interceptor {
@@ -98,7 +101,15 @@ func NewInterceptor(opts ...Option) *Interceptor {
 // or a handler: tracing and metrics in one option. Among other
 // interceptors, it takes the place where the option stands.
 func Telemetry(opts ...Option) rpc.Option {
-	return rpc.WithInterceptors(NewInterceptor(opts...))
+	i := NewInterceptor(opts...)
+	return telemetryOption{rpc.WithClientInterceptors(i), rpc.WithHandlerInterceptors(i)}
+}
+
+// telemetryOption is an rpc.Option made of rpc's own client and handler
+// options.
+type telemetryOption struct {
+	rpc.ClientOption
+	rpc.HandlerOption
 }
 
 // isUnsetGlobal reports whether tp is OpenTelemetry's global provider as it
@@ -117,11 +128,15 @@ func (i *Interceptor) tracing() bool {
 	return i.unsetGlobal == nil || otel.GetTracerProvider() != i.unsetGlobal
 }
 
+// skipped reports whether WithoutProcedures leaves the procedure alone; it
+// is decided once per client or handler, when it builds its chains.
+func (i *Interceptor) skipped(spec rpc.Spec) bool {
+	_, skip := i.cfg.skip[spec.Procedure]
+	return skip
+}
+
 // instrument reports whether the filters let the call through.
 func (i *Interceptor) instrument(ctx context.Context, spec rpc.Spec) bool {
-	if _, skip := i.cfg.skip[spec.Procedure]; skip {
-		return false
-	}
 	for _, f := range i.cfg.filters {
 		if !f(ctx, spec) {
 			return false
@@ -130,38 +145,46 @@ func (i *Interceptor) instrument(ctx context.Context, spec rpc.Spec) bool {
 	return true
 }
 
-// WrapUnary implements rpc.Interceptor.
-func (i *Interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (i *Interceptor) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+	if i.skipped(spec) {
+		return next
+	}
 	return func(ctx context.Context, req any) (any, error) {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || info.Procedure() == "" || !i.instrument(ctx, info.Spec()) {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if !ok || info.Procedure() == "" || !i.instrument(ctx, spec) {
 			// Without a procedure (a CallInfo that an interceptor before
-			// this one made), there is nothing to name the span after.
+			// this one made, which the call fills in later), the span
+			// would have no attributes to carry.
 			return next(ctx, req)
 		}
-		if info.IsClient() {
-			return i.unaryClient(ctx, info, req, next)
-		}
-		return i.unaryHandler(ctx, info, req, next)
+		return i.unaryClient(ctx, info, req, next)
 	}
 }
 
-// WrapStreamingClient implements rpc.Interceptor.
-func (i *Interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !info.IsClient() || info.Procedure() == "" || !i.instrument(ctx, spec) {
-			return next(ctx, spec)
+// WrapClientStream implements rpc.ClientInterceptor.
+func (i *Interceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	if i.skipped(spec) {
+		return next
+	}
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if !ok || info.Procedure() == "" || !i.instrument(ctx, spec) {
+			return next(ctx)
 		}
-		return i.streamClient(ctx, info, spec, next)
+		return i.streamClient(ctx, info, next)
 	}
 }
 
-// WrapStreamingHandler implements rpc.Interceptor.
-func (i *Interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall implements rpc.HandlerInterceptor: every call, of every
+// kind, from before its request is read.
+func (i *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	if i.skipped(spec) {
+		return next
+	}
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || info.IsClient() || !i.instrument(ctx, conn.Spec()) {
+		info, ok := rpc.HandlerCallInfo(ctx)
+		if !ok || !i.instrument(ctx, spec) {
 			return next(ctx, conn)
 		}
 		ctx, link := i.extract(ctx, info)
@@ -179,7 +202,13 @@ func (i *Interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.St
 	}
 }
 
-func (i *Interceptor) unaryClient(ctx context.Context, info *rpc.CallInfo, req any, next rpc.UnaryFunc) (any, error) {
+// WrapHandlerUnary implements rpc.HandlerInterceptor: the call chain sees
+// everything, so the unary chain is left alone.
+func (i *Interceptor) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return next
+}
+
+func (i *Interceptor) unaryClient(ctx context.Context, info *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
 	c := i.newCall(ctx, info, kindClient)
 	if c == nil {
 		if !hasPropagation(ctx) {
@@ -201,41 +230,35 @@ func (i *Interceptor) unaryClient(ctx context.Context, info *rpc.CallInfo, req a
 	return res, err
 }
 
-func (i *Interceptor) unaryHandler(ctx context.Context, info *rpc.CallInfo, req any, next rpc.UnaryFunc) (any, error) {
-	ctx, link := i.extract(ctx, info)
-	c := i.newCall(ctx, info, kindServer)
-	if c == nil {
-		return next(ctx, req)
-	}
-	ctx = c.startServer(ctx, link)
-	c.message(received, req)
-	res, err := next(ctx, req)
-	if err == nil {
-		c.message(sent, res)
-	}
-	c.finish(handlerResult(ctx, err))
-	return res, err
-}
-
-func (i *Interceptor) streamClient(ctx context.Context, info *rpc.CallInfo, spec rpc.Spec, next rpc.StreamingClientFunc) rpc.StreamingClientConn {
+func (i *Interceptor) streamClient(ctx context.Context, info *rpc.CallInfo, next rpc.ClientStreamFunc) (rpc.StreamingClientConn, error) {
 	c := i.newCall(ctx, info, kindClient)
 	if c == nil {
 		if !hasPropagation(ctx) {
-			return next(ctx, spec)
+			return next(ctx)
 		}
 		// Nothing to record, but the caller's trace context travels on.
-		conn := &clientConn{carrier: &injectCarrier{h: info.RequestHeader()}}
-		i.propagator.Inject(ctx, conn.carrier)
-		conn.StreamingClientConn = next(ctx, spec)
-		return conn
+		carrier := &injectCarrier{h: info.RequestHeader()}
+		i.propagator.Inject(ctx, carrier)
+		inner, err := next(ctx)
+		if err != nil {
+			carrier.restore()
+			return nil, err
+		}
+		return &clientConn{StreamingClientConn: inner, carrier: carrier}, nil
 	}
 	ctx = c.startClient(ctx)
-	conn := &clientConn{call: c, carrier: &c.carrier}
-	conn.StreamingClientConn = next(ctx, spec)
+	inner, err := next(ctx)
+	if err != nil {
+		// Refused as it opened: the call ends here.
+		c.carrier.restore()
+		c.finish(err)
+		return nil, err
+	}
+	conn := &clientConn{StreamingClientConn: inner, call: c, carrier: &c.carrier}
 	if ctx.Done() != nil {
 		conn.stop = context.AfterFunc(ctx, conn.abandon)
 	}
-	return conn
+	return conn, nil
 }
 
 // extract returns the context the handler span starts from. Unless a span

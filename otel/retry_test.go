@@ -19,7 +19,7 @@ import (
 // retryUnavailable is a small retrying interceptor, as a retry interceptor
 // works: it runs next once per attempt, with the same context, until an
 // attempt ends with something other than UNAVAILABLE (at most three).
-var retryUnavailable = rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+var retryUnavailable = rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
 		var (
 			res any
@@ -61,8 +61,8 @@ func TestRetryAttemptSpans(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := flakyServer(t, rpc.WithInterceptors(otel))
-			client := newClient[sv, sv](pr, specUnary, p, rpc.WithInterceptors(otel, retryUnavailable, otel.Attempts()))
+			pr := flakyServer(t, rpc.WithHandlerInterceptors(otel))
+			client := newClient[sv, sv](pr, specUnary, p, rpc.WithClientInterceptors(otel, retryUnavailable, otel.Attempts()))
 			if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 				t.Fatal(err)
 			}
@@ -135,12 +135,12 @@ func TestRetryPlacements(t *testing.T) {
 		for _, attemptsOnly := range []bool{false, true} {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := flakyServer(t, rpc.WithInterceptors(tel.interceptor()))
-			var inner rpc.Interceptor = otel
+			pr := flakyServer(t, rpc.WithHandlerInterceptors(tel.interceptor()))
+			var inner rpc.ClientInterceptor = otel
 			if attemptsOnly {
 				inner = otel.Attempts()
 			}
-			client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(retryUnavailable, inner))
+			client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(retryUnavailable, inner))
 			if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +169,8 @@ func TestRetryPlacements(t *testing.T) {
 	t.Run("outside", func(t *testing.T) {
 		tel := newTelemetry(t)
 		otel := tel.interceptor()
-		pr := flakyServer(t, rpc.WithInterceptors(otel))
-		client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(otel, retryUnavailable))
+		pr := flakyServer(t, rpc.WithHandlerInterceptors(otel))
+		client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithClientInterceptors(otel, retryUnavailable))
 		if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 			t.Fatal(err)
 		}
@@ -194,8 +194,8 @@ func TestRetryPlacements(t *testing.T) {
 func TestAttemptSpanOnStream(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor()
-	pr := newPair(t, rpc.WithInterceptors(otel))
-	client := newClient[sv, sv](pr, specServer, rpc.ProtocolGRPCWeb, rpc.WithInterceptors(otel, otel.Attempts()))
+	pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+	client := newClient[sv, sv](pr, specServer, rpc.ProtocolGRPCWeb, rpc.WithClientInterceptors(otel, otel.Attempts()))
 	stream, err := client.CallServerStream(context.Background(), wrapperspb.String("2"))
 	if err != nil {
 		t.Fatal(err)
@@ -226,16 +226,16 @@ func TestAttemptSpanOnStream(t *testing.T) {
 // hedgeTwice runs two attempts at once, each with a CallInfo of its own
 // carrying a copy of the caller's request headers, as a hedging interceptor
 // must, and returns the one that succeeds.
-var hedgeTwice = rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+var hedgeTwice = rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		caller, _ := rpc.CallInfoFromContext(ctx)
+		caller, _ := rpc.ClientCallInfo(ctx)
 		type result struct {
 			res any
 			err error
 		}
 		results := make(chan result, 2)
 		for range 2 {
-			actx, info := rpc.NewCallContext(ctx)
+			actx, info := rpc.NewClientContext(ctx)
 			for k, v := range caller.RequestHeader() {
 				info.RequestHeader()[k] = v
 			}
@@ -262,8 +262,8 @@ var hedgeTwice = rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc
 func TestHedgedAttemptSpans(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor()
-	pr := flakyServer(t, rpc.WithInterceptors(otel))
-	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(otel, hedgeTwice, otel.Attempts()))
+	pr := flakyServer(t, rpc.WithHandlerInterceptors(otel))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithClientInterceptors(otel, hedgeTwice, otel.Attempts()))
 	if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,8 @@ func TestStreams(t *testing.T) {
 			t.Run("server", func(t *testing.T) {
 				tel := newTelemetry(t)
 				otel := tel.interceptor()
-				pr := newPair(t, rpc.WithInterceptors(otel))
-				client := newClient[sv, sv](pr, specServer, p, rpc.WithInterceptors(otel))
+				pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+				client := newClient[sv, sv](pr, specServer, p, rpc.WithClientInterceptors(otel))
 				stream, err := client.CallServerStream(context.Background(), wrapperspb.String("3"))
 				if err != nil {
 					t.Fatal(err)
@@ -103,9 +103,12 @@ func TestStreams(t *testing.T) {
 			t.Run("client", func(t *testing.T) {
 				tel := newTelemetry(t)
 				otel := tel.interceptor()
-				pr := newPair(t, rpc.WithInterceptors(otel))
-				client := newClient[sv, sv](pr, specClient, p, rpc.WithInterceptors(otel))
-				stream := client.CallClientStream(context.Background())
+				pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+				client := newClient[sv, sv](pr, specClient, p, rpc.WithClientInterceptors(otel))
+				stream, err := client.CallClientStream(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
 				for range 3 {
 					if err := stream.Send(wrapperspb.String("x")); err != nil {
 						t.Fatal(err)
@@ -123,9 +126,12 @@ func TestStreams(t *testing.T) {
 			t.Run("bidi", func(t *testing.T) {
 				tel := newTelemetry(t)
 				otel := tel.interceptor()
-				pr := newPair(t, rpc.WithInterceptors(otel))
-				client := newClient[sv, sv](pr, specBidi, p, rpc.WithInterceptors(otel))
-				stream := client.CallBidiStream(context.Background())
+				pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+				client := newClient[sv, sv](pr, specBidi, p, rpc.WithClientInterceptors(otel))
+				stream, err := client.CallBidiStream(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
 				for i := range 3 {
 					if err := stream.Send(wrapperspb.String(strconv.Itoa(i))); err != nil {
 						t.Fatal(err)
@@ -157,10 +163,10 @@ func TestStreamErrors(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := newPair(t, rpc.WithInterceptors(otel))
+			pr := newPair(t, rpc.WithHandlerInterceptors(otel))
 
 			// A server fault after one message: an error on both sides.
-			server := newClient[sv, sv](pr, specServer, p, rpc.WithInterceptors(otel))
+			server := newClient[sv, sv](pr, specServer, p, rpc.WithClientInterceptors(otel))
 			stream, err := server.CallServerStream(context.Background(), wrapperspb.String(failWith(rpc.CodeInternal)))
 			if err != nil {
 				t.Fatal(err)
@@ -183,7 +189,10 @@ func TestStreamErrors(t *testing.T) {
 
 			// The caller's mistake: an error for the client only.
 			tel.exporter.Reset()
-			cstream := newClient[sv, sv](pr, specClient, p, rpc.WithInterceptors(otel)).CallClientStream(context.Background())
+			cstream, err := newClient[sv, sv](pr, specClient, p, rpc.WithClientInterceptors(otel)).CallClientStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cstream.Send(wrapperspb.String(failWith(rpc.CodeNotFound))); err != nil && !errors.Is(err, io.EOF) {
 				t.Fatal(err)
 			}
@@ -221,8 +230,8 @@ func TestStreamCancellation(t *testing.T) {
 				t.Run(how, func(t *testing.T) {
 					tel := newTelemetry(t)
 					otel := tel.interceptor()
-					pr := newPair(t, rpc.WithInterceptors(otel))
-					client := newClient[sv, sv](pr, specServer, p, rpc.WithInterceptors(otel))
+					pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+					client := newClient[sv, sv](pr, specServer, p, rpc.WithClientInterceptors(otel))
 					ctx, cancel := context.WithCancel(context.Background())
 					defer cancel()
 					request := "hold"
@@ -283,7 +292,7 @@ func TestHandlerPastDeadline(t *testing.T) {
 	late := rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		<-ctx.Done()
 		return req, nil
-	}, rpc.WithInterceptors(tel.interceptor()))
+	}, rpc.WithHandlerInterceptors(tel.interceptor()))
 	body, err := proto.Marshal(wrapperspb.String("hi"))
 	if err != nil {
 		t.Fatal(err)
@@ -308,9 +317,12 @@ func TestHandlerPastDeadline(t *testing.T) {
 func TestMessageEvents(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor(otelrpc.WithMessageEvents())
-	pr := newPair(t, rpc.WithInterceptors(otel))
-	client := newClient[sv, sv](pr, specBidi, rpc.ProtocolGRPC, rpc.WithInterceptors(otel))
-	stream := client.CallBidiStream(context.Background())
+	pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+	client := newClient[sv, sv](pr, specBidi, rpc.ProtocolGRPC, rpc.WithClientInterceptors(otel))
+	stream, err := client.CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "bb"} {
 		if err := stream.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -352,8 +364,8 @@ func TestMessageEvents(t *testing.T) {
 	// Without the option, no events.
 	tel2 := newTelemetry(t)
 	plain := tel2.interceptor()
-	pr2 := newPair(t, rpc.WithInterceptors(plain))
-	if _, err := newClient[sv, sv](pr2, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(plain)).CallUnary(context.Background(), wrapperspb.String("a")); err != nil {
+	pr2 := newPair(t, rpc.WithHandlerInterceptors(plain))
+	if _, err := newClient[sv, sv](pr2, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(plain)).CallUnary(context.Background(), wrapperspb.String("a")); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range tel2.spans() {
@@ -367,9 +379,12 @@ func TestMessageEvents(t *testing.T) {
 func TestMessageMetrics(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor(otelrpc.WithMessageMetrics())
-	pr := newPair(t, rpc.WithInterceptors(otel))
-	client := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithInterceptors(otel))
-	stream := client.CallClientStream(context.Background())
+	pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+	client := newClient[sv, sv](pr, specClient, rpc.ProtocolConnect, rpc.WithClientInterceptors(otel))
+	stream, err := client.CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "bb", "ccc"} {
 		if err := stream.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)

@@ -24,8 +24,8 @@ func TestUnarySpansAndMetrics(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := newPair(t, rpc.WithInterceptors(otel))
-			client := newClient[sv, sv](pr, specUnary, p, rpc.WithInterceptors(otel))
+			pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+			client := newClient[sv, sv](pr, specUnary, p, rpc.WithClientInterceptors(otel))
 			res, err := client.CallUnary(context.Background(), wrapperspb.String("hi"))
 			if err != nil || res.Value != "hi" {
 				t.Fatalf("CallUnary: %v, %v", res, err)
@@ -133,8 +133,8 @@ func TestUnaryErrors(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := newPair(t, rpc.WithInterceptors(otel))
-			client := newClient[sv, sv](pr, specUnary, p, rpc.WithInterceptors(otel))
+			pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+			client := newClient[sv, sv](pr, specUnary, p, rpc.WithClientInterceptors(otel))
 			for code := rpc.CodeCanceled; code <= rpc.CodeUnauthenticated; code++ {
 				tel.exporter.Reset()
 				_, err := client.CallUnary(context.Background(), wrapperspb.String(failWith(code)))
@@ -197,7 +197,7 @@ func TestUnaryClientSideErrors(t *testing.T) {
 	otel := tel.interceptor()
 	pr := newPair(t)
 	// A host the in-memory server does not serve.
-	client := rpc.NewClient[sv, sv](pr.srv.HTTP2Client(), "http://nowhere.rpctest.invalid", specUnary, rpc.WithInterceptors(otel))
+	client := rpc.NewClient[sv, sv](pr.srv.HTTP2Client(), "http://nowhere.rpctest.invalid", specUnary, rpc.WithClientInterceptors(otel))
 	_, err := client.CallUnary(context.Background(), wrapperspb.String("hi"))
 	if rpc.CodeOf(err) != rpc.CodeUnavailable {
 		t.Fatalf("call to nowhere: %v", err)
@@ -234,14 +234,14 @@ func TestPropagation(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			tel := newTelemetry(t)
 			otel := tel.interceptor()
-			pr := newPair(t, rpc.WithInterceptors(otel))
-			client := newClient[sv, sv](pr, specUnary, p, rpc.WithInterceptors(otel))
+			pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+			client := newClient[sv, sv](pr, specUnary, p, rpc.WithClientInterceptors(otel))
 
 			ctx, parent := tel.tp.Tracer("test").Start(context.Background(), "parent")
 			member, _ := baggage.NewMember("k", "v1")
 			bag, _ := baggage.New(member)
 			ctx = baggage.ContextWithBaggage(ctx, bag)
-			ctx, info := rpc.NewCallContext(ctx)
+			ctx, info := rpc.NewClientContext(ctx)
 			info.RequestHeader().Set("X-Own", "mine")
 			res, err := client.CallUnary(ctx, wrapperspb.String("baggage"))
 			parent.End()
@@ -272,9 +272,9 @@ func TestPropagation(t *testing.T) {
 func TestPropagationRestoresCallerHeaders(t *testing.T) {
 	tel := newTelemetry(t)
 	otel := tel.interceptor()
-	pr := newPair(t, rpc.WithInterceptors(otel))
-	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(otel))
-	ctx, info := rpc.NewCallContext(context.Background())
+	pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(otel))
+	ctx, info := rpc.NewClientContext(context.Background())
 	info.RequestHeader().Set("Baggage", "theirs=1")
 	for range 2 { // a CallInfo serves two calls
 		if _, err := client.CallUnary(ctx, wrapperspb.String("hi")); err != nil {
@@ -305,8 +305,8 @@ func TestPropagationRestoresCallerHeaders(t *testing.T) {
 // caller's span, and the caller's baggage is ignored.
 func TestPublicEndpoint(t *testing.T) {
 	tel := newTelemetry(t)
-	pr := newPair(t, rpc.WithInterceptors(tel.interceptor(otelrpc.WithPublicEndpoint())))
-	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithInterceptors(tel.interceptor()))
+	pr := newPair(t, rpc.WithHandlerInterceptors(tel.interceptor(otelrpc.WithPublicEndpoint())))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolGRPC, rpc.WithClientInterceptors(tel.interceptor()))
 	member, _ := baggage.NewMember("k", "v1")
 	bag, _ := baggage.New(member)
 	res, err := client.CallUnary(baggage.ContextWithBaggage(context.Background(), bag), wrapperspb.String("baggage"))
@@ -332,7 +332,7 @@ func TestPublicEndpoint(t *testing.T) {
 func TestHandlerUnderExistingSpan(t *testing.T) {
 	tel := newTelemetry(t)
 	svc := &service{}
-	mux := svc.mux(rpc.WithInterceptors(tel.interceptor()))
+	mux := svc.mux(rpc.WithHandlerInterceptors(tel.interceptor()))
 	outer := tel.tp.Tracer("middleware")
 	pr := &pair{svc: svc}
 	pr.srv = rpctest.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -341,7 +341,7 @@ func TestHandlerUnderExistingSpan(t *testing.T) {
 		mux.ServeHTTP(w, r.WithContext(ctx))
 	}))
 	pr.url = pr.srv.URL()
-	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithInterceptors(tel.interceptor()))
+	client := newClient[sv, sv](pr, specUnary, rpc.ProtocolConnect, rpc.WithClientInterceptors(tel.interceptor()))
 	if _, err := client.CallUnary(context.Background(), wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}
@@ -361,9 +361,9 @@ func TestMetadataAttributes(t *testing.T) {
 				otelrpc.WithRequestMetadata("x-tenant", "X-Absent"),
 				otelrpc.WithResponseMetadata("X-Res", "x-trl"),
 			)
-			pr := newPair(t, rpc.WithInterceptors(otel))
-			client := newClient[sv, sv](pr, specUnary, p, rpc.WithInterceptors(otel))
-			ctx, info := rpc.NewCallContext(context.Background())
+			pr := newPair(t, rpc.WithHandlerInterceptors(otel))
+			client := newClient[sv, sv](pr, specUnary, p, rpc.WithClientInterceptors(otel))
+			ctx, info := rpc.NewClientContext(context.Background())
 			info.RequestHeader().Add("X-Tenant", "a")
 			info.RequestHeader().Add("X-Tenant", "b")
 			info.RequestHeader().Set("Authorization", "secret")

@@ -50,7 +50,10 @@ func open(t *testing.T, srv *rpctest.Server, alpha bool, opts ...rpc.ClientOptio
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
 	if !alpha {
-		call := reflectionv1rpc.NewServerReflectionClient(srv.HTTP2Client(), srv.URL(), opts...).ServerReflectionInfo(ctx)
+		call, err := reflectionv1rpc.NewServerReflectionClient(srv.HTTP2Client(), srv.URL(), opts...).ServerReflectionInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return &session{t: t,
 			ask1: func(req *rpb.ServerReflectionRequest) (*rpb.ServerReflectionResponse, error) {
 				if err := call.Send(req); err != nil {
@@ -61,7 +64,10 @@ func open(t *testing.T, srv *rpctest.Server, alpha bool, opts ...rpc.ClientOptio
 			end: func() error { return closeAndDrain(call) },
 		}
 	}
-	call := reflectionv1alpharpc.NewServerReflectionClient(srv.HTTP2Client(), srv.URL(), opts...).ServerReflectionInfo(ctx)
+	call, err := reflectionv1alpharpc.NewServerReflectionClient(srv.HTTP2Client(), srv.URL(), opts...).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &session{t: t,
 		ask1: func(req *rpb.ServerReflectionRequest) (*rpb.ServerReflectionResponse, error) {
 			areq := new(reflectionv1alpha.ServerReflectionRequest)
@@ -365,7 +371,10 @@ func TestListServicesFunc(t *testing.T) {
 func TestHalfDuplexHTTP1(t *testing.T) {
 	files := fixtureFiles(t)
 	srv := server(t, reflection.NewReflector([]string{"test.svc.Svc"}, reflection.WithResolver(files)))
-	call := reflectionv1rpc.NewServerReflectionClient(srv.Client(), srv.URL()).ServerReflectionInfo(t.Context())
+	call, err := reflectionv1rpc.NewServerReflectionClient(srv.Client(), srv.URL()).ServerReflectionInfo(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, req := range []*rpb.ServerReflectionRequest{listServices(), bySymbol("test.svc.Svc"), byFile("test/dep.proto")} {
 		if err := call.Send(req); err != nil {
 			t.Fatal(err)

@@ -23,6 +23,7 @@ export GOWORK=off GOFLAGS="${GOFLAGS:--buildvcs=false}"
 # Packages that hold fuzz targets, relative to the root: "module package".
 packages=(
 	"protocol ./rpc"
+	"transcode ."
 )
 
 failed=0

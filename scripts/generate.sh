@@ -20,6 +20,10 @@ ROOTS=(
 	reflection/proto # grpc.reflection.v1 and v1alpha (same way) → reflection/internal/reflectionv1, reflectionv1alpha
 	interop/proto # the ping service the reflection interop tests discover → interop/internal/gen
 	interceptors/validate/internal/testproto # validate interceptor's test protos, importing buf/validate from protovalidate's Go package (generate.sh there) → interceptors/validate/internal/gen
+	transcode/internal/testproto # transcode's annotated test service, importing google/api from genproto's Go packages (scripts/generate-annotated.sh) → transcode/internal/gen
+	interop/transcodeproto # the same service with grpc-go's and grpc-gateway's plugins → interop/internal/gen/transcodetest
+	bench/restproto # the same again → bench/gen/transcodetest, for the REST bench rows
+	examples/restproto # the bookstore of examples/cmd/rest, annotated for REST (scripts/generate-annotated.sh) → examples/gen/bookstore
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

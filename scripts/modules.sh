@@ -15,6 +15,7 @@ PRODUCT_MODULES=(
 	interceptors
 	interceptors/validate
 	otel
+	transcode
 )
 
 # Unpublished modules: examples, tests against peers, the conformance programs and benchmarks.

@@ -7,7 +7,9 @@
 #   .tools/bin/protoc-gen-polyconnect-go    built from ./codegen
 #
 # Set WITH_PROTOC=1 to also install protoc from Debian (package protobuf-compiler); buf is the
-# primary compiler and protoc is only needed to check that the plugin works with it.
+# primary compiler, and protoc compiles the protos that import google/api
+# (scripts/generate-annotated.sh) and checks that the plugin works with it. curl, which
+# examples/cmd/rest's test runs, is installed from Debian too when it is missing.
 #
 # Put the tools on PATH with: export PATH="$PWD/.tools/bin:$PATH"
 set -euo pipefail
@@ -46,5 +48,16 @@ if [[ "${WITH_PROTOC:-0}" == 1 ]] && ! command -v protoc >/dev/null; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >&2
 	else
 		echo "tools.sh: protoc is missing and installing it needs root: apt-get install protobuf-compiler (codegen's protoc cross-check will skip)" >&2
+	fi
+fi
+
+# curl: examples/cmd/rest runs the curl commands of its README. Most machines have it.
+if ! command -v curl >/dev/null; then
+	if [[ "$(id -u)" == 0 ]]; then
+		echo "tools.sh: installing curl from Debian" >&2
+		apt-get update -qq >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >&2
+	else
+		echo "tools.sh: curl is missing and installing it needs root: apt-get install curl (examples/cmd/rest's test will skip)" >&2
 	fi
 fi

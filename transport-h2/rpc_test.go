@@ -31,7 +31,7 @@ var (
 func echoService() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Trailer", "t-"+req.Value)
 		switch req.Value {
@@ -113,7 +113,7 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 	defer cancel()
 
 	unary := rpc.NewClient[sv, sv](hc, url, specUnary, opts...)
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Echo", "e1")
 	res, err := unary.CallUnary(cctx, &sv{Value: "hello"})
 	if err != nil {
@@ -153,7 +153,10 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 	}
 
 	client := rpc.NewClient[sv, sv](hc, url, specClient, opts...)
-	cs := client.CallClientStream(ctx)
+	cs, err := client.CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(&sv{Value: v}); err != nil {
 			t.Fatalf("client stream send: %v", err)
@@ -163,7 +166,10 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 		t.Errorf("client stream: %v, %v", res, err)
 	}
 
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"x", "y", "z"} {
 		if err := bidi.Send(&sv{Value: v}); err != nil {
 			t.Fatalf("bidi send: %v", err)
@@ -183,7 +189,10 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 	// A handler that fails before any response, while the request stream is
 	// open: its error reaches the client whatever the client does next.
 	for _, closeFirst := range []bool{false, true} {
-		failing := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+		failing, err := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := failing.Send(&sv{Value: "fail"}); err != nil {
 			t.Fatalf("bidi send: %v", err)
 		}
@@ -201,7 +210,10 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 
 	// A call whose context ends mid-stream fails with its code.
 	sctx, scancel := context.WithCancel(ctx)
-	bidi = rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(sctx)
+	bidi, err = rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := bidi.Send(&sv{Value: "q"}); err != nil {
 		t.Fatal(err)
 	}

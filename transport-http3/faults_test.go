@@ -24,7 +24,10 @@ const shortIdle = time.Second
 // message goes round; the stream's response side is closed with the test.
 func openEcho(t *testing.T, c *h3.Client, url string, p rpc.Protocol) *rpc.BidiStreamCall[str, str] {
 	t.Helper()
-	stream := rpc.NewClient[str, str](c, url, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+	stream, err := rpc.NewClient[str, str](c, url, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { stream.CloseReceive() })
 	if err := stream.Send(wrapperspb.String("one")); err != nil {
 		t.Fatal(err)
@@ -69,7 +72,10 @@ func TestClientVanishes(t *testing.T) {
 	cfg := clientConfig(t)
 	cfg.PingInterval = -1
 	c := newClient(t, cfg, h3.WithClientPacketConn(pc))
-	stream := rpc.NewClient[str, str](c, srv.URL(), specBidi).CallBidiStream(context.Background())
+	stream, err := rpc.NewClient[str, str](c, srv.URL(), specBidi).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := stream.Send(wrapperspb.String("one")); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type str = wrapperspb.StringValue
 func testService() http.Handler {
 	mux := http.NewServeMux()
 	echo := func(ctx context.Context, req *str) (*str, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Method", info.HTTPMethod())
 		info.ResponseTrailer().Set("X-Trailer", "t:"+req.GetValue())
 		if req.GetValue() == "fail" {
@@ -48,7 +48,7 @@ func testService() http.Handler {
 				return err
 			}
 		}
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Count", strconv.Itoa(int(req.GetValue())))
 		return nil
 	}))
@@ -88,7 +88,7 @@ func TestRPC(t *testing.T) {
 			opt := rpc.WithProtocol(p)
 
 			unary := rpc.NewClient[str, str](c, srv.URL(), specUnary, opt)
-			cctx, info := rpc.NewCallContext(ctx)
+			cctx, info := rpc.NewClientContext(ctx)
 			res, err := unary.CallUnary(cctx, wrapperspb.String("a"))
 			if err != nil || res.GetValue() != "echo:a" {
 				t.Fatalf("unary = %v, %v", res, err)
@@ -121,7 +121,10 @@ func TestRPC(t *testing.T) {
 			}
 
 			sum := rpc.NewClient[str, str](c, srv.URL(), specClient, opt)
-			cs := sum.CallClientStream(ctx)
+			cs, err := sum.CallClientStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, s := range []string{"x", "y", "z"} {
 				if err := cs.Send(wrapperspb.String(s)); err != nil {
 					t.Fatal(err)
@@ -134,7 +137,10 @@ func TestRPC(t *testing.T) {
 			// Each answer is read before the next request is sent: this
 			// hangs unless the stream is full duplex.
 			echo := rpc.NewClient[str, str](c, srv.URL(), specBidi, opt)
-			bs := echo.CallBidiStream(ctx)
+			bs, err := echo.CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for i := range 5 {
 				want := strconv.Itoa(i)
 				if err := bs.Send(wrapperspb.String(want)); err != nil {
@@ -163,7 +169,7 @@ func TestConnectGet(t *testing.T) {
 	srv := startServer(t, serverConfig(t), testService())
 	c := newClient(t, clientConfig(t))
 	get := rpc.NewClient[str, str](c, srv.URL(), specGet)
-	ctx, info := rpc.NewCallContext(context.Background())
+	ctx, info := rpc.NewClientContext(context.Background())
 	res, err := get.CallUnary(ctx, wrapperspb.String("g"))
 	if err != nil || res.GetValue() != "echo:g" {
 		t.Fatalf("GET = %v, %v", res, err)

@@ -88,7 +88,10 @@ func TestShutdownWaitsForStream(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	for _, p := range protocols {
-		stream := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+		stream, err := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := stream.Send(wrapperspb.String("before")); err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +229,10 @@ func TestClientCancel(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.String()+"/cancel", func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
-			stream := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+			stream, err := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer stream.CloseReceive()
 			if err := stream.Send(wrapperspb.String("x")); err != nil {
 				t.Fatal(err)
@@ -248,10 +254,12 @@ func TestClientCancel(t *testing.T) {
 			// as deadline_exceeded. The length does not matter.
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
-			stream := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+			stream, err := rpc.NewClient[str, str](c, srv.URL(), specBidi, rpc.WithProtocol(p)).CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer stream.CloseReceive()
 			_ = stream.Send(wrapperspb.String("x"))
-			var err error
 			for err == nil {
 				_, err = stream.Receive()
 			}

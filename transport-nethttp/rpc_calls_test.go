@@ -100,7 +100,10 @@ func TestCallsEndCleanly(t *testing.T) {
 
 			// Early handler return while the client still sends.
 			sink := rpc.NewClient[string, string](c, srv.URL(), specSink, rpc.WithCodec(strCodec{}), rpc.WithProtocol(rpc.ProtocolConnect))
-			cs := sink.CallClientStream(context.Background())
+			cs, err := sink.CallClientStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			var sendErr error
 			chunk := string(make([]byte, 16<<10))
 			for range 1000 { // 16 MB: more than any window or buffer holds

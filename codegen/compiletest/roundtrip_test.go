@@ -38,7 +38,7 @@ func serve(t *testing.T, handlers ...func() (string, http.Handler)) (rpc.HTTPCli
 
 // checkSpec checks the spec of the current call, which the generated code built.
 func checkSpec(ctx context.Context, procedure string, streamType rpc.StreamType, idempotency rpc.IdempotencyLevel) error {
-	info, ok := rpc.CallInfoFromContext(ctx)
+	info, ok := rpc.HandlerCallInfo(ctx)
 	if !ok {
 		return rpc.NewError(rpc.CodeInternal, "no call info")
 	}
@@ -170,7 +170,10 @@ func TestStreamKinds(t *testing.T) {
 		}
 	})
 	t.Run("client", func(t *testing.T) {
-		call := client.ClientStream(ctx)
+		call, err := client.ClientStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i := int64(1); i <= 4; i++ {
 			if err := call.Send(&streamsv1.Number{Value: i}); err != nil {
 				t.Fatal(err)
@@ -182,7 +185,10 @@ func TestStreamKinds(t *testing.T) {
 		}
 	})
 	t.Run("bidi", func(t *testing.T) {
-		call := client.BidiStream(ctx)
+		call, err := client.BidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i := int64(1); i <= 3; i++ {
 			if err := call.Send(&streamsv1.Number{Value: i}); err != nil {
 				t.Fatal(err)

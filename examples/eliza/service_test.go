@@ -48,7 +48,7 @@ func TestSay(t *testing.T) {
 
 func TestSayUsesGETOverConnect(t *testing.T) {
 	client := clients(t)[rpc.ProtocolConnect]
-	ctx, info := rpc.NewCallContext(context.Background())
+	ctx, info := rpc.NewClientContext(context.Background())
 	if _, err := client.Say(ctx, &elizav1.SayRequest{Sentence: "hello"}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,10 @@ func TestIntroduce(t *testing.T) {
 
 func TestConverse(t *testing.T) {
 	for p, client := range clients(t) {
-		stream := client.Converse(context.Background())
+		stream, err := client.Converse(context.Background())
+		if err != nil {
+			t.Fatalf("%s: open: %v", p, err)
+		}
 		for _, s := range []string{"I feel sad", "My job bores me"} {
 			if err := stream.Send(&elizav1.ConverseRequest{Sentence: s}); err != nil {
 				t.Fatalf("%s: send: %v", p, err)
@@ -112,7 +115,10 @@ func TestConverse(t *testing.T) {
 
 func TestConverseRefusesEmptySentence(t *testing.T) {
 	for p, client := range clients(t) {
-		stream := client.Converse(context.Background())
+		stream, err := client.Converse(context.Background())
+		if err != nil {
+			t.Fatalf("%s: open: %v", p, err)
+		}
 		if err := stream.Send(&elizav1.ConverseRequest{Sentence: ""}); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -126,7 +132,10 @@ func TestConverseRefusesEmptySentence(t *testing.T) {
 
 func TestConfide(t *testing.T) {
 	for p, client := range clients(t) {
-		stream := client.Confide(context.Background())
+		stream, err := client.Confide(context.Background())
+		if err != nil {
+			t.Fatalf("%s: open: %v", p, err)
+		}
 		sentences := []string{"I lost my keys", "I missed the bus", "I need a holiday"}
 		for _, s := range sentences {
 			if err := stream.Send(&elizav1.ConfideRequest{Sentence: s}); err != nil {
@@ -142,7 +151,11 @@ func TestConfide(t *testing.T) {
 			t.Errorf("%s: Confide = %d %q, want 3 %q", p, res.Sentences, res.Sentence, want)
 		}
 
-		empty, err := client.Confide(context.Background()).CloseAndReceive()
+		stream, err = client.Confide(context.Background())
+		if err != nil {
+			t.Fatalf("%s: open: %v", p, err)
+		}
+		empty, err := stream.CloseAndReceive()
 		if err != nil || empty.Sentences != 0 || !strings.Contains(empty.Sentence, "haven't told me anything") {
 			t.Errorf("%s: empty Confide = %v, %v", p, empty, err)
 		}
@@ -151,7 +164,10 @@ func TestConfide(t *testing.T) {
 
 func TestConfideLimit(t *testing.T) {
 	client := clients(t)[rpc.ProtocolGRPC]
-	stream := client.Confide(context.Background())
+	stream, err := client.Confide(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range eliza.MaxConfidences + 1 {
 		if err := stream.Send(&elizav1.ConfideRequest{Sentence: "again"}); err != nil {
 			break // the server may answer before the client is done sending

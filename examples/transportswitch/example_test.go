@@ -66,7 +66,7 @@ func run(file string, pki *certs.PKI) error {
 	}
 	defer client.CloseIdleConnections()
 	greet := greetv1rpc.NewGreetServiceClient(client, srv.URL())
-	ctx, info := rpc.NewCallContext(context.Background())
+	ctx, info := rpc.NewClientContext(context.Background())
 	res, err := greet.Greet(ctx, &greetv1.GreetRequest{Name: "Ada"})
 	if err != nil {
 		return err

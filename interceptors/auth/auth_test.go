@@ -40,14 +40,14 @@ func whoami(ctx context.Context, in string) (string, error) {
 	return id + ":" + in, nil
 }
 
-// receiveCounter counts request messages read by stream handlers after it.
-type receiveCounter struct{ n atomic.Int32 }
-
-func (c *receiveCounter) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc { return next }
-func (c *receiveCounter) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return next
+// receiveCounter counts request messages read by handlers after it, unary
+// requests included.
+type receiveCounter struct {
+	rpc.HandlerCallInterceptorFunc // for its WrapHandlerUnary, which passes through
+	n                              atomic.Int32
 }
-func (c *receiveCounter) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+
+func (c *receiveCounter) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
 		return next(ctx, &countingConn{StreamingHandlerConn: conn, n: &c.n})
 	}
@@ -84,12 +84,12 @@ func TestServerAndClient(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			var reads receiveCounter
 			mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(auth.NewServer(check), &reads))
+				rpc.WithHandlerInterceptors(auth.NewServer(check), &reads))
 			srv, _ := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 			for _, tt := range tests {
 				var opts []rpc.ClientOption
 				if tt.creds != nil {
-					opts = append(opts, rpc.WithInterceptors(auth.NewClient(tt.creds)))
+					opts = append(opts, rpc.WithClientInterceptors(auth.NewClient(tt.creds)))
 				}
 				clients := testsvc.NewClients(v.HTTPClient(srv), srv.URL(), v, rpc.IdempotencyUnknown, opts...)
 				for _, k := range testsvc.Kinds {
@@ -104,7 +104,7 @@ func TestServerAndClient(t *testing.T) {
 					if rpc.CodeOf(err) != tt.want {
 						t.Errorf("%s %s: %v, want %v", tt.name, k.Name, err, tt.want)
 					}
-					if k.StreamType != rpc.StreamTypeUnary && reads.n.Load() != 0 {
+					if reads.n.Load() != 0 {
 						t.Errorf("%s %s: the handler read a request message before the check failed", tt.name, k.Name)
 					}
 				}
@@ -116,9 +116,9 @@ func TestServerAndClient(t *testing.T) {
 // A plain error from the AuthFunc is UNAUTHENTICATED with a generic message:
 // its text stays on the server.
 func TestPlainErrorStaysLocal(t *testing.T) {
-	mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(check)))
+	mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(auth.NewServer(check)))
 	_, clients := testsvc.Start(t, mux, testsvc.Variants[0], rpc.IdempotencyUnknown,
-		rpc.WithInterceptors(auth.NewClient(auth.Basic("bob", "wrong"))))
+		rpc.WithClientInterceptors(auth.NewClient(auth.Basic("bob", "wrong"))))
 	_, err := testsvc.CallUnary(context.Background(), clients, "x")
 	var rerr *rpc.Error
 	if !errors.As(err, &rerr) || rerr.Code() != rpc.CodeUnauthenticated || rerr.Message() != "unauthenticated" {
@@ -136,14 +136,14 @@ func TestClientCredentialsError(t *testing.T) {
 		return rpc.NewError(rpc.CodeFailedPrecondition, "log in first")
 	})
 	for _, v := range testsvc.Variants {
-		mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(&seen))
+		mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(&seen))
 		srv, _ := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 		for _, c := range []struct {
 			creds auth.Credentials
 			want  rpc.Code
 		}{{failing, rpc.CodeUnauthenticated}, {denied, rpc.CodeFailedPrecondition}} {
 			creds, want := c.creds, c.want
-			clients := testsvc.NewClients(v.HTTPClient(srv), srv.URL(), v, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewClient(creds)))
+			clients := testsvc.NewClients(v.HTTPClient(srv), srv.URL(), v, rpc.IdempotencyUnknown, rpc.WithClientInterceptors(auth.NewClient(creds)))
 			for _, k := range testsvc.Kinds {
 				if _, err := k.Call(context.Background(), clients, "x"); rpc.CodeOf(err) != want {
 					t.Errorf("%s %s: %v, want %v", v.Name, k.Name, err, want)
@@ -193,9 +193,9 @@ func TestRequestParsing(t *testing.T) {
 			}
 			return nil, nil
 		}
-		mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(srvCheck)))
+		mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(auth.NewServer(srvCheck)))
 		_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown)
-		ctx, info := rpc.NewCallContext(context.Background())
+		ctx, info := rpc.NewClientContext(context.Background())
 		if tt.header != "" {
 			info.RequestHeader().Set("Authorization", tt.header)
 		}

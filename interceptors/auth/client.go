@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
@@ -54,15 +53,15 @@ func TokenBearer(src TokenSource) Credentials {
 // NewClient returns a client interceptor that applies creds to every call,
 // unary and streaming. Put it after a retry interceptor in the list to ask
 // for credentials again on each attempt. A call whose credentials cannot be
-// had fails before it is sent, with the *rpc.Error creds returned or, for
-// another error, UNAUTHENTICATED with that error as its local cause. On
-// handlers it does nothing.
-func NewClient(creds Credentials) rpc.Interceptor { return &client{creds: creds} }
+// had fails before it is sent (a stream, as it opens), with the *rpc.Error
+// creds returned or, for another error, UNAUTHENTICATED with that error as
+// its local cause.
+func NewClient(creds Credentials) rpc.ClientInterceptor { return &client{creds: creds} }
 
 type client struct{ creds Credentials }
 
 func (c *client) apply(ctx context.Context) error {
-	info, ok := rpc.CallInfoFromContext(ctx)
+	info, ok := rpc.ClientCallInfo(ctx)
 	if !ok {
 		return nil
 	}
@@ -76,11 +75,9 @@ func (c *client) apply(ctx context.Context) error {
 	return nil
 }
 
-func (c *client) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (c *client) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok && !info.IsClient() {
-			return next(ctx, req)
-		}
 		if err := c.apply(ctx); err != nil {
 			return nil, err
 		}
@@ -88,15 +85,12 @@ func (c *client) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 	}
 }
 
-func (c *client) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
+// WrapClientStream implements rpc.ClientInterceptor.
+func (c *client) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
 		if err := c.apply(ctx); err != nil {
-			return callx.FailedClientConn(ctx, spec, err)
+			return nil, err
 		}
-		return next(ctx, spec)
+		return next(ctx)
 	}
-}
-
-func (c *client) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	return next
 }

@@ -34,7 +34,7 @@ func ExampleNewServer() {
 		u, _ := auth.Identity[*user](ctx)
 		return wrapperspb.String("Hello, " + u.name), nil
 	}
-	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, greet, rpc.WithInterceptors(auth.NewServer(check))))
+	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, greet, rpc.WithHandlerInterceptors(auth.NewServer(check))))
 	defer srv.Close()
 
 	login := auth.TokenSourceFunc(func(context.Context) (auth.Token, error) {
@@ -42,7 +42,7 @@ func ExampleNewServer() {
 	})
 	creds := auth.TokenBearer(auth.CachedTokenSource(login))
 	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec,
-		rpc.WithInterceptors(auth.NewClient(creds)))
+		rpc.WithClientInterceptors(auth.NewClient(creds)))
 	res, err := client.CallUnary(context.Background(), wrapperspb.String(""))
 	fmt.Println(res.GetValue(), err)
 

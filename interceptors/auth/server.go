@@ -13,16 +13,13 @@
 //		}
 //		return users.ByToken(ctx, token) // becomes auth.Identity[*User](ctx)
 //	}
-//	rpc.WithInterceptors(auth.NewServer(check))
+//	rpc.WithHandlerInterceptors(recovery.New(), logging.New(logger), auth.NewServer(check))
 //
-// Every call, unary or streaming, is checked before its request message is
-// read or decoded: the interceptor is an rpc.HandlerGate, which handlers run
-// before anything else, so an unauthenticated caller cannot make the server
-// read a request, and a rejected call reaches no other interceptor. Wrapped in
-// an interceptor that does not pass rpc.HandlerGate on (selector.If does), it
-// still checks every call, from its Wrap functions: after the other
-// interceptors before it, and, for unary calls, after the request has been
-// decoded.
+// Every call, unary or streaming, is checked in the handler's call chain,
+// before its request message is read or decoded, so an unauthenticated
+// caller cannot make the server read a request. The interceptors placed
+// before it (logging, tracing, metrics, recovery) see a refused call end with
+// its code; those after it never see the call.
 //
 // On a client, [NewClient] adds credentials to every call: [Bearer] and
 // [Basic] are static, [TokenBearer] takes them from a [TokenSource], which
@@ -121,35 +118,12 @@ func Identity[T any](ctx context.Context) (T, bool) {
 	return id, ok
 }
 
-// NewServer returns a handler interceptor that runs check before each call
-// and puts the identity it returns on the handler's context. On clients it
-// does nothing.
-func NewServer(check AuthFunc) rpc.Interceptor { return &server{check: check} }
+// NewServer returns a handler interceptor that runs check before each call,
+// before the request is read, and puts the identity it returns on the
+// handler's context.
+func NewServer(check AuthFunc) rpc.HandlerInterceptor { return &server{check: check} }
 
 type server struct{ check AuthFunc }
-
-// checkedKey marks a context whose call this server has already checked in
-// Gate, so its Wrap functions do not check it again; the value is the server.
-type checkedKey struct{}
-
-// Gate implements rpc.HandlerGate: the check runs before the request is read.
-func (s *server) Gate(ctx context.Context) (context.Context, error) {
-	info, ok := rpc.CallInfoFromContext(ctx)
-	if !ok {
-		return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
-	}
-	ctx, err := s.authenticate(ctx, info)
-	if err != nil {
-		return nil, err
-	}
-	return context.WithValue(ctx, checkedKey{}, s), nil
-}
-
-// checked reports whether Gate has admitted the call of ctx.
-func (s *server) checked(ctx context.Context) bool {
-	by, _ := ctx.Value(checkedKey{}).(*server)
-	return by == s
-}
 
 func (s *server) authenticate(ctx context.Context, info *rpc.CallInfo) (context.Context, error) {
 	req := &Request{info: info}
@@ -164,33 +138,11 @@ func (s *server) authenticate(ctx context.Context, info *rpc.CallInfo) (context.
 	return context.WithValue(ctx, identityKey{}, id), nil
 }
 
-func (s *server) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	return func(ctx context.Context, req any) (any, error) {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if (ok && info.IsClient()) || s.checked(ctx) {
-			return next(ctx, req)
-		}
-		if !ok {
-			return nil, rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
-		}
-		ctx, err := s.authenticate(ctx, info)
-		if err != nil {
-			return nil, err
-		}
-		return next(ctx, req)
-	}
-}
-
-func (s *server) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return next
-}
-
-func (s *server) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall implements rpc.HandlerInterceptor: the check runs before
+// the request is read, for every kind of call.
+func (s *server) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		if s.checked(ctx) {
-			return next(ctx, conn)
-		}
-		info, ok := rpc.CallInfoFromContext(ctx)
+		info, ok := rpc.HandlerCallInfo(ctx)
 		if !ok {
 			return rpc.NewError(rpc.CodeUnauthenticated, "unauthenticated: no call info")
 		}
@@ -200,4 +152,10 @@ func (s *server) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.Streami
 		}
 		return next(ctx, conn)
 	}
+}
+
+// WrapHandlerUnary implements rpc.HandlerInterceptor: unary calls were
+// checked in the call chain.
+func (s *server) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return next
 }

@@ -78,7 +78,7 @@ func byCertificate(_ context.Context, req *auth.Request) (any, error) {
 // verified certificate; a client without one is refused.
 func TestClientCertificate(t *testing.T) {
 	pool, cert := newClientCA(t, "service-a")
-	mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(byCertificate)))
+	mux := testsvc.NewMux(testsvc.Handlers{Handle: whoami}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(auth.NewServer(byCertificate)))
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
@@ -115,7 +115,7 @@ func TestTLSStateOnlyWithTLS(t *testing.T) {
 		sawTLS = req.TLS() != nil
 		return "x", nil
 	}
-	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(auth.NewServer(check)))
+	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(auth.NewServer(check)))
 	for _, withTLS := range []bool{false, true} {
 		srv := httptest.NewServer(mux)
 		if withTLS {

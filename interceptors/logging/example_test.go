@@ -32,7 +32,7 @@ func ExampleNew() {
 		}
 		return wrapperspb.String("Hello, " + req.Value), nil
 	}
-	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, greet, rpc.WithInterceptors(logging.New(logger))))
+	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, greet, rpc.WithHandlerInterceptors(logging.New(logger))))
 	defer srv.Close()
 
 	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec)

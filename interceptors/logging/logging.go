@@ -1,7 +1,9 @@
 // Package logging writes one log/slog record per call, on clients and
 // handlers, for unary calls and streams.
 //
-//	rpc.WithInterceptors(logging.New(slog.Default()))
+//	logger := logging.New(slog.Default())
+//	rpc.WithHandlerInterceptors(logger) // on a handler
+//	rpc.WithClientInterceptors(logger)  // on a client
 //
 // A record's message is "rpc call" and its attributes are:
 //
@@ -31,10 +33,12 @@
 // drop records at every level the codes map to (it is not enabled for the
 // highest of them), the interceptor costs one Enabled call.
 //
-// On a handler, a unary call's duration starts after the request has been
-// read and decoded (rpc runs handler interceptors then). On a client, put
-// the interceptor after a retry interceptor to log each attempt, or before
-// it to log each call once.
+// On a handler the interceptor joins the call chain, which runs before the
+// request is read: a call that an interceptor after it refuses there (auth,
+// rate limits) is logged with the refusal's code, and the duration covers
+// reading and decoding the request. On a client, put the interceptor after a
+// retry interceptor to log each attempt, or before it to log each call
+// once.
 package logging
 
 import (
@@ -46,12 +50,21 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
 // maxCode is the highest rpc.Code.
 const maxCode = rpc.CodeUnauthenticated
+
+// attemptHeader is the request header in which the retry interceptor sends
+// the attempt number (retry.AttemptHeader, which a test keeps equal).
+const attemptHeader = "Polyconnect-Attempt"
+
+// The values of rpc.side.
+const (
+	sideClient = "client"
+	sideServer = "server"
+)
 
 // DefaultLevel is the default level of a call's record by its outcome: Info
 // for success (code 0); Error for UNKNOWN, UNIMPLEMENTED, INTERNAL and
@@ -68,17 +81,17 @@ func DefaultLevel(code rpc.Code) slog.Level {
 }
 
 // Option configures the interceptor.
-type Option interface{ apply(*interceptor) }
+type Option interface{ apply(*Interceptor) }
 
-type optionFunc func(*interceptor)
+type optionFunc func(*Interceptor)
 
-func (f optionFunc) apply(i *interceptor) { f(i) }
+func (f optionFunc) apply(i *Interceptor) { f(i) }
 
 // WithLevels sets the level of a call's record by its code (0 for
 // success). The function is called once per code, when New builds the
 // interceptor.
 func WithLevels(fn func(code rpc.Code) slog.Level) Option {
-	return optionFunc(func(i *interceptor) { i.levelOf = fn })
+	return optionFunc(func(i *Interceptor) { i.levelOf = fn })
 }
 
 // WithPayloads adds the messages themselves, as protobuf JSON: a unary
@@ -86,15 +99,15 @@ func WithLevels(fn func(code rpc.Code) slog.Level) Option {
 // message in a record of its own at level Debug ("rpc message", with
 // rpc.direction "sent" or "received"). Messages may hold secrets and
 // personal data: use it for debugging.
-func WithPayloads() Option { return optionFunc(func(i *interceptor) { i.payloads = true }) }
+func WithPayloads() Option { return optionFunc(func(i *Interceptor) { i.payloads = true }) }
 
 // WithoutSizes leaves out rpc.request.bytes and rpc.response.bytes.
-func WithoutSizes() Option { return optionFunc(func(i *interceptor) { i.noSizes = true }) }
+func WithoutSizes() Option { return optionFunc(func(i *Interceptor) { i.noSizes = true }) }
 
 // New returns an interceptor that logs every call to logger (slog.Default()
-// if nil).
-func New(logger *slog.Logger, opts ...Option) rpc.Interceptor {
-	i := &interceptor{logger: logger, levelOf: DefaultLevel}
+// if nil). One Interceptor may serve any number of clients and handlers.
+func New(logger *slog.Logger, opts ...Option) *Interceptor {
+	i := &Interceptor{logger: logger, levelOf: DefaultLevel}
 	if i.logger == nil {
 		i.logger = slog.Default()
 	}
@@ -110,7 +123,10 @@ func New(logger *slog.Logger, opts ...Option) rpc.Interceptor {
 	return i
 }
 
-type interceptor struct {
+// Interceptor logs calls. It is an rpc.ClientInterceptor and an
+// rpc.HandlerInterceptor: give it to WithClientInterceptors,
+// WithHandlerInterceptors or both. It is safe for concurrent use.
+type Interceptor struct {
 	logger   *slog.Logger
 	levelOf  func(rpc.Code) slog.Level
 	levels   [maxCode + 1]slog.Level
@@ -119,7 +135,7 @@ type interceptor struct {
 	noSizes  bool
 }
 
-func (i *interceptor) level(err error) slog.Level {
+func (i *Interceptor) level(err error) slog.Level {
 	code := rpc.CodeOf(err)
 	if code > maxCode {
 		code = rpc.CodeUnknown
@@ -145,7 +161,7 @@ func kindName(st rpc.StreamType) string {
 	return "unary"
 }
 
-func (i *interceptor) size(msg any) int64 {
+func (i *Interceptor) size(msg any) int64 {
 	if i.noSizes {
 		return 0
 	}
@@ -155,19 +171,15 @@ func (i *interceptor) size(msg any) int64 {
 	return 0
 }
 
-// log writes the record of a call that ended with err.
-func (i *interceptor) log(ctx context.Context, info *rpc.CallInfo, start time.Time, err error, c counts) {
+// log writes the record of a call on side that ended with err.
+func (i *Interceptor) log(ctx context.Context, side string, info *rpc.CallInfo, start time.Time, err error, c counts) {
 	if level := i.level(err); i.logger.Enabled(ctx, level) {
-		i.emit(ctx, level, info, start, err, c)
+		i.emit(ctx, level, side, info, start, err, c)
 	}
 }
 
 // emit writes a record at level.
-func (i *interceptor) emit(ctx context.Context, level slog.Level, info *rpc.CallInfo, start time.Time, err error, c counts, extra ...slog.Attr) {
-	side := "server"
-	if info.IsClient() {
-		side = "client"
-	}
+func (i *Interceptor) emit(ctx context.Context, level slog.Level, side string, info *rpc.CallInfo, start time.Time, err error, c counts, extra ...slog.Attr) {
 	code := "ok"
 	if err != nil {
 		code = rpc.CodeOf(err).String()
@@ -182,7 +194,7 @@ func (i *interceptor) emit(ctx context.Context, level slog.Level, info *rpc.Call
 		slog.String("rpc.code", code),
 		slog.Duration("rpc.duration", time.Since(start)),
 	)
-	if a := info.RequestHeader().Get(callx.AttemptHeader); a != "" {
+	if a := info.RequestHeader().Get(attemptHeader); a != "" {
 		if n, perr := strconv.Atoi(a); perr == nil {
 			attrs = append(attrs, slog.Int("rpc.attempt", n))
 		}
@@ -208,40 +220,8 @@ func (p payload) LogValue() slog.Value {
 	return slog.AnyValue(p.msg)
 }
 
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	return func(ctx context.Context, req any) (any, error) {
-		if !i.logger.Enabled(ctx, i.topLevel) {
-			return next(ctx, req)
-		}
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok {
-			return next(ctx, req)
-		}
-		start := time.Now()
-		res, err := next(ctx, req)
-		level := i.level(err)
-		if !i.logger.Enabled(ctx, level) {
-			return res, err
-		}
-		c := counts{reqMsgs: 1, reqBytes: i.size(req)}
-		if err == nil {
-			c.resMsgs, c.resBytes = 1, i.size(res)
-		}
-		if i.payloads {
-			extra := []slog.Attr{slog.Any("rpc.request", payload{req})}
-			if err == nil {
-				extra = append(extra, slog.Any("rpc.response", payload{res}))
-			}
-			i.emit(ctx, level, info, start, err, c, extra...)
-		} else {
-			i.emit(ctx, level, info, start, err, c)
-		}
-		return res, err
-	}
-}
-
 // logMessage logs one stream message when payloads are on.
-func (i *interceptor) logMessage(ctx context.Context, info *rpc.CallInfo, direction string, msg any) {
+func (i *Interceptor) logMessage(ctx context.Context, info *rpc.CallInfo, direction string, msg any) {
 	if !i.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}

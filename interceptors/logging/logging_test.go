@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"polyconnect.dev/interceptors/auth"
 	"polyconnect.dev/interceptors/internal/testsvc"
 	"polyconnect.dev/interceptors/logging"
 	"polyconnect.dev/interceptors/retry"
@@ -91,9 +92,9 @@ func TestRecords(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			var client, server capture
 			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(logging.New(slog.New(&server))))
+				rpc.WithHandlerInterceptors(logging.New(slog.New(&server))))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(logging.New(slog.New(&client))))
+				rpc.WithClientInterceptors(logging.New(slog.New(&client))))
 			for _, k := range testsvc.Kinds {
 				ins := []string{"a", "bb"}
 				if k.StreamType == rpc.StreamTypeUnary || k.StreamType == rpc.StreamTypeServer {
@@ -165,8 +166,8 @@ func TestLevels(t *testing.T) {
 			return logging.DefaultLevel(code)
 		})
 		server.level = slog.LevelDebug
-		mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithInterceptors(logging.New(slog.New(&server), custom)))
-		_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown, rpc.WithInterceptors(logging.New(slog.New(&client))))
+		mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(logging.New(slog.New(&server), custom)))
+		_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown, rpc.WithClientInterceptors(logging.New(slog.New(&client))))
 		for _, in := range []string{"missing", "broken"} {
 			if _, err := k.Call(context.Background(), clients, in); rpc.CodeOf(err) != codes[in] {
 				t.Fatalf("%s %s: %v", k.Name, in, err)
@@ -198,7 +199,7 @@ func TestEnabled(t *testing.T) {
 			return "", rpc.NewError(rpc.CodeInternal, "fail")
 		}
 		return in, nil
-	}}, rpc.IdempotencyUnknown, rpc.WithInterceptors(logging.New(slog.New(quiet)), logging.New(slog.New(errorsOnly))))
+	}}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(logging.New(slog.New(quiet)), logging.New(slog.New(errorsOnly))))
 	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown)
 	for _, k := range testsvc.Kinds {
 		_, _ = k.Call(context.Background(), clients, "ok")
@@ -227,9 +228,9 @@ func TestAttempts(t *testing.T) {
 		}
 		return in, nil
 	}}
-	mux := testsvc.NewMux(h, rpc.IdempotencyIdempotent, rpc.WithInterceptors(logging.New(slog.New(&server))))
+	mux := testsvc.NewMux(h, rpc.IdempotencyIdempotent, rpc.WithHandlerInterceptors(logging.New(slog.New(&server))))
 	_, clients := testsvc.Start(t, mux, testsvc.Variants[2], rpc.IdempotencyIdempotent,
-		rpc.WithInterceptors(retry.New(retry.WithBackoff(time.Millisecond, time.Millisecond)), logging.New(slog.New(&client))))
+		rpc.WithClientInterceptors(retry.New(retry.WithBackoff(time.Millisecond, time.Millisecond)), logging.New(slog.New(&client))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestAttempts(t *testing.T) {
 func TestPayloads(t *testing.T) {
 	server := &capture{level: slog.LevelDebug}
 	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
-		rpc.WithInterceptors(logging.New(slog.New(server), logging.WithPayloads(), logging.WithoutSizes())))
+		rpc.WithHandlerInterceptors(logging.New(slog.New(server), logging.WithPayloads(), logging.WithoutSizes())))
 	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown)
 	if _, err := testsvc.CallUnary(context.Background(), clients, "secret"); err != nil {
 		t.Fatal(err)
@@ -280,8 +281,11 @@ func TestPayloads(t *testing.T) {
 func TestAbandonedStream(t *testing.T) {
 	var client capture
 	_, clients := testsvc.Start(t, testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown), testsvc.Variants[1], rpc.IdempotencyUnknown,
-		rpc.WithInterceptors(logging.New(slog.New(&client))))
-	st := clients.Bidi.CallBidiStream(context.Background())
+		rpc.WithClientInterceptors(logging.New(slog.New(&client))))
+	st, err := clients.Bidi.CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Send(wrapperspb.String("a")); err != nil {
 		t.Fatal(err)
 	}
@@ -292,5 +296,52 @@ func TestAbandonedStream(t *testing.T) {
 	recs := client.take("client")
 	if len(recs) != 1 || recs[0].str("rpc.code") != "canceled" || recs[0].int("rpc.response.messages") != 1 {
 		t.Fatalf("%+v", recs)
+	}
+}
+
+// A call that an interceptor after the logger refuses before reading the
+// request (auth here) is logged with the refusal's code, no message read,
+// for every kind and protocol; so is a client stream refused as it opens.
+func TestRefusedCalls(t *testing.T) {
+	deny := auth.NewServer(func(context.Context, *auth.Request) (any, error) {
+		return nil, rpc.NewError(rpc.CodePermissionDenied, "not you")
+	})
+	for _, v := range testsvc.Variants {
+		t.Run(v.Name, func(t *testing.T) {
+			var server capture
+			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
+				rpc.WithHandlerInterceptors(logging.New(slog.New(&server)), deny))
+			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
+			for _, k := range testsvc.Kinds {
+				if _, err := k.Call(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodePermissionDenied {
+					t.Fatalf("%s: %v", k.Name, err)
+				}
+				recs := server.take("server")
+				server.reset()
+				if len(recs) != 1 {
+					t.Fatalf("%s: %d records, want 1", k.Name, len(recs))
+				}
+				r := recs[0]
+				if r.str("rpc.code") != "permission_denied" || r.int("rpc.request.messages") != 0 || r.level != slog.LevelWarn ||
+					r.str("rpc.kind") != k.StreamType.String() {
+					t.Errorf("%s: %v", k.Name, r.attrs)
+				}
+			}
+		})
+	}
+
+	var client capture
+	refuse := rpc.ClientStreamInterceptorFunc(func(rpc.Spec, rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+		return func(context.Context) (rpc.StreamingClientConn, error) {
+			return nil, rpc.NewError(rpc.CodeResourceExhausted, "slow down")
+		}
+	})
+	_, clients := testsvc.Start(t, testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown), testsvc.Variants[1], rpc.IdempotencyUnknown,
+		rpc.WithClientInterceptors(logging.New(slog.New(&client)), refuse))
+	if _, err := clients.Bidi.CallBidiStream(context.Background()); rpc.CodeOf(err) != rpc.CodeResourceExhausted {
+		t.Fatal(err)
+	}
+	if recs := client.take("client"); len(recs) != 1 || recs[0].str("rpc.code") != "resource_exhausted" || recs[0].str("rpc.kind") != "bidi_stream" {
+		t.Errorf("refused client stream: %+v", recs)
 	}
 }

@@ -17,7 +17,7 @@ func ExampleNew() {
 	echo := func(_ context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) { return req, nil }
 	limiter := ratelimit.NewTokenBucket(1.0/60, 2)
 	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo,
-		rpc.WithInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.ByPeer)))))
+		rpc.WithHandlerInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.ByPeer)))))
 	defer srv.Close()
 
 	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec)

@@ -7,18 +7,20 @@
 // bounded number of keys.
 //
 //	limiter := ratelimit.NewTokenBucket(100, 20) // 100 calls a second, bursts of 20
-//	rpc.WithInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.ByPeer)))
+//	rpc.WithHandlerInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.ByPeer)))
 //
 // The interceptor works on handlers (refusing work) and on clients
 // (throttling what a process sends), for unary calls and streams; a stream
-// counts as one call, checked when it opens, before any message is read.
+// counts as one call. A handler checks each call in its call chain, before
+// the request is read, so a refused call costs no decoding and the
+// interceptors before this one see it refused; a client checks a stream as
+// it opens, and a refused stream fails to open.
 package ratelimit
 
 import (
 	"context"
 	"net"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
@@ -31,7 +33,7 @@ type Limiter interface {
 }
 
 // KeyFunc returns the key a call is limited by. info is the call's call
-// info; on a client stream its Spec is the stream's.
+// info: the outgoing call's on a client, the served call's on a handler.
 type KeyFunc func(ctx context.Context, info *rpc.CallInfo) string
 
 // ByProcedure limits each procedure separately.
@@ -78,21 +80,23 @@ func WithMessage(msg string) Option { return optionFunc(func(c *config) { c.mess
 
 // New returns an interceptor that asks l before each call and refuses the
 // call with RESOURCE_EXHAUSTED when l says no.
-func New(l Limiter, opts ...Option) rpc.Interceptor {
+func New(l Limiter, opts ...Option) *Interceptor {
 	c := &config{key: ByProcedure, message: "rate limit exceeded"}
 	for _, o := range opts {
 		o.apply(c)
 	}
-	return &interceptor{limiter: l, cfg: c}
+	return &Interceptor{limiter: l, cfg: c}
 }
 
-type interceptor struct {
+// Interceptor limits the rate of calls. It is an rpc.ClientInterceptor and
+// an rpc.HandlerInterceptor. It is safe for concurrent use.
+type Interceptor struct {
 	limiter Limiter
 	cfg     *config
 }
 
-func (i *interceptor) allow(ctx context.Context) error {
-	info, ok := rpc.CallInfoFromContext(ctx)
+// allow asks the limiter about the call whose info is info.
+func (i *Interceptor) allow(ctx context.Context, info *rpc.CallInfo, ok bool) error {
 	if !ok {
 		return nil
 	}
@@ -102,29 +106,43 @@ func (i *interceptor) allow(ctx context.Context) error {
 	return rpc.NewError(rpc.CodeResourceExhausted, i.cfg.message)
 }
 
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		if err := i.allow(ctx); err != nil {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if err := i.allow(ctx, info, ok); err != nil {
 			return nil, err
 		}
 		return next(ctx, req)
 	}
 }
 
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		if err := i.allow(ctx); err != nil {
-			return callx.FailedClientConn(ctx, spec, err)
+// WrapClientStream implements rpc.ClientInterceptor: a refused stream fails
+// to open.
+func (i *Interceptor) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		info, ok := rpc.ClientCallInfo(ctx)
+		if err := i.allow(ctx, info, ok); err != nil {
+			return nil, err
 		}
-		return next(ctx, spec)
+		return next(ctx)
 	}
 }
 
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall implements rpc.HandlerInterceptor: every call is checked
+// before its request is read.
+func (i *Interceptor) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		if err := i.allow(ctx); err != nil {
+		info, ok := rpc.HandlerCallInfo(ctx)
+		if err := i.allow(ctx, info, ok); err != nil {
 			return err
 		}
 		return next(ctx, conn)
 	}
+}
+
+// WrapHandlerUnary implements rpc.HandlerInterceptor: unary calls were
+// checked in the call chain.
+func (i *Interceptor) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return next
 }

@@ -147,7 +147,7 @@ func TestServerSide(t *testing.T) {
 				return in, nil
 			}}
 			limiter := ratelimit.NewTokenBucket(1, 2, ratelimit.WithClock(clk.Now))
-			mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithInterceptors(ratelimit.New(limiter)))
+			mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(ratelimit.New(limiter)))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 			for _, k := range testsvc.Kinds {
 				for i := range 2 {
@@ -180,9 +180,9 @@ func TestClientSide(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			var calls testsvc.Recorder
 			limiter := ratelimit.NewTokenBucket(0, 1)
-			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(&calls))
+			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(&calls))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.Global), ratelimit.WithMessage("slow down"))))
+				rpc.WithClientInterceptors(ratelimit.New(limiter, ratelimit.WithKey(ratelimit.Global), ratelimit.WithMessage("slow down"))))
 			if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 				t.Fatal(err)
 			}
@@ -206,14 +206,14 @@ func TestKeys(t *testing.T) {
 	byPeer := ratelimit.NewTokenBucket(0, 2)
 	byTenant := ratelimit.NewTokenBucket(0, 1)
 	tenant := func(_ context.Context, info *rpc.CallInfo) string { return info.RequestHeader().Get("Tenant") }
-	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithInterceptors(
+	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(
 		ratelimit.New(byTenant, ratelimit.WithKey(tenant)),
 		ratelimit.New(byPeer, ratelimit.WithKey(ratelimit.ByPeer)),
 	))
 	srv, h1 := testsvc.Start(t, mux, testsvc.Variants[0], rpc.IdempotencyUnknown)
 	h2 := testsvc.NewClients(srv.HTTP2Client(), srv.URL(), testsvc.Variants[1], rpc.IdempotencyUnknown)
 	call := func(c testsvc.Clients, tenant string) error {
-		ctx, info := rpc.NewCallContext(context.Background())
+		ctx, info := rpc.NewClientContext(context.Background())
 		info.RequestHeader().Set("Tenant", tenant)
 		_, err := testsvc.CallUnary(ctx, c, "x")
 		return err

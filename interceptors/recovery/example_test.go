@@ -25,7 +25,7 @@ func ExampleNew() {
 		fmt.Println("server saw:", v)
 		return nil // the client gets the default INTERNAL "internal error"
 	}
-	h := rpc.NewUnaryHandler(spec, greet, rpc.WithInterceptors(recovery.New(
+	h := rpc.NewUnaryHandler(spec, greet, rpc.WithHandlerInterceptors(recovery.New(
 		recovery.WithLogger(nil), // the default logs to slog.Default(), stack included
 		recovery.WithHandler(onPanic),
 	)))

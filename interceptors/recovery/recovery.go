@@ -2,14 +2,16 @@
 // bad request costs one failed call rather than the connection (net/http's
 // own recovery closes it) or the process.
 //
-//	mux.Handle(greetv1rpc.NewGreetServiceHandler(svc, rpc.WithInterceptors(recovery.New())))
+//	mux.Handle(greetv1rpc.NewGreetServiceHandler(svc, rpc.WithHandlerInterceptors(recovery.New())))
 //
 // The panic value and the stack are logged, never sent: the client sees
 // only "internal error". A panic of [http.ErrAbortHandler], net/http's way of
 // aborting a response on purpose, is passed on. Put the interceptor first in
-// the handler's list, so it also covers the interceptors after it. It covers
-// the handler's own goroutine only: a panic in a goroutine the handler starts
-// still ends the process, as Go panics do.
+// the handler's list: it runs in the handler's call chain, around everything
+// after it, so it covers the interceptors after it (their checks before the
+// request is read included), the decoding of a unary request and the method.
+// It covers the handler's own goroutine only: a panic in a goroutine the
+// handler starts still ends the process, as Go panics do.
 package recovery
 
 import (
@@ -51,9 +53,9 @@ func WithHandler(fn func(ctx context.Context, value any, stack []byte) error) Op
 	return optionFunc(func(c *config) { c.handler = fn })
 }
 
-// New returns a handler interceptor that recovers panics in unary and
-// streaming handlers. On clients it does nothing.
-func New(opts ...Option) rpc.Interceptor {
+// New returns a handler interceptor that recovers panics in handlers, unary
+// and streaming, and in the interceptors after it.
+func New(opts ...Option) rpc.HandlerInterceptor {
 	c := &config{logger: slog.Default()}
 	for _, o := range opts {
 		o.apply(c)
@@ -63,25 +65,9 @@ func New(opts ...Option) rpc.Interceptor {
 
 type interceptor struct{ cfg *config }
 
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	return func(ctx context.Context, req any) (res any, err error) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok && info.IsClient() {
-			return next(ctx, req)
-		}
-		defer func() {
-			if v := recover(); v != nil {
-				res, err = nil, i.recovered(ctx, v)
-			}
-		}()
-		return next(ctx, req)
-	}
-}
-
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return next
-}
-
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall implements rpc.HandlerInterceptor: the whole call, of
+// every kind, runs under the recovery.
+func (i *interceptor) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) (err error) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -90,6 +76,12 @@ func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.St
 		}()
 		return next(ctx, conn)
 	}
+}
+
+// WrapHandlerUnary implements rpc.HandlerInterceptor: the unary chain runs
+// inside the call chain, which is covered already.
+func (i *interceptor) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return next
 }
 
 // recovered handles the panic value v in the deferred function that caught
@@ -101,7 +93,7 @@ func (i *interceptor) recovered(ctx context.Context, v any) error {
 	stack := debug.Stack()
 	if l := i.cfg.logger; l != nil {
 		procedure := ""
-		if info, ok := rpc.CallInfoFromContext(ctx); ok {
+		if info, ok := rpc.HandlerCallInfo(ctx); ok {
 			procedure = info.Procedure()
 		}
 		l.LogAttrs(ctx, slog.LevelError, "panic in handler",

@@ -90,7 +90,7 @@ func TestPanicBecomesInternal(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			var logs syncBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, nil))
-			mux := testsvc.NewMux(panicking(), rpc.IdempotencyUnknown, rpc.WithInterceptors(recovery.New(recovery.WithLogger(logger))))
+			mux := testsvc.NewMux(panicking(), rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(recovery.New(recovery.WithLogger(logger))))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 			for _, k := range testsvc.Kinds {
 				out, err := k.Call(context.Background(), clients, "a")
@@ -124,7 +124,7 @@ func TestServerKeepsServing(t *testing.T) {
 			panic(secret)
 		}
 		return req, nil
-	}, rpc.WithInterceptors(recovery.New(recovery.WithLogger(nil))))
+	}, rpc.WithHandlerInterceptors(recovery.New(recovery.WithLogger(nil))))
 	srv := httptest.NewUnstartedServer(h)
 	var conns atomic.Int32
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -150,19 +150,15 @@ func TestServerKeepsServing(t *testing.T) {
 func TestAbortHandlerPassesThrough(t *testing.T) {
 	ic := recovery.New(recovery.WithLogger(nil))
 	ctx := context.Background()
-	unary := ic.WrapUnary(func(context.Context, any) (any, error) { panic(http.ErrAbortHandler) })
-	stream := ic.WrapStreamingHandler(func(context.Context, rpc.StreamingHandlerConn) error { panic(http.ErrAbortHandler) })
-	for name, call := range map[string]func(){
-		"unary":  func() { _, _ = unary(ctx, nil) },
-		"stream": func() { _ = stream(ctx, nil) },
-	} {
+	for name, st := range map[string]rpc.StreamType{"unary": rpc.StreamTypeUnary, "stream": rpc.StreamTypeBidi} {
+		call := ic.WrapHandlerCall(rpc.Spec{StreamType: st}, func(context.Context, rpc.StreamingHandlerConn) error { panic(http.ErrAbortHandler) })
 		func() {
 			defer func() {
 				if v := recover(); v != http.ErrAbortHandler {
 					t.Errorf("%s: recovered %v, want http.ErrAbortHandler to pass", name, v)
 				}
 			}()
-			call()
+			_ = call(ctx, nil)
 		}()
 	}
 }
@@ -179,24 +175,77 @@ func TestWithHandler(t *testing.T) {
 		return errors.New("plain")
 	}))
 	for value, want := range map[string]rpc.Code{"busy": rpc.CodeUnavailable, "other": rpc.CodeInternal} {
-		call := ic.WrapUnary(func(context.Context, any) (any, error) { panic(value) })
-		_, err := call(context.Background(), nil)
+		call := ic.WrapHandlerCall(rpc.Spec{}, func(context.Context, rpc.StreamingHandlerConn) error { panic(value) })
+		err := call(context.Background(), nil)
 		if rpc.CodeOf(err) != want || gotValue != value || !bytes.Contains(gotStack, []byte("recovery_test.TestWithHandler")) {
 			t.Errorf("%s: err %v, value %v, stack %d bytes", value, err, gotValue, len(gotStack))
 		}
 	}
 }
 
-// On clients the interceptor stays out of the way: a panic in a client
-// interceptor is the caller's bug and is not hidden.
-func TestClientUntouched(t *testing.T) {
-	ic := recovery.New(recovery.WithLogger(nil))
-	ctx, _ := rpc.NewCallContext(context.Background())
-	call := ic.WrapUnary(func(context.Context, any) (any, error) { panic("client bug") })
-	defer func() {
-		if v := recover(); v != "client bug" {
-			t.Errorf("recovered %v on a client", v)
+// The recovery covers the interceptors after it, in their call phase (a
+// check before the request is read) as in their unary phase, and the
+// interceptors before it see the call end as INTERNAL; the server goes on.
+func TestPanickingInterceptorAfterIt(t *testing.T) {
+	phases := map[string]rpc.HandlerInterceptor{
+		"call phase": rpc.HandlerCallInterceptorFunc(func(rpc.Spec, rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+			return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+				if conn.RequestHeader().Get("X-Panic") != "" {
+					panic("check blew up")
+				}
+				return nil
+			}
+		}),
+		"unary phase": rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+			return func(ctx context.Context, req any) (any, error) { panic("unary interceptor blew up") }
+		}),
+	}
+	for name, bad := range phases {
+		t.Run(name, func(t *testing.T) {
+			var logged syncBuffer
+			logger := slog.New(slog.NewTextHandler(&logged, nil))
+			outcome := &outcomeRecorder{}
+			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
+				rpc.WithHandlerInterceptors(outcome, recovery.New(recovery.WithLogger(logger)), bad))
+			_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown)
+			ctx, info := rpc.NewClientContext(context.Background())
+			info.RequestHeader().Set("X-Panic", "yes")
+			if _, err := testsvc.CallUnary(ctx, clients, "x"); rpc.CodeOf(err) != rpc.CodeInternal {
+				t.Fatalf("call: %v", err)
+			}
+			if got := outcome.get(); got != "internal" {
+				t.Errorf("the interceptor before recovery saw %q, want internal", got)
+			}
+			if !strings.Contains(logged.String(), "blew up") {
+				t.Errorf("panic not logged: %s", logged.String())
+			}
+		})
+	}
+}
+
+// outcomeRecorder keeps the outcome of the last call it saw in the call
+// chain.
+type outcomeRecorder struct {
+	rpc.HandlerCallInterceptorFunc // for its WrapHandlerUnary, which passes through
+	mu                             sync.Mutex
+	last                           string
+}
+
+func (o *outcomeRecorder) WrapHandlerCall(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+		err := next(ctx, conn)
+		o.mu.Lock()
+		o.last = "ok"
+		if err != nil {
+			o.last = rpc.CodeOf(err).String()
 		}
-	}()
-	_, _ = call(ctx, nil)
+		o.mu.Unlock()
+		return err
+	}
+}
+
+func (o *outcomeRecorder) get() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.last
 }

@@ -18,7 +18,7 @@ func ExampleNew() {
 	spec := rpc.Spec{Procedure: "/example.v1.Store/Get", IdempotencyLevel: rpc.IdempotencyNoSideEffects}
 	var calls atomic.Int32
 	get := func(ctx context.Context, key *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		fmt.Printf("server: call %d, %s=%q\n", calls.Add(1), retry.AttemptHeader, info.RequestHeader().Get(retry.AttemptHeader))
 		if calls.Load() == 1 {
 			return nil, rpc.NewError(rpc.CodeUnavailable, "warming up")
@@ -29,7 +29,7 @@ func ExampleNew() {
 	defer srv.Close()
 
 	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec,
-		rpc.WithInterceptors(retry.New()))
+		rpc.WithClientInterceptors(retry.New()))
 	res, err := client.CallUnary(context.Background(), wrapperspb.String("k"))
 	fmt.Println(res.GetValue(), err)
 	// Output:

@@ -22,7 +22,7 @@ func TestHedging(t *testing.T) {
 			firstStarted := make(chan struct{})
 			firstCanceled := make(chan struct{})
 			h := testsvc.Handlers{Unary: func(ctx context.Context, req *testsvc.Msg) (*testsvc.Msg, error) {
-				info, _ := rpc.CallInfoFromContext(ctx)
+				info, _ := rpc.HandlerCallInfo(ctx)
 				n := info.RequestHeader().Get(retry.AttemptHeader)
 				if n == "" {
 					close(firstStarted)
@@ -36,13 +36,13 @@ func TestHedging(t *testing.T) {
 			ft := newFakeTime()
 			ft.block = make(chan struct{})
 			_, clients := testsvc.Start(t, testsvc.NewMux(h, rpc.IdempotencyNoSideEffects), v, rpc.IdempotencyNoSideEffects,
-				rpc.WithInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
+				rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
 			go func() {
 				// The hedging delay passes once the first attempt is in.
 				<-firstStarted
 				ft.block <- struct{}{}
 			}()
-			ctx, info := rpc.NewCallContext(context.Background())
+			ctx, info := rpc.NewClientContext(context.Background())
 			out, err := testsvc.CallUnary(ctx, clients, "x")
 			if err != nil || !slices.Equal(out, []string{"hedge 2"}) {
 				t.Fatalf("%v %v", out, err)
@@ -65,7 +65,7 @@ func TestHedgingAllFail(t *testing.T) {
 	ft.block = make(chan struct{}) // the hedging delay never passes
 	srv := &flakyServer{failures: 100, code: rpc.CodeUnavailable}
 	clients := start(t, srv, testsvc.Variants[2], rpc.IdempotencyNoSideEffects, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second), retry.WithBudget(nil))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second), retry.WithBudget(nil))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeUnavailable {
 		t.Fatalf("got %v", err)
 	}
@@ -77,7 +77,7 @@ func TestHedgingAllFail(t *testing.T) {
 	// A non-retryable error wins at once.
 	srv = &flakyServer{failures: 1, code: rpc.CodeNotFound}
 	clients = start(t, srv, testsvc.Variants[2], rpc.IdempotencyNoSideEffects, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeNotFound || len(srv.Attempts()) != 1 {
 		t.Errorf("NOT_FOUND: %v after %v", err, srv.Attempts())
 	}
@@ -98,7 +98,7 @@ func TestHedgingOnlyNoSideEffects(t *testing.T) {
 			running--
 			mu.Unlock()
 		}()
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		if info.RequestHeader().Get(retry.AttemptHeader) == "" {
 			return nil, rpc.NewError(rpc.CodeUnavailable, "first fails")
 		}
@@ -106,7 +106,7 @@ func TestHedgingOnlyNoSideEffects(t *testing.T) {
 	}}
 	ft := newFakeTime()
 	_, clients := testsvc.Start(t, testsvc.NewMux(h, rpc.IdempotencyIdempotent), testsvc.Variants[1], rpc.IdempotencyIdempotent,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithHedging(time.Nanosecond))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithHedging(time.Nanosecond))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestHedgingCancel(t *testing.T) {
 	}}
 	ft := newFakeTime() // the hedging delay passes at once: three attempts
 	_, clients := testsvc.Start(t, testsvc.NewMux(h, rpc.IdempotencyNoSideEffects), testsvc.Variants[2], rpc.IdempotencyNoSideEffects,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithHedging(time.Second))))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for range 3 {

@@ -85,7 +85,7 @@ type flakyServer struct {
 }
 
 func (s *flakyServer) begin(ctx context.Context) error {
-	info, _ := rpc.CallInfoFromContext(ctx)
+	info, _ := rpc.HandlerCallInfo(ctx)
 	n := info.RequestHeader().Get(retry.AttemptHeader)
 	if n == "" {
 		n = "1"

@@ -2,7 +2,7 @@
 // exponential backoff, full jitter and a retry budget, and optionally hedges
 // calls that have no side effects.
 //
-//	client := greetv1rpc.NewGreetServiceClient(httpClient, url, rpc.WithInterceptors(retry.New()))
+//	client := greetv1rpc.NewGreetServiceClient(httpClient, url, rpc.WithClientInterceptors(retry.New()))
 //
 // # What is retried
 //
@@ -75,14 +75,13 @@ import (
 	"strconv"
 	"time"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
 // AttemptHeader is the request header that carries the attempt number on
 // retries and hedged attempts: "2" for the second attempt, and so on. The
 // first attempt does not carry it.
-const AttemptHeader = callx.AttemptHeader
+const AttemptHeader = "Polyconnect-Attempt"
 
 // pushbackTrailer is gRPC's server pushback: a delay in milliseconds before
 // the next attempt, or a negative value to stop retrying.
@@ -163,8 +162,8 @@ func WithStreamBuffer(n int) Option {
 }
 
 // New returns a client interceptor that retries calls as the package doc
-// describes. On handlers it does nothing.
-func New(opts ...Option) rpc.Interceptor {
+// describes.
+func New(opts ...Option) rpc.ClientInterceptor {
 	c := &config{
 		maxAttempts:    DefaultMaxAttempts,
 		codes:          map[rpc.Code]bool{rpc.CodeUnavailable: true},
@@ -261,6 +260,15 @@ func (c *config) wait(ctx context.Context, d time.Duration) error {
 
 var errDeadline = errors.New("retry: the backoff would end after the deadline")
 
+// contextError is the RPC error of a done context: CANCELED or
+// DEADLINE_EXCEEDED, with the context's error as its cause. A unary call
+// returns the bare context error, which rpc converts as it leaves the chain;
+// a stream's Receive needs the RPC error itself.
+func contextError(ctx context.Context) error {
+	err := ctx.Err()
+	return rpc.NewError(rpc.CodeOf(err), err.Error()).WithCause(err)
+}
+
 // snapshot returns a copy of the caller's request headers as they are
 // before the first attempt, which later attempts start from: interceptors
 // after this one may change the caller's map during the first attempt. nil
@@ -281,7 +289,7 @@ func snapshot(caller *rpc.CallInfo) http.Header {
 // a call, with the caller's request headers (as snapshot took them) and the
 // attempt number after the first.
 func newAttempt(ctx context.Context, headers http.Header, n int) (context.Context, *rpc.CallInfo) {
-	actx, info := rpc.NewCallContext(ctx)
+	actx, info := rpc.NewClientContext(ctx)
 	h := info.RequestHeader()
 	for k, vs := range headers {
 		h[k] = vs

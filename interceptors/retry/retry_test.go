@@ -23,15 +23,15 @@ func TestUnaryIdempotent(t *testing.T) {
 			ft := newFakeTime()
 			srv := &flakyServer{failures: 2, code: rpc.CodeUnavailable}
 			// inner adds a header on each attempt: it must not pile up.
-			inner := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+			inner := rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 				return func(ctx context.Context, req any) (any, error) {
-					info, _ := rpc.CallInfoFromContext(ctx)
+					info, _ := rpc.ClientCallInfo(ctx)
 					info.RequestHeader().Add("X-Inner", "x")
 					return next(ctx, req)
 				}
 			})
-			clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option()), inner))
-			ctx, info := rpc.NewCallContext(context.Background())
+			clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option()), inner))
+			ctx, info := rpc.NewClientContext(context.Background())
 			info.RequestHeader().Set("X-Caller", "me")
 			out, err := testsvc.CallUnary(ctx, clients, "hi")
 			if err != nil || !slices.Equal(out, []string{"hi"}) {
@@ -71,7 +71,7 @@ func TestUnaryNotIdempotent(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			ft := newFakeTime()
 			srv := &flakyServer{failures: 1, code: rpc.CodeUnavailable}
-			clients := start(t, srv, v, rpc.IdempotencyUnknown, nil, rpc.WithInterceptors(retry.New(ft.option())))
+			clients := start(t, srv, v, rpc.IdempotencyUnknown, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 			if _, err := testsvc.CallUnary(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeUnavailable {
 				t.Fatalf("got %v, want the UNAVAILABLE of the only attempt", err)
 			}
@@ -85,7 +85,7 @@ func TestUnaryNotIdempotent(t *testing.T) {
 				down = &unreachable{inner: hc}
 				down.failures.Store(2)
 				return down
-			}, rpc.WithInterceptors(retry.New(ft.option())))
+			}, rpc.WithClientInterceptors(retry.New(ft.option())))
 			out, err := testsvc.CallUnary(context.Background(), clients, "x")
 			if err != nil || !slices.Equal(out, []string{"x"}) {
 				t.Fatalf("after two failed connections: %v %v", out, err)
@@ -122,13 +122,13 @@ func TestCodes(t *testing.T) {
 	v := testsvc.Variants[1]
 	ft := newFakeTime()
 	srv := &flakyServer{failures: 1, code: rpc.CodeInternal}
-	clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+	clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeInternal || len(srv.Attempts()) != 1 {
 		t.Fatalf("INTERNAL: %v after %v", err, srv.Attempts())
 	}
 	srv = &flakyServer{failures: 1, code: rpc.CodeAborted}
 	clients = start(t, srv, v, rpc.IdempotencyIdempotent, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithCodes(rpc.CodeAborted))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithCodes(rpc.CodeAborted))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil || len(srv.Attempts()) != 2 {
 		t.Fatalf("ABORTED with WithCodes(ABORTED): %v after %v", err, srv.Attempts())
 	}
@@ -139,8 +139,8 @@ func TestMaxAttempts(t *testing.T) {
 	ft := newFakeTime()
 	srv := &flakyServer{failures: 100, code: rpc.CodeUnavailable}
 	clients := start(t, srv, testsvc.Variants[2], rpc.IdempotencyIdempotent, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithMaxAttempts(4), retry.WithBackoff(100*time.Millisecond, 150*time.Millisecond), retry.WithBudget(nil))))
-	ctx, info := rpc.NewCallContext(context.Background())
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithMaxAttempts(4), retry.WithBackoff(100*time.Millisecond, 150*time.Millisecond), retry.WithBudget(nil))))
+	ctx, info := rpc.NewClientContext(context.Background())
 	_, err := testsvc.CallUnary(ctx, clients, "x")
 	var rerr *rpc.Error
 	if !errors.As(err, &rerr) || rerr.Message() != "attempt 4 failed" {
@@ -162,7 +162,7 @@ func TestBudget(t *testing.T) {
 	budget := retry.NewBudget(4, 0.5)
 	srv := &flakyServer{failures: 3, code: rpc.CodeUnavailable}
 	clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithMaxAttempts(10), retry.WithBudget(budget))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithMaxAttempts(10), retry.WithBudget(budget))))
 	// 4 tokens, retries while more than 2: the first call fails twice (4→3,
 	// retry; 3→2, stop), the second once (2→1, stop).
 	for i, want := range []int{2, 3} {
@@ -195,7 +195,7 @@ func TestBudget(t *testing.T) {
 func TestPushback(t *testing.T) {
 	ft := newFakeTime()
 	srv := &flakyServer{failures: 1, code: rpc.CodeUnavailable, pushback: "250"}
-	clients := start(t, srv, testsvc.Variants[2], rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+	clients := start(t, srv, testsvc.Variants[2], rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestPushback(t *testing.T) {
 		t.Errorf("slept %v, want the server's 250ms", got)
 	}
 	srv = &flakyServer{failures: 1, code: rpc.CodeUnavailable, pushback: "-1"}
-	clients = start(t, srv, testsvc.Variants[2], rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+	clients = start(t, srv, testsvc.Variants[2], rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeUnavailable || len(srv.Attempts()) != 1 {
 		t.Errorf("negative pushback: %v after %v attempts", err, srv.Attempts())
 	}
@@ -217,7 +217,7 @@ func TestDeadline(t *testing.T) {
 	// A two-hour backoff (one hour with the jitter) against a deadline an
 	// hour away; nothing here waits for real time.
 	clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithBackoff(2*time.Hour, 2*time.Hour))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithBackoff(2*time.Hour, 2*time.Hour))))
 	ctx, cancel := context.WithDeadline(context.Background(), ft.Now().Add(time.Hour))
 	defer cancel()
 	var rerr *rpc.Error
@@ -237,7 +237,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 			ft.block = make(chan struct{}) // never released
 			ft.slept = make(chan time.Duration, 1)
 			srv := &flakyServer{failures: 1, code: rpc.CodeUnavailable}
-			clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+			clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go func() {
@@ -288,7 +288,7 @@ func TestZeroBackoff(t *testing.T) {
 	ft := newFakeTime()
 	srv := &flakyServer{failures: 2, code: rpc.CodeUnavailable}
 	clients := start(t, srv, testsvc.Variants[1], rpc.IdempotencyIdempotent, nil,
-		rpc.WithInterceptors(retry.New(ft.option(), retry.WithBackoff(0, 0))))
+		rpc.WithClientInterceptors(retry.New(ft.option(), retry.WithBackoff(0, 0))))
 	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,36 +9,39 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
+// WrapClientStream implements rpc.ClientInterceptor. The first attempt
+// opens with the call (an attempt refused as it opens fails the call);
+// later ones open when the one before fails in a way that may be retried.
+func (i *interceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
 	if i.cfg.maxAttempts <= 1 {
 		return next
 	}
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		caller, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !caller.IsClient() {
-			return next(ctx, spec)
-		}
-		if !idempotent(spec) && !i.cfg.codes[rpc.CodeUnavailable] {
-			// Only a call the server never received could be retried, and
-			// that fails with UNAVAILABLE, which is not retried.
-			return next(ctx, spec)
-		}
-		return &stream{cfg: i.cfg, ctx: ctx, spec: spec, next: next, caller: caller}
+	if !idempotent(spec) && !i.cfg.codes[rpc.CodeUnavailable] {
+		// Only a call the server never received could be retried, and
+		// that fails with UNAVAILABLE, which is not retried.
+		return next
 	}
-}
-
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	return next
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		caller, ok := rpc.ClientCallInfo(ctx)
+		if !ok {
+			return next(ctx)
+		}
+		first, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &stream{cfg: i.cfg, ctx: ctx, spec: spec, next: next, caller: caller, cur: first, n: 1}, nil
+	}
 }
 
 // stream is a client stream that may be retried until it is committed: a
 // response (message or end) has arrived, or a message was sent that cannot
-// be sent again. Its attempt starts with the first Send, CloseRequest or
-// Receive, so request headers set before then reach every attempt.
+// be sent again. Its first attempt is open from the start, but its request
+// starts with the first Send, CloseRequest or Receive: the caller's request
+// headers as they are then are what later attempts start from.
 //
 // Send and CloseRequest run on one goroutine, Receive and CloseResponse on
 // one (possibly another); mu guards the attempt and the replay state they
@@ -49,13 +52,14 @@ type stream struct {
 	cfg    *config
 	ctx    context.Context
 	spec   rpc.Spec
-	next   rpc.StreamingClientFunc
+	next   rpc.ClientStreamFunc
 	caller *rpc.CallInfo
 
 	mu        sync.Mutex
-	cur       rpc.StreamingClientConn // nil until the first operation
+	cur       rpc.StreamingClientConn // the current attempt
 	info      *rpc.CallInfo           // cur's call info; nil for the first attempt, which has the caller's
-	headers   http.Header             // the caller's request headers when the first attempt opened
+	started   bool                    // the first operation has taken headers
+	headers   http.Header             // the caller's request headers at the first operation
 	n         int                     // cur's attempt number
 	committed bool
 	sent      []proto.Message // copies of the messages sent, for replay
@@ -65,26 +69,32 @@ type stream struct {
 	closedReq bool
 }
 
-// conn returns the current attempt, opening the first if needed.
+// conn returns the current attempt.
 func (s *stream) conn() rpc.StreamingClientConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
-		s.open()
-	}
+	s.start()
 	return s.cur
 }
 
-// open starts attempt s.n+1, replaying what the caller sent; s.mu is held.
-func (s *stream) open() {
-	s.n++
-	if s.n == 1 {
+// start takes the caller's request headers for later attempts at the
+// first operation, when the first attempt's request starts; s.mu is held.
+func (s *stream) start() {
+	if !s.started {
+		s.started = true
 		s.headers = snapshot(s.caller)
-		s.cur = s.next(s.ctx, s.spec)
-		return
 	}
-	ctx, info := newAttempt(s.ctx, s.headers, s.n)
-	s.cur, s.info = s.next(ctx, s.spec), info
+}
+
+// open starts attempt s.n+1, replaying what the caller sent; s.mu is held.
+func (s *stream) open() error {
+	ctx, info := newAttempt(s.ctx, s.headers, s.n+1)
+	conn, err := s.next(ctx)
+	if err != nil {
+		return err
+	}
+	s.n++
+	s.cur, s.info = conn, info
 	for _, msg := range s.sent {
 		if err := s.cur.Send(msg); err != nil {
 			break // the attempt failed already; Receive reports it
@@ -93,36 +103,20 @@ func (s *stream) open() {
 	if s.closedReq {
 		_ = s.cur.CloseRequest()
 	}
+	return nil
 }
 
 func (s *stream) Spec() rpc.Spec { return s.spec }
 
-func (s *stream) Peer() rpc.Peer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cur == nil {
-		return s.caller.Peer()
-	}
-	return s.cur.Peer()
-}
+func (s *stream) Peer() rpc.Peer { return s.current().Peer() }
 
 // RequestHeader returns the caller's request headers, which every attempt
 // starts from.
 func (s *stream) RequestHeader() http.Header { return s.caller.RequestHeader() }
 
-func (s *stream) ResponseHeader() http.Header {
-	if c := s.current(); c != nil {
-		return c.ResponseHeader()
-	}
-	return s.caller.ResponseHeader()
-}
+func (s *stream) ResponseHeader() http.Header { return s.current().ResponseHeader() }
 
-func (s *stream) ResponseTrailer() http.Header {
-	if c := s.current(); c != nil {
-		return c.ResponseTrailer()
-	}
-	return s.caller.ResponseTrailer()
-}
+func (s *stream) ResponseTrailer() http.Header { return s.current().ResponseTrailer() }
 
 func (s *stream) current() rpc.StreamingClientConn {
 	s.mu.Lock()
@@ -132,9 +126,7 @@ func (s *stream) current() rpc.StreamingClientConn {
 
 func (s *stream) Send(msg any) error {
 	s.mu.Lock()
-	if s.cur == nil {
-		s.open()
-	}
+	s.start()
 	buffered := false
 	if !s.committed && !s.overflow {
 		pm, ok := msg.(proto.Message)
@@ -166,9 +158,7 @@ func (s *stream) Send(msg any) error {
 
 func (s *stream) CloseRequest() error {
 	s.mu.Lock()
-	if s.cur == nil {
-		s.open()
-	}
+	s.start()
 	s.closedReq = true
 	c := s.cur
 	s.mu.Unlock()
@@ -233,7 +223,7 @@ func (s *stream) retry(err error) (bool, error) {
 		if errors.Is(werr, errDeadline) {
 			return false, err
 		}
-		return false, callx.ContextError(s.ctx)
+		return false, contextError(s.ctx)
 	}
 	s.mu.Lock()
 	if s.committed || s.overflow && s.nsent > 0 {
@@ -243,7 +233,13 @@ func (s *stream) retry(err error) (bool, error) {
 		return false, err
 	}
 	old := s.cur
-	s.open()
+	if oerr := s.open(); oerr != nil {
+		// The next attempt was refused as it opened: that ends the call.
+		s.committed = true
+		s.mu.Unlock()
+		_ = old.CloseResponse()
+		return false, oerr
+	}
 	s.mu.Unlock()
 	_ = old.CloseResponse()
 	return true, nil
@@ -263,10 +259,6 @@ func (s *stream) CloseResponse() error {
 	s.committed, s.sent = true, nil
 	c := s.cur
 	s.mu.Unlock()
-	if c == nil {
-		// Never started: nothing was sent.
-		return nil
-	}
 	err := c.CloseResponse()
 	s.copyResponse()
 	return err

@@ -21,7 +21,7 @@ func TestStreamIdempotent(t *testing.T) {
 			for _, k := range testsvc.Kinds[1:] {
 				ft := newFakeTime()
 				srv := &flakyServer{failures: 1, code: rpc.CodeUnavailable}
-				clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+				clients := start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 				// A server stream always sends its request; the others send
 				// nothing here.
 				out, err := k.Call(context.Background(), clients)
@@ -36,7 +36,7 @@ func TestStreamIdempotent(t *testing.T) {
 				}
 
 				srv = &flakyServer{failures: 1, code: rpc.CodeUnavailable}
-				clients = start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithInterceptors(retry.New(ft.option())))
+				clients = start(t, srv, v, rpc.IdempotencyIdempotent, nil, rpc.WithClientInterceptors(retry.New(ft.option())))
 				if _, err := k.Call(context.Background(), clients, "a", "b"); rpc.CodeOf(err) != rpc.CodeUnavailable || len(srv.Attempts()) != 1 {
 					t.Errorf("%s with messages sent: %v after attempts %v, want no retry", k.Name, err, srv.Attempts())
 				}
@@ -57,8 +57,8 @@ func TestStreamNotReceived(t *testing.T) {
 					u := &unreachable{inner: hc}
 					u.failures.Store(2)
 					return u
-				}, rpc.WithInterceptors(retry.New(ft.option())))
-				ctx, info := rpc.NewCallContext(context.Background())
+				}, rpc.WithClientInterceptors(retry.New(ft.option())))
+				ctx, info := rpc.NewClientContext(context.Background())
 				out, err := k.Call(ctx, clients, "a", "b", "c")
 				want := map[rpc.StreamType][]string{
 					rpc.StreamTypeServer: {"a"},
@@ -88,7 +88,7 @@ func TestStreamBufferOverflow(t *testing.T) {
 			u := &unreachable{inner: hc}
 			u.failures.Store(1)
 			return u
-		}, rpc.WithInterceptors(retry.New(newFakeTime().option(), retry.WithStreamBuffer(8))))
+		}, rpc.WithClientInterceptors(retry.New(newFakeTime().option(), retry.WithStreamBuffer(8))))
 		if _, err := k.Call(context.Background(), clients, "0123456789"); rpc.CodeOf(err) != rpc.CodeUnavailable || !retry.NotReceived(err) {
 			t.Errorf("%s: %v, want the failed connection's error", k.Name, err)
 		}
@@ -111,7 +111,7 @@ func TestStreamCommitted(t *testing.T) {
 	for _, v := range testsvc.Variants {
 		attempts = 0
 		_, clients := testsvc.Start(t, testsvc.NewMux(h, rpc.IdempotencyIdempotent), v, rpc.IdempotencyIdempotent,
-			rpc.WithInterceptors(retry.New(newFakeTime().option())))
+			rpc.WithClientInterceptors(retry.New(newFakeTime().option())))
 		out, err := testsvc.CallBidi(context.Background(), clients)
 		if rpc.CodeOf(err) != rpc.CodeUnavailable || !slices.Equal(out, []string{"hello"}) || attempts != 1 {
 			t.Errorf("%s: %v %v after %d attempts", v.Name, out, err, attempts)
@@ -124,7 +124,7 @@ func TestStreamCommitted(t *testing.T) {
 func TestStreamHeaders(t *testing.T) {
 	var seen []string
 	h := testsvc.Handlers{ClientStream: func(ctx context.Context, st *rpc.ClientStream[testsvc.Msg]) (*testsvc.Msg, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		seen = append(seen, info.RequestHeader().Get("X-Late")+"/"+info.RequestHeader().Get(retry.AttemptHeader))
 		if len(seen) == 1 {
 			return nil, rpc.NewError(rpc.CodeUnavailable, "again")
@@ -133,8 +133,11 @@ func TestStreamHeaders(t *testing.T) {
 	}}
 	srv := rpctest.NewServer(t, testsvc.NewMux(h, rpc.IdempotencyIdempotent))
 	clients := testsvc.NewClients(srv.HTTP2Client(), srv.URL(), testsvc.Variants[1], rpc.IdempotencyIdempotent,
-		rpc.WithInterceptors(retry.New(newFakeTime().option())))
-	st := clients.ClientStream.CallClientStream(context.Background())
+		rpc.WithClientInterceptors(retry.New(newFakeTime().option())))
+	st, err := clients.ClientStream.CallClientStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.RequestHeader().Set("X-Late", "set after open")
 	res, err := st.CloseAndReceive()
 	if err != nil || res.GetValue() != "ok" {

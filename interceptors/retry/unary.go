@@ -4,30 +4,31 @@ import (
 	"context"
 	"errors"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/protocol/rpc"
 )
 
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (i *interceptor) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	if i.cfg.maxAttempts <= 1 {
 		return next
 	}
+	hedge := i.cfg.hedgeDelay > 0 && spec.IdempotencyLevel == rpc.IdempotencyNoSideEffects
 	return func(ctx context.Context, req any) (any, error) {
-		caller, ok := rpc.CallInfoFromContext(ctx)
-		if !ok || !caller.IsClient() {
+		caller, ok := rpc.ClientCallInfo(ctx)
+		if !ok {
 			return next(ctx, req)
 		}
-		if i.cfg.hedgeDelay > 0 && caller.Spec().IdempotencyLevel == rpc.IdempotencyNoSideEffects {
+		if hedge {
 			return i.hedge(ctx, caller, req, next)
 		}
-		return i.retryUnary(ctx, caller, req, next)
+		return i.retryUnary(ctx, spec, caller, req, next)
 	}
 }
 
 // retryUnary runs the attempts of a unary call one after the other.
-func (i *interceptor) retryUnary(ctx context.Context, caller *rpc.CallInfo, req any, next rpc.UnaryFunc) (any, error) {
+func (i *interceptor) retryUnary(ctx context.Context, spec rpc.Spec, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
 	c := i.cfg
-	safe := idempotent(caller.Spec())
+	safe := idempotent(spec)
 	headers := snapshot(caller)
 	for n := 1; ; n++ {
 		// The first attempt runs with the caller's call info, which then
@@ -65,7 +66,7 @@ func (i *interceptor) retryUnary(ctx context.Context, caller *rpc.CallInfo, req 
 			if errors.Is(werr, errDeadline) {
 				return nil, err
 			}
-			return nil, callx.ContextError(ctx)
+			return nil, ctx.Err()
 		}
 	}
 }
@@ -73,7 +74,7 @@ func (i *interceptor) retryUnary(ctx context.Context, caller *rpc.CallInfo, req 
 // hedge runs the attempts of a unary call without side effects side by
 // side: a new one each time the hedging delay passes without an answer, or
 // at once after a retryable failure.
-func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, next rpc.UnaryFunc) (any, error) {
+func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
 	c := i.cfg
 	type result struct {
 		res  any
@@ -150,7 +151,7 @@ func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, 
 			}
 			startTimer()
 		case <-ctx.Done():
-			final = result{err: callx.ContextError(ctx)}
+			final = result{err: ctx.Err()}
 			done = true
 		}
 	}

@@ -14,16 +14,15 @@ import (
 
 // A check that every call but the health check must pass.
 func ExampleUnless() {
-	requireKey := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
-		return func(ctx context.Context, req any) (any, error) {
-			info, _ := rpc.CallInfoFromContext(ctx)
-			if info.RequestHeader().Get("Api-Key") != "secret" {
-				return nil, rpc.NewError(rpc.CodeUnauthenticated, "missing API key")
+	requireKey := rpc.HandlerCallInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+			if conn.RequestHeader().Get("Api-Key") != "secret" {
+				return rpc.NewError(rpc.CodeUnauthenticated, "missing API key")
 			}
-			return next(ctx, req)
+			return next(ctx, conn)
 		}
 	})
-	guard := rpc.WithInterceptors(selector.Unless(selector.Services("example.v1.Health"), requireKey))
+	guard := rpc.WithHandlerInterceptors(selector.Unless(selector.Services("example.v1.Health"), requireKey))
 
 	echo := func(_ context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) { return req, nil }
 	health := rpc.Spec{Procedure: "/example.v1.Health/Check"}

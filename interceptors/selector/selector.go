@@ -3,21 +3,23 @@
 // procedure's [rpc.Spec].
 //
 //	// Every procedure needs credentials except the health checks.
-//	rpc.WithInterceptors(selector.Unless(selector.Services("grpc.health.v1.Health"), authn))
+//	rpc.WithHandlerInterceptors(selector.Unless(selector.Services("grpc.health.v1.Health"), authn))
 //
-// The choice is made per call, from the call's Spec, on clients and handlers
-// alike, for unary calls and streams.
+// The choice is made once per procedure, from its Spec, when a client or a
+// handler builds its interceptor chains: a procedure that is not selected
+// goes straight to the next interceptor, at no cost per call. It works on
+// clients and handlers alike, for unary calls and streams.
 package selector
 
 import (
-	"context"
+	"fmt"
 	"strings"
 
 	"polyconnect.dev/protocol/rpc"
 )
 
-// Matcher reports whether a procedure is selected. It must be safe for
-// concurrent use and cheap: it runs once per call.
+// Matcher reports whether a procedure is selected. It runs once per client
+// or handler, when it is built; it must be safe for concurrent use.
 type Matcher func(spec rpc.Spec) bool
 
 // Procedures matches the procedures named in full, such as
@@ -97,60 +99,62 @@ func ServiceOf(procedure string) string {
 	return procedure[:i]
 }
 
+// Interceptor applies an interceptor to the procedures its matcher selects.
+// It is an rpc.ClientInterceptor and an rpc.HandlerInterceptor: on a side
+// the wrapped interceptor does not implement, calls pass through it
+// unchanged.
+type Interceptor struct {
+	match   Matcher
+	client  rpc.ClientInterceptor  // nil if ic is not one
+	handler rpc.HandlerInterceptor // nil if ic is not one
+}
+
 // If returns an interceptor that runs ic for the procedures m matches and
-// goes straight to the next step for the others. A unary call without call
-// info in its context (which rpc always provides) is treated as selected, so
-// a security check is never skipped by accident.
-func If(m Matcher, ic rpc.Interceptor) rpc.Interceptor { return &selected{match: m, ic: ic} }
+// leaves the others alone. ic is an rpc.ClientInterceptor, an
+// rpc.HandlerInterceptor, or both (as logging's and otel's are); If panics
+// if it is neither, a mistake that shows as soon as the program starts.
+func If(m Matcher, ic any) *Interceptor {
+	s := &Interceptor{match: m}
+	s.client, _ = ic.(rpc.ClientInterceptor)
+	s.handler, _ = ic.(rpc.HandlerInterceptor)
+	if s.client == nil && s.handler == nil {
+		panic(fmt.Sprintf("selector: %T is neither an rpc.ClientInterceptor nor an rpc.HandlerInterceptor", ic))
+	}
+	return s
+}
 
 // Unless returns an interceptor that runs ic for every procedure except
 // those m matches.
-func Unless(m Matcher, ic rpc.Interceptor) rpc.Interceptor { return If(Not(m), ic) }
+func Unless(m Matcher, ic any) *Interceptor { return If(Not(m), ic) }
 
-type selected struct {
-	match Matcher
-	ic    rpc.Interceptor
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (s *Interceptor) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+	if s.client == nil || !s.match(spec) {
+		return next
+	}
+	return s.client.WrapClientUnary(spec, next)
 }
 
-// Gate implements rpc.HandlerGate: the selected interceptor's own gate, if
-// it has one, runs for the procedures m matches.
-func (s *selected) Gate(ctx context.Context) (context.Context, error) {
-	g, ok := s.ic.(rpc.HandlerGate)
-	if !ok {
-		return ctx, nil
+// WrapClientStream implements rpc.ClientInterceptor.
+func (s *Interceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	if s.client == nil || !s.match(spec) {
+		return next
 	}
-	if info, ok := rpc.CallInfoFromContext(ctx); ok && !s.match(info.Spec()) {
-		return ctx, nil
-	}
-	return g.Gate(ctx)
+	return s.client.WrapClientStream(spec, next)
 }
 
-func (s *selected) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	wrapped := s.ic.WrapUnary(next)
-	return func(ctx context.Context, req any) (any, error) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok && !s.match(info.Spec()) {
-			return next(ctx, req)
-		}
-		return wrapped(ctx, req)
+// WrapHandlerCall implements rpc.HandlerInterceptor.
+func (s *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	if s.handler == nil || !s.match(spec) {
+		return next
 	}
+	return s.handler.WrapHandlerCall(spec, next)
 }
 
-func (s *selected) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	wrapped := s.ic.WrapStreamingClient(next)
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		if s.match(spec) {
-			return wrapped(ctx, spec)
-		}
-		return next(ctx, spec)
+// WrapHandlerUnary implements rpc.HandlerInterceptor.
+func (s *Interceptor) WrapHandlerUnary(spec rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	if s.handler == nil || !s.match(spec) {
+		return next
 	}
-}
-
-func (s *selected) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	wrapped := s.ic.WrapStreamingHandler(next)
-	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		if s.match(conn.Spec()) {
-			return wrapped(ctx, conn)
-		}
-		return next(ctx, conn)
-	}
+	return s.handler.WrapHandlerUnary(spec, next)
 }

@@ -2,7 +2,9 @@ package selector_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"polyconnect.dev/interceptors/internal/testsvc"
@@ -57,9 +59,9 @@ func TestIfAndUnless(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			var clientSeen, serverSeen, serverAll testsvc.Recorder
 			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(&serverAll, selector.Unless(picked, &serverSeen)))
+				rpc.WithHandlerInterceptors(&serverAll, selector.Unless(picked, &serverSeen)))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown,
-				rpc.WithInterceptors(selector.If(picked, &clientSeen)))
+				rpc.WithClientInterceptors(selector.If(picked, &clientSeen)))
 			for _, k := range testsvc.Kinds {
 				out, err := k.Call(context.Background(), clients, "hi")
 				if err != nil || !slices.Equal(out, []string{"hi"}) {
@@ -79,22 +81,60 @@ func TestIfAndUnless(t *testing.T) {
 	}
 }
 
-// A unary call whose context has no call info is treated as selected.
-func TestNoCallInfoIsSelected(t *testing.T) {
-	var recorded bool
-	always := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
-		return func(ctx context.Context, req any) (any, error) {
-			recorded = true
-			return next(ctx, req)
+// The matcher runs once per procedure, when the chains are built, not per
+// call; an unselected procedure gets next itself.
+func TestMatchAtWrapTime(t *testing.T) {
+	var matched atomic.Int32
+	counting := selector.Matcher(func(spec rpc.Spec) bool {
+		matched.Add(1)
+		return spec.Procedure == testsvc.Unary
+	})
+	var seen testsvc.Recorder
+	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(selector.If(counting, &seen)))
+	// Four handlers, each building its call chain and (for the unary one)
+	// its unary chain.
+	if n := matched.Load(); n != 5 {
+		t.Errorf("the matcher ran %d times building four handlers, want 5", n)
+	}
+	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown)
+	for range 3 {
+		for _, k := range testsvc.Kinds {
+			if _, err := k.Call(context.Background(), clients, "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := matched.Load(); n != 5 {
+		t.Errorf("the matcher ran %d times, want 5: it ran per call", n)
+	}
+	if got := seen.Calls(); !slices.Equal(got, []string{testsvc.Unary, testsvc.Unary, testsvc.Unary}) {
+		t.Errorf("selected interceptor saw %v", got)
+	}
+
+	next := rpc.HandlerCallFunc(func(context.Context, rpc.StreamingHandlerConn) error { return nil })
+	got := selector.If(selector.Procedures("/x.v1.S/M"), &seen).WrapHandlerCall(rpc.Spec{Procedure: "/y.v1.S/M"}, next)
+	if reflect.ValueOf(got).Pointer() != reflect.ValueOf(next).Pointer() {
+		t.Error("an unselected procedure did not get next itself")
+	}
+}
+
+// An interceptor of one side only passes the other side's calls through.
+func TestOneSidedInterceptor(t *testing.T) {
+	refuse := rpc.HandlerCallInterceptorFunc(func(rpc.Spec, rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(context.Context, rpc.StreamingHandlerConn) error {
+			return rpc.NewError(rpc.CodePermissionDenied, "no")
 		}
 	})
-	call := selector.If(selector.Procedures("/never.Matched/X"), always).WrapUnary(func(ctx context.Context, req any) (any, error) { return req, nil })
-	if _, err := call(context.Background(), "x"); err != nil || !recorded {
-		t.Fatalf("without call info the interceptor did not run: %v", err)
+	sel := selector.If(selector.Prefix("/"), refuse)
+	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown)
+	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown, rpc.WithClientInterceptors(sel))
+	if _, err := testsvc.CallUnary(context.Background(), clients, "x"); err != nil {
+		t.Errorf("a handler interceptor ran on a client: %v", err)
 	}
-	ctx, _ := rpc.NewCallContext(context.Background())
-	recorded = false
-	if _, err := call(ctx, "x"); err != nil || recorded {
-		t.Fatalf("an unmatched call with call info ran the interceptor")
-	}
+	defer func() {
+		if recover() == nil {
+			t.Error("If accepted something that is no interceptor")
+		}
+	}()
+	selector.If(selector.Prefix("/"), "not an interceptor")
 }

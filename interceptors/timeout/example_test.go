@@ -21,7 +21,7 @@ func ExampleNew() {
 		return wrapperspb.String(fmt.Sprint(left > 20*time.Second && left <= 30*time.Second)), nil
 	}
 	limits := timeout.Limits{Default: 10 * time.Second, Max: 30 * time.Second}
-	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, budget, rpc.WithInterceptors(timeout.New(limits,
+	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, budget, rpc.WithHandlerInterceptors(timeout.New(limits,
 		timeout.ForProcedure("/example.v1.Clock/Report", timeout.Limits{Max: 10 * time.Minute}),
 	))))
 	defer srv.Close()

@@ -2,7 +2,7 @@
 // for all procedures or per procedure or service, on clients and handlers.
 //
 //	limits := timeout.Limits{Default: 5 * time.Second, Max: 30 * time.Second}
-//	rpc.WithInterceptors(timeout.New(limits,
+//	rpc.WithHandlerInterceptors(timeout.New(limits,
 //		timeout.ForService("report.v1.ReportService", timeout.Limits{Default: time.Minute, Max: 10 * time.Minute}),
 //	))
 //
@@ -19,7 +19,6 @@ import (
 	"errors"
 	"time"
 
-	"polyconnect.dev/interceptors/internal/callx"
 	"polyconnect.dev/interceptors/selector"
 	"polyconnect.dev/protocol/rpc"
 )
@@ -64,16 +63,18 @@ func ForService(service string, l Limits) Option {
 
 // New returns an interceptor that applies limits to every call, except
 // those with limits of their own from ForProcedure or ForService.
-func New(limits Limits, opts ...Option) rpc.Interceptor {
+func New(limits Limits, opts ...Option) *Interceptor {
 	c := &config{all: limits, procedures: map[string]Limits{}, services: map[string]Limits{}}
 	for _, o := range opts {
 		o.apply(c)
 	}
 	c.hasSpecific = len(c.procedures) > 0 || len(c.services) > 0
-	return &interceptor{cfg: c}
+	return &Interceptor{cfg: c}
 }
 
-type interceptor struct{ cfg *config }
+// Interceptor sets deadlines. It is an rpc.ClientInterceptor and an
+// rpc.HandlerInterceptor. It is safe for concurrent use.
+type Interceptor struct{ cfg *config }
 
 func (c *config) limits(procedure string) Limits {
 	if !c.hasSpecific {
@@ -88,10 +89,13 @@ func (c *config) limits(procedure string) Limits {
 	return c.all
 }
 
+// none reports whether l sets no deadline at all.
+func (l Limits) none() bool { return l.Default <= 0 && l.Max <= 0 }
+
 // deadline returns the deadline l sets for a call in ctx, and whether it
 // changes the call's deadline.
 func (l Limits) deadline(ctx context.Context) (time.Time, bool) {
-	if l.Default <= 0 && l.Max <= 0 {
+	if l.none() {
 		return time.Time{}, false
 	}
 	now := time.Now()
@@ -113,81 +117,14 @@ func (l Limits) deadline(ctx context.Context) (time.Time, bool) {
 }
 
 // late fixes the outcome of a call that ran under a deadline set here: a
-// success or an unclassified error after the deadline is DEADLINE_EXCEEDED.
+// success or an unclassified error after the deadline is DEADLINE_EXCEEDED
+// (the context's error, which rpc sends with that code).
 func late(ctx context.Context, err error) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return err
 	}
 	if err == nil || rpc.CodeOf(err) == rpc.CodeUnknown {
-		return callx.ContextError(ctx)
+		return ctx.Err()
 	}
-	return err
-}
-
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	return func(ctx context.Context, req any) (any, error) {
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok {
-			return next(ctx, req)
-		}
-		d, ok := i.cfg.limits(info.Procedure()).deadline(ctx)
-		if !ok {
-			return next(ctx, req)
-		}
-		ctx, cancel := context.WithDeadline(ctx, d)
-		defer cancel()
-		res, err := next(ctx, req)
-		if info.IsClient() {
-			return res, err
-		}
-		if err = late(ctx, err); err != nil {
-			return nil, err
-		}
-		return res, nil
-	}
-}
-
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		d, ok := i.cfg.limits(spec.Procedure).deadline(ctx)
-		if !ok {
-			return next(ctx, spec)
-		}
-		ctx, cancel := context.WithDeadline(ctx, d)
-		return &clientConn{StreamingClientConn: next(ctx, spec), cancel: cancel}
-	}
-}
-
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		d, ok := i.cfg.limits(conn.Spec().Procedure).deadline(ctx)
-		if !ok {
-			return next(ctx, conn)
-		}
-		ctx, cancel := context.WithDeadline(ctx, d)
-		defer cancel()
-		return late(ctx, next(ctx, conn))
-	}
-}
-
-// clientConn releases the deadline's timer when the stream ends.
-type clientConn struct {
-	rpc.StreamingClientConn
-	cancel context.CancelFunc
-}
-
-func (c *clientConn) Receive(msg any) error {
-	err := c.StreamingClientConn.Receive(msg)
-	if err != nil {
-		// The call is over (io.EOF or its status): nothing needs the
-		// context any more.
-		c.cancel()
-	}
-	return err
-}
-
-func (c *clientConn) CloseResponse() error {
-	err := c.StreamingClientConn.CloseResponse()
-	c.cancel()
 	return err
 }

@@ -56,8 +56,8 @@ func TestClientSide(t *testing.T) {
 	for _, v := range testsvc.Variants {
 		t.Run(v.Name, func(t *testing.T) {
 			mux := testsvc.NewMux(testsvc.Handlers{Handle: remaining}, rpc.IdempotencyUnknown)
-			srv, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown, rpc.WithInterceptors(other))
-			perService := testsvc.NewClients(v.HTTPClient(srv), srv.URL(), v, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
+			srv, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown, rpc.WithClientInterceptors(other))
+			perService := testsvc.NewClients(v.HTTPClient(srv), srv.URL(), v, rpc.IdempotencyUnknown, rpc.WithClientInterceptors(ic))
 			for _, k := range testsvc.Kinds {
 				d, ok := seen(t, context.Background(), k, clients)
 				within(t, k.Name+" default", d, ok, time.Minute)
@@ -89,7 +89,7 @@ func TestServerSide(t *testing.T) {
 	for _, v := range testsvc.Variants {
 		t.Run(v.Name, func(t *testing.T) {
 			ic := timeout.New(timeout.Limits{Default: time.Minute, Max: 2 * time.Minute})
-			mux := testsvc.NewMux(testsvc.Handlers{Handle: remaining}, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
+			mux := testsvc.NewMux(testsvc.Handlers{Handle: remaining}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(ic))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 			for _, k := range testsvc.Kinds {
 				d, ok := seen(t, context.Background(), k, clients)
@@ -115,7 +115,7 @@ func TestServerLateSuccess(t *testing.T) {
 				<-ctx.Done()
 				return in, nil
 			}}
-			mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
+			mux := testsvc.NewMux(h, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(ic))
 			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown)
 			for _, k := range testsvc.Kinds {
 				if _, err := k.Call(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeDeadlineExceeded {
@@ -137,7 +137,7 @@ func TestClientStreamDeadline(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			ic := timeout.New(timeout.Limits{Default: 10 * time.Millisecond})
 			mux := testsvc.NewMux(block, rpc.IdempotencyUnknown)
-			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
+			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown, rpc.WithClientInterceptors(ic))
 			for _, k := range testsvc.Kinds {
 				if _, err := k.Call(context.Background(), clients, "x"); rpc.CodeOf(err) != rpc.CodeDeadlineExceeded {
 					t.Errorf("%s: %v, want DEADLINE_EXCEEDED", k.Name, err)
@@ -149,8 +149,8 @@ func TestClientStreamDeadline(t *testing.T) {
 
 func TestNoLimitsChangesNothing(t *testing.T) {
 	ic := timeout.New(timeout.Limits{})
-	mux := testsvc.NewMux(testsvc.Handlers{Handle: remaining}, rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
-	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown, rpc.WithInterceptors(ic))
+	mux := testsvc.NewMux(testsvc.Handlers{Handle: remaining}, rpc.IdempotencyUnknown, rpc.WithHandlerInterceptors(ic))
+	_, clients := testsvc.Start(t, mux, testsvc.Variants[1], rpc.IdempotencyUnknown, rpc.WithClientInterceptors(ic))
 	for _, k := range testsvc.Kinds {
 		if d, ok := seen(t, context.Background(), k, clients); ok {
 			t.Errorf("%s: deadline in %v without limits", k.Name, d)

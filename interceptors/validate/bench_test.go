@@ -36,8 +36,8 @@ func BenchmarkHandler(b *testing.B) {
 		opts []rpc.HandlerOption
 	}{
 		{"none", nil},
-		{"validate", []rpc.HandlerOption{rpc.WithInterceptors(validate.New())}},
-		{"validate+responses", []rpc.HandlerOption{rpc.WithInterceptors(validate.New(validate.WithResponses()))}},
+		{"validate", []rpc.HandlerOption{rpc.WithHandlerInterceptors(validate.New())}},
+		{"validate+responses", []rpc.HandlerOption{rpc.WithHandlerInterceptors(validate.New(validate.WithResponses()))}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			_, h := validatetestv1rpc.NewTestServiceHandler(&service{}, c.opts...)

@@ -19,7 +19,7 @@ import (
 // violations in the error's details.
 func ExampleNew() {
 	mux := http.NewServeMux()
-	mux.Handle(validatetestv1rpc.NewTestServiceHandler(&service{}, rpc.WithInterceptors(validate.New())))
+	mux.Handle(validatetestv1rpc.NewTestServiceHandler(&service{}, rpc.WithHandlerInterceptors(validate.New())))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -2,7 +2,7 @@
 // proto definitions (protovalidate, the buf.validate options) on clients and
 // handlers, for unary calls and streams.
 //
-//	rpc.WithInterceptors(validate.New())
+//	rpc.WithHandlerInterceptors(validate.New()) // or WithClientInterceptors
 //
 // A request that breaks its rules fails with INVALID_ARGUMENT, and the
 // violations travel as an error detail of type buf.validate.Violations
@@ -36,39 +36,41 @@ import (
 )
 
 // Option configures the interceptor.
-type Option interface{ apply(*interceptor) }
+type Option interface{ apply(*Interceptor) }
 
-type optionFunc func(*interceptor)
+type optionFunc func(*Interceptor)
 
-func (f optionFunc) apply(i *interceptor) { f(i) }
+func (f optionFunc) apply(i *Interceptor) { f(i) }
 
 // WithValidator sets the validator; the default is
 // protovalidate.GlobalValidator.
 func WithValidator(v protovalidate.Validator) Option {
-	return optionFunc(func(i *interceptor) { i.validator = v })
+	return optionFunc(func(i *Interceptor) { i.validator = v })
 }
 
 // WithResponses checks responses as well as requests.
-func WithResponses() Option { return optionFunc(func(i *interceptor) { i.responses = true }) }
+func WithResponses() Option { return optionFunc(func(i *Interceptor) { i.responses = true }) }
 
 // New returns an interceptor that validates requests, and with
 // WithResponses responses, on clients and handlers.
-func New(opts ...Option) rpc.Interceptor {
-	i := &interceptor{validator: protovalidate.GlobalValidator}
+func New(opts ...Option) *Interceptor {
+	i := &Interceptor{validator: protovalidate.GlobalValidator}
 	for _, o := range opts {
 		o.apply(i)
 	}
 	return i
 }
 
-type interceptor struct {
+// Interceptor validates messages. It is an rpc.ClientInterceptor and an
+// rpc.HandlerInterceptor. It is safe for concurrent use.
+type Interceptor struct {
 	validator protovalidate.Validator
 	responses bool
 }
 
 // check validates msg; code is the code of a violation (INVALID_ARGUMENT
 // for requests, INTERNAL for responses).
-func (i *interceptor) check(msg any, code rpc.Code) error {
+func (i *Interceptor) check(msg any, code rpc.Code) error {
 	m, ok := msg.(proto.Message)
 	if !ok {
 		return nil
@@ -88,46 +90,70 @@ func (i *interceptor) check(msg any, code rpc.Code) error {
 	return rerr
 }
 
-func (i *interceptor) checkRequest(msg any) error { return i.check(msg, rpc.CodeInvalidArgument) }
+func (i *Interceptor) checkRequest(msg any) error { return i.check(msg, rpc.CodeInvalidArgument) }
 
-func (i *interceptor) checkResponse(msg any) error {
+func (i *Interceptor) checkResponse(msg any) error {
 	if !i.responses {
 		return nil
 	}
 	return i.check(msg, rpc.CodeInternal)
 }
 
-func (i *interceptor) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
-	return func(ctx context.Context, req any) (any, error) {
-		if err := i.checkRequest(req); err != nil {
-			return nil, err
-		}
-		res, err := next(ctx, req)
+// unary validates the request of a unary call before next and its response
+// after.
+func (i *Interceptor) unary(ctx context.Context, req any, next func(context.Context, any) (any, error)) (any, error) {
+	if err := i.checkRequest(req); err != nil {
+		return nil, err
+	}
+	res, err := next(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.checkResponse(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// WrapClientUnary implements rpc.ClientInterceptor: an invalid request is
+// not sent.
+func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+	return func(ctx context.Context, req any) (any, error) { return i.unary(ctx, req, next) }
+}
+
+// WrapClientStream implements rpc.ClientInterceptor: an invalid request
+// fails its Send.
+func (i *Interceptor) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		conn, err := next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if err := i.checkResponse(res); err != nil {
-			return nil, err
-		}
-		return res, nil
+		return &clientConn{StreamingClientConn: conn, i: i}, nil
 	}
 }
 
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
-		return &clientConn{StreamingClientConn: next(ctx, spec), i: i}
+// WrapHandlerCall implements rpc.HandlerInterceptor: a stream's invalid
+// request fails the handler's Receive. Unary requests are checked in the
+// unary chain.
+func (i *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	if spec.StreamType == rpc.StreamTypeUnary {
+		return next
 	}
-}
-
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
 		return next(ctx, &handlerConn{StreamingHandlerConn: conn, i: i})
 	}
 }
 
+// WrapHandlerUnary implements rpc.HandlerInterceptor: the method never sees
+// an invalid request.
+func (i *Interceptor) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return func(ctx context.Context, req any) (any, error) { return i.unary(ctx, req, next) }
+}
+
 type clientConn struct {
 	rpc.StreamingClientConn
-	i *interceptor
+	i *Interceptor
 }
 
 func (c *clientConn) Send(msg any) error {
@@ -146,7 +172,7 @@ func (c *clientConn) Receive(msg any) error {
 
 type handlerConn struct {
 	rpc.StreamingHandlerConn
-	i *interceptor
+	i *Interceptor
 }
 
 func (c *handlerConn) Receive(msg any) error {

@@ -118,7 +118,10 @@ var kinds = []struct {
 		return strings.Join(out, ", "), nil
 	}},
 	{"client", func(ctx context.Context, c validatetestv1rpc.TestServiceClient, req *validatetestv1.Request) (string, error) {
-		st := c.ClientStream(ctx)
+		st, err := c.ClientStream(ctx)
+		if err != nil {
+			return "", err
+		}
 		if err := st.Send(req); err != nil && !errors.Is(err, io.EOF) {
 			return "", err
 		}
@@ -126,7 +129,10 @@ var kinds = []struct {
 		return res.GetGreeting(), err
 	}},
 	{"bidi", func(ctx context.Context, c validatetestv1rpc.TestServiceClient, req *validatetestv1.Request) (string, error) {
-		st := c.Bidi(ctx)
+		st, err := c.Bidi(ctx)
+		if err != nil {
+			return "", err
+		}
 		defer st.CloseReceive()
 		if err := st.Send(req); err != nil && !errors.Is(err, io.EOF) {
 			return "", err
@@ -183,7 +189,7 @@ func checkViolation(t *testing.T, what string, err error, code rpc.Code, field, 
 func TestServerRequests(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			svc, client := start(t, v, []rpc.HandlerOption{rpc.WithInterceptors(validate.New())})
+			svc, client := start(t, v, []rpc.HandlerOption{rpc.WithHandlerInterceptors(validate.New())})
 			for _, k := range kinds {
 				got, err := k.call(context.Background(), client, &validatetestv1.Request{Name: "Ada", Count: 3})
 				if err != nil || got != "Hello Ada" {
@@ -211,13 +217,13 @@ func TestClientRequests(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			var seen atomic.Int32
-			count := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
-				return func(ctx context.Context, req any) (any, error) {
+			count := rpc.HandlerCallInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+				return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
 					seen.Add(1)
-					return next(ctx, req)
+					return next(ctx, conn)
 				}
 			})
-			svc, client := start(t, v, []rpc.HandlerOption{rpc.WithInterceptors(count)}, rpc.WithInterceptors(validate.New()))
+			svc, client := start(t, v, []rpc.HandlerOption{rpc.WithHandlerInterceptors(count)}, rpc.WithClientInterceptors(validate.New()))
 			for _, k := range kinds {
 				_, err := k.call(context.Background(), client, &validatetestv1.Request{})
 				checkViolation(t, k.name, err, rpc.CodeInvalidArgument, "name", "string.min_len")
@@ -238,9 +244,9 @@ func TestClientRequests(t *testing.T) {
 func TestResponses(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			_, onServer := start(t, v, []rpc.HandlerOption{rpc.WithInterceptors(validate.New(validate.WithResponses()))})
-			_, onClient := start(t, v, nil, rpc.WithInterceptors(validate.New(validate.WithResponses())))
-			_, unchecked := start(t, v, []rpc.HandlerOption{rpc.WithInterceptors(validate.New())})
+			_, onServer := start(t, v, []rpc.HandlerOption{rpc.WithHandlerInterceptors(validate.New(validate.WithResponses()))})
+			_, onClient := start(t, v, nil, rpc.WithClientInterceptors(validate.New(validate.WithResponses())))
+			_, unchecked := start(t, v, []rpc.HandlerOption{rpc.WithHandlerInterceptors(validate.New())})
 			for _, k := range kinds {
 				rude := &validatetestv1.Request{Name: "rude"}
 				_, err := k.call(context.Background(), onServer, rude)
@@ -267,7 +273,7 @@ func (brokenValidator) Validate(proto.Message, ...protovalidate.ValidationOption
 // are not proto messages pass unchecked.
 func TestBrokenRulesAndOtherMessages(t *testing.T) {
 	ic := validate.New(validate.WithValidator(brokenValidator{}))
-	call := ic.WrapUnary(func(_ context.Context, req any) (any, error) { return req, nil })
+	call := ic.WrapHandlerUnary(rpc.Spec{}, func(_ context.Context, req any) (any, error) { return req, nil })
 	if _, err := call(context.Background(), &validatetestv1.Request{Name: "x"}); rpc.CodeOf(err) != rpc.CodeInternal {
 		t.Errorf("broken rules: %v", err)
 	}

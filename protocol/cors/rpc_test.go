@@ -31,7 +31,7 @@ func echoServer(t *testing.T) *rpctest.Server {
 		if req.Value == "fail" {
 			return nil, rpc.NewError(rpc.CodeFailedPrecondition, "asked to fail")
 		}
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("Echo-Count", "1")
 		return req, nil
 	}))
@@ -88,7 +88,7 @@ func TestErrorsThroughPolicy(t *testing.T) {
 	srv := echoServer(t)
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
 		client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.HTTP2Client(), srv.URL(), unarySpec, rpc.WithProtocol(p))
-		ctx, info := rpc.NewCallContext(context.Background())
+		ctx, info := rpc.NewClientContext(context.Background())
 		info.RequestHeader().Set("Origin", origin)
 		_, err := client.CallUnary(ctx, wrapperspb.String("fail"))
 		if rpc.CodeOf(err) != rpc.CodeFailedPrecondition {
@@ -107,9 +107,12 @@ func TestStreamingThroughPolicy(t *testing.T) {
 	srv := echoServer(t)
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
 		client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.HTTP2Client(), srv.URL(), bidiSpec, rpc.WithProtocol(p))
-		ctx, info := rpc.NewCallContext(context.Background())
+		ctx, info := rpc.NewClientContext(context.Background())
 		info.RequestHeader().Set("Origin", origin)
-		stream := client.CallBidiStream(ctx)
+		stream, err := client.CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, s := range []string{"one", "two", "three"} {
 			if err := stream.Send(wrapperspb.String(s)); err != nil {
 				t.Fatalf("%s: send: %v", p, err)

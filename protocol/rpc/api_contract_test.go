@@ -89,7 +89,10 @@ func TestBidiAllBreakClosesTheCall(t *testing.T) {
 				return err
 			}))
 			srv, h2 := newH2CServer(t, mux)
-			call := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			call, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := call.Send(wrapperspb.String("hello")); err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +125,7 @@ func TestBidiAllBreakClosesTheCall(t *testing.T) {
 func TestHandlerTrailerMapConcurrentFirstUse(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle(specBidi.Procedure, rpc.NewBidiStreamHandler(specBidi, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for i := range 2 {
@@ -137,7 +140,10 @@ func TestHandlerTrailerMapConcurrentFirstUse(t *testing.T) {
 		return nil
 	}))
 	srv, h2 := newH2CServer(t, mux)
-	call := rpc.NewClient[sv, sv](h2, srv.URL, specBidi).CallBidiStream(context.Background())
+	call, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	_ = call.CloseSend()
 	if _, err := call.Receive(); !errors.Is(err, io.EOF) {
 		t.Fatal(err)

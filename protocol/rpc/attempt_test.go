@@ -21,7 +21,7 @@ func attemptMux(calls *atomic.Int32) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		n := calls.Add(1)
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		_, hasDeadline := ctx.Deadline()
 		info.ResponseHeader().Set("X-Had-Deadline", strconv.FormatBool(hasDeadline))
 		info.ResponseHeader().Set("X-Attempt", strconv.Itoa(int(n)))
@@ -43,7 +43,7 @@ func TestReusedCallInfoDoesNotLeakDeadline(t *testing.T) {
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
 		t.Run(p.String(), func(t *testing.T) {
 			client := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p))
-			ctx, info := rpc.NewCallContext(context.Background())
+			ctx, info := rpc.NewClientContext(context.Background())
 			info.RequestHeader().Set("X-Caller", "me")
 			// A generous deadline: only its presence matters.
 			dctx, cancel := context.WithTimeout(ctx, time.Hour)
@@ -75,17 +75,19 @@ func TestReusedCallInfoDoesNotLeakDeadline(t *testing.T) {
 // retryOnce is an interceptor that calls next a second time when the first
 // attempt fails, the way a retry interceptor does, with the same context.
 type retryOnce struct {
-	rpc.UnaryInterceptorFunc
+	// Its WrapClientStream passes streams through; WrapClientUnary is
+	// retryOnce's own.
+	rpc.ClientUnaryInterceptorFunc
 	firstTrailers http.Header
 }
 
-func (r *retryOnce) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+func (r *retryOnce) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
 		res, err := next(ctx, req)
 		if err == nil {
 			return res, nil
 		}
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.ClientCallInfo(ctx)
 		r.firstTrailers = info.ResponseTrailer()
 		// The second attempt runs without the first one's deadline.
 		return next(context.WithoutCancel(ctx), req)
@@ -100,8 +102,8 @@ func TestEachAttemptHasItsOwnResponse(t *testing.T) {
 			var calls atomic.Int32
 			srv, h2 := newH2CServer(t, attemptMux(&calls))
 			retry := &retryOnce{}
-			client := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p), rpc.WithInterceptors(retry))
-			ctx, info := rpc.NewCallContext(context.Background())
+			client := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p), rpc.WithClientInterceptors(retry))
+			ctx, info := rpc.NewClientContext(context.Background())
 			info.RequestHeader().Set("X-Caller", "me")
 			dctx, cancel := context.WithTimeout(ctx, time.Hour)
 			defer cancel()

@@ -139,3 +139,28 @@ func TestBadResponsesStream(t *testing.T) {
 		})
 	}
 }
+
+// A Connect unary error whose body stalls past the call's deadline ends the
+// call with DEADLINE_EXCEEDED, not with the code of the HTTP status (504
+// would say UNAVAILABLE): the deadline is what ended it.
+func TestConnectUnaryErrorBodyPastDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv, h2 := newH2CServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusGatewayTimeout)
+		_, _ = w.Write([]byte(`{"code":`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release) }) // before the server closes
+	// The length of the deadline does not matter: the body never ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := rpc.NewClient[sv, sv](h2, srv.URL, specUnary).CallUnary(ctx, wrapperspb.String("x"))
+	if rpc.CodeOf(err) != rpc.CodeDeadlineExceeded {
+		t.Fatalf("got %v, want deadline_exceeded", err)
+	}
+}

@@ -36,8 +36,35 @@ type resettableBody struct{ bytes.Reader }
 func (*resettableBody) Close() error { return nil }
 
 func BenchmarkUnaryHandler(b *testing.B) {
+	benchUnaryHandler(b)
+}
+
+// The Interceptor benchmarks add one interceptor that only calls on: what
+// the interceptor chain itself costs. A unary interceptor sees the decoded
+// request; a call interceptor sees the call before it is decoded.
+var (
+	passUnary = rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) { return next(ctx, req) }
+	})
+	passCall = rpc.HandlerCallInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(ctx context.Context, conn rpc.StreamingHandlerConn) error { return next(ctx, conn) }
+	})
+	passClient = rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) { return next(ctx, req) }
+	})
+)
+
+func BenchmarkUnaryHandlerInterceptor(b *testing.B) {
+	benchUnaryHandler(b, rpc.WithHandlerInterceptors(passUnary))
+}
+
+func BenchmarkUnaryHandlerCallInterceptor(b *testing.B) {
+	benchUnaryHandler(b, rpc.WithHandlerInterceptors(passCall))
+}
+
+func benchUnaryHandler(b *testing.B, opts ...rpc.HandlerOption) {
 	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
-	h := rpc.NewUnaryHandler(specUnary, func(_ context.Context, req *sv) (*sv, error) { return req, nil })
+	h := rpc.NewUnaryHandler(specUnary, func(_ context.Context, req *sv) (*sv, error) { return req, nil }, opts...)
 	body, _ := proto.Marshal(payload)
 	rb := &resettableBody{}
 	req, _ := http.NewRequest(http.MethodPost, "http://bench"+specUnary.Procedure, rb)
@@ -71,11 +98,19 @@ func (m *memoryClient) Do(req *http.Request) (*http.Response, error) {
 }
 
 func BenchmarkUnaryClient(b *testing.B) {
+	benchConnectUnaryClient(b)
+}
+
+func BenchmarkUnaryClientInterceptor(b *testing.B) {
+	benchConnectUnaryClient(b, rpc.WithClientInterceptors(passClient))
+}
+
+func benchConnectUnaryClient(b *testing.B, opts ...rpc.ClientOption) {
 	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
 	data, _ := proto.Marshal(payload)
 	mc := &memoryClient{data: data}
 	mc.res = http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/proto"}}, Body: &mc.body, ContentLength: int64(len(data))}
-	client := rpc.NewClient[sv, sv](mc, "http://bench", specUnary)
+	client := rpc.NewClient[sv, sv](mc, "http://bench", specUnary, opts...)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

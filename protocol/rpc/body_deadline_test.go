@@ -30,7 +30,7 @@ func TestTimeoutBoundsRequestReads(t *testing.T) {
 	noLeaks(t)
 	var results sendResults
 	report := func(ctx context.Context, err error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		results.ch(info.RequestHeader().Get("X-Call")) <- err
 	}
 	mux := http.NewServeMux()
@@ -67,10 +67,13 @@ func TestTimeoutBoundsRequestReads(t *testing.T) {
 		t.Run(spec.StreamType.String(), func(t *testing.T) {
 			forEachProtocolAndTransport(t, transports, func(t *testing.T, tr netTransport, p rpc.Protocol) {
 				call := strconv.FormatInt(calls.Add(1), 10)
-				ctx, info := rpc.NewCallContext(context.Background())
+				ctx, info := rpc.NewClientContext(context.Background())
 				info.RequestHeader().Set("X-Call", call)
 				setTimeout(info.RequestHeader(), p)
-				conn := rpc.NewClient[sv, sv](tr.client, tr.url, spec, rpc.WithProtocol(p)).CallBidiStream(ctx)
+				conn, err := rpc.NewClient[sv, sv](tr.client, tr.url, spec, rpc.WithProtocol(p)).CallBidiStream(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
 				defer conn.CloseReceive()
 				if err := conn.Send(wrapperspb.String("one")); err != nil {
 					t.Fatal(err)

@@ -27,11 +27,13 @@ type Peer struct {
 // CallInfo is the information of one call: its procedure and protocol, the
 // peer, request and response headers and trailers.
 //
-// In a handler, CallInfoFromContext returns it; the handler may add response
-// headers until it sends the first message (for unary: until it returns) and
-// response trailers until it returns.
+// In a handler, HandlerCallInfo returns the CallInfo of the call being
+// served; the handler may add response headers until it sends the first
+// message (for unary: until it returns) and response trailers until it
+// returns.
 //
-// On a client, NewCallContext attaches a fresh CallInfo to a context: headers
+// On a client, ClientCallInfo returns the CallInfo of the outgoing call.
+// NewClientContext attaches a fresh one to a context: headers
 // set on RequestHeader before the call are sent, and the response headers and
 // trailers are filled in when the call completes. The call never writes into
 // RequestHeader: each attempt (each pass through the innermost step of the
@@ -46,6 +48,11 @@ type Peer struct {
 // trailer maps must be synchronised by the handler, as for any map. A client's
 // CallInfo belongs to the goroutine making the call until the call returns
 // (for streams: until the response side has ended).
+//
+// The two sides have separate context keys: a handler that calls another
+// service with its own context makes an outgoing call with a CallInfo of its
+// own (the client attaches one), never its served call's, and
+// NewClientContext inside a handler does not hide HandlerCallInfo.
 type CallInfo struct {
 	spec       Spec
 	protocol   Protocol
@@ -56,7 +63,6 @@ type CallInfo struct {
 	resHeader  http.Header
 	resTrailer http.Header
 	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
-	client     bool
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
 	sendHeader func() error
@@ -67,20 +73,57 @@ type CallInfo struct {
 
 type compressionChooser interface{ setCompression(name string) error }
 
-type callInfoKey struct{}
+// The context keys of the two sides' CallInfo.
+type (
+	handlerCallInfoKey struct{}
+	clientCallInfoKey  struct{}
+)
 
-// CallInfoFromContext returns the CallInfo of the current call.
-func CallInfoFromContext(ctx context.Context) (*CallInfo, bool) {
-	ci, ok := ctx.Value(callInfoKey{}).(*CallInfo)
-	return ci, ok
+// HandlerCallInfo returns the CallInfo of the call that the handler whose
+// context ctx is (or derives from) is serving. Inside a handler interceptor
+// it always finds one.
+func HandlerCallInfo(ctx context.Context) (*CallInfo, bool) {
+	ci, ok := ctx.Value(handlerCallInfoKey{}).(*CallInfo)
+	return ci, ok && ci != nil
 }
 
-// NewCallContext returns a context carrying a fresh client-side CallInfo.
+// ClientCallInfo returns the CallInfo of the outgoing call that ctx is for:
+// one that NewClientContext attached, or, inside a client interceptor, the
+// one the client attached. A handler's own context has none.
+func ClientCallInfo(ctx context.Context) (*CallInfo, bool) {
+	ci, ok := ctx.Value(clientCallInfoKey{}).(*CallInfo)
+	return ci, ok && ci != nil
+}
+
+// NewClientContext returns a context carrying a fresh client-side CallInfo.
 // Pass the context to one client call: set request headers on the CallInfo
-// first, read response headers and trailers after the call.
-func NewCallContext(ctx context.Context) (context.Context, *CallInfo) {
-	ci := &CallInfo{client: true, reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
-	return context.WithValue(ctx, callInfoKey{}, ci), ci
+// first, read response headers and trailers after the call. It leaves the
+// HandlerCallInfo of ctx, if any, in place.
+func NewClientContext(ctx context.Context) (context.Context, *CallInfo) {
+	ci := &CallInfo{reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
+	return context.WithValue(ctx, clientCallInfoKey{}, ci), ci
+}
+
+// handlerContext is the context of a call being served: its parent (the
+// request's context, with the call's timeout) and the call's CallInfo, which
+// HandlerCallInfo finds. It hides any client CallInfo of the parent (a
+// request made in process from a client's context), so that an outgoing call
+// made with the handler's context never fills in its caller's CallInfo. A
+// handler conn embeds one, which saves the allocation of context.WithValue.
+type handlerContext struct {
+	context.Context
+	info *CallInfo
+}
+
+// Value implements context.Context.
+func (c *handlerContext) Value(key any) any {
+	switch key.(type) {
+	case handlerCallInfoKey:
+		return c.info
+	case clientCallInfoKey:
+		return nil
+	}
+	return c.Context.Value(key)
 }
 
 // Spec returns the called procedure's Spec.
@@ -121,15 +164,10 @@ func (c *CallInfo) ResponseTrailer() http.Header {
 	return c.resTrailer
 }
 
-// IsClient reports whether this is the client side of a call.
-func (c *CallInfo) IsClient() bool { return c.client }
-
 // clientCallInfo returns the caller's CallInfo from ctx, or nil.
 func clientCallInfo(ctx context.Context) *CallInfo {
-	if ci, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok && ci.client {
-		return ci
-	}
-	return nil
+	ci, _ := ctx.Value(clientCallInfoKey{}).(*CallInfo)
+	return ci
 }
 
 // SendHeader sends the response headers of the streaming call handled in ctx
@@ -139,8 +177,8 @@ func clientCallInfo(ctx context.Context) *CallInfo {
 // already gone out with a message. Unary handlers send their headers with the
 // response, and SendHeader returns an error for them, as it does on a client.
 func SendHeader(ctx context.Context) error {
-	ci, ok := CallInfoFromContext(ctx)
-	if !ok || ci.client {
+	ci, ok := HandlerCallInfo(ctx)
+	if !ok {
 		return errorf(CodeInternal, "SendHeader: no handler call in the context")
 	}
 	if ci.sendHeader == nil {

@@ -25,7 +25,7 @@ type clientConfig struct {
 	compressMin     int
 	readMax         int64
 	sendMax         int64
-	interceptors    []Interceptor
+	interceptors    []ClientInterceptor
 	getURLMax       int
 	noGet           bool
 	grpcWebText     bool
@@ -36,8 +36,8 @@ type clientConfig struct {
 type Client[Req, Res any] struct {
 	spec   Spec
 	proto  protocolClient
-	unary  UnaryFunc
-	stream StreamingClientFunc
+	unary  ClientUnaryFunc
+	stream ClientStreamFunc
 	err    error // configuration error, reported by every call
 	hasInt bool
 	peer   Peer
@@ -125,7 +125,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 	if u != nil {
 		c.peer.Addr = u.Host
 	}
-	c.unary = chainUnary(func(ctx context.Context, req any) (any, error) {
+	c.unary = chainClientUnary(spec, func(ctx context.Context, req any) (any, error) {
 		res := new(Res)
 		info := clientCallInfo(ctx)
 		if info != nil {
@@ -137,13 +137,16 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 		}
 		return res, nil
 	}, cfg.interceptors)
-	c.stream = chainStreamingClient(func(ctx context.Context, spec Spec) StreamingClientConn {
+	c.stream = chainClientStream(spec, func(ctx context.Context) (StreamingClientConn, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, asError(err)
+		}
 		info := clientCallInfo(ctx)
 		if info == nil {
-			ctx, info = NewCallContext(ctx)
+			ctx, info = NewClientContext(ctx)
 		}
 		c.beginAttempt(info) // an interceptor may have attached a call info of its own
-		return c.proto.stream(ctx, info)
+		return c.proto.stream(ctx, info), nil
 	}, cfg.interceptors)
 	return c
 }
@@ -152,7 +155,7 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 func (c *Client[Req, Res]) Spec() Spec { return c.spec }
 
 // CallUnary sends req and returns the response. Request headers come from a
-// CallInfo attached with NewCallContext, which also receives the response
+// CallInfo attached with NewClientContext, which also receives the response
 // headers and trailers.
 func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error) {
 	if c.err != nil {
@@ -161,12 +164,12 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 	info := clientCallInfo(ctx)
 	if c.hasInt {
 		if info == nil {
-			ctx, info = NewCallContext(ctx)
+			ctx, info = NewClientContext(ctx)
 		}
 		c.prepare(info)
 		res, err := c.unary(ctx, req)
 		if err != nil {
-			return nil, err
+			return nil, chainError(err)
 		}
 		typed, ok := res.(*Res)
 		if !ok {
@@ -235,21 +238,50 @@ func attemptRequestHeader(info *CallInfo, extra int) http.Header {
 	return h
 }
 
-func (c *Client[Req, Res]) openStream(ctx context.Context) StreamingClientConn {
+// openStream opens a streaming call through the interceptors.
+func (c *Client[Req, Res]) openStream(ctx context.Context) (StreamingClientConn, error) {
 	if c.err != nil {
-		return &failedClientConn{spec: c.spec, err: c.err}
+		return nil, c.err
 	}
 	info := clientCallInfo(ctx)
 	if info == nil {
-		ctx, info = NewCallContext(ctx)
+		ctx, info = NewClientContext(ctx)
 	}
 	c.prepare(info)
-	return c.stream(ctx, c.spec)
+	conn, err := c.stream(ctx)
+	if err != nil {
+		return nil, chainError(err)
+	}
+	if conn == nil {
+		return nil, errorf(CodeInternal, "interceptor returned neither a stream nor an error")
+	}
+	return conn, nil
 }
 
-// CallServerStream sends req and returns the stream of responses.
+// chainError is the error of a call as it leaves the interceptor chain: an
+// RPC error as it is, and a bare context error (an interceptor returning
+// ctx.Err()) as CANCELED or DEADLINE_EXCEEDED. Other errors of interceptors
+// pass unchanged; CodeOf reports them as UNKNOWN.
+func chainError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return asError(err)
+	}
+	return err
+}
+
+// CallServerStream sends req and returns the stream of responses. It fails
+// for a configuration error, a context that is already done, a stream an
+// interceptor refused, or a request that cannot be sent; the call's status
+// otherwise comes from Receive.
 func (c *Client[Req, Res]) CallServerStream(ctx context.Context, req *Req) (*ServerStreamCall[Res], error) {
-	conn := c.openStream(ctx)
+	conn, err := c.openStream(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := conn.Send(req); err != nil && !errors.Is(err, io.EOF) {
 		_ = conn.CloseResponse()
 		return nil, err
@@ -261,14 +293,29 @@ func (c *Client[Req, Res]) CallServerStream(ctx context.Context, req *Req) (*Ser
 	return &ServerStreamCall[Res]{conn: conn}, nil
 }
 
-// CallClientStream opens a client-streaming call.
-func (c *Client[Req, Res]) CallClientStream(ctx context.Context) *ClientStreamCall[Req, Res] {
-	return &ClientStreamCall[Req, Res]{conn: c.openStream(ctx)}
+// CallClientStream opens a client-streaming call. It fails for a
+// configuration error, a context that is already done, or a stream an
+// interceptor refused; errors of the call itself surface on Send and
+// CloseAndReceive. The request goes out with the first Send or
+// CloseAndReceive.
+func (c *Client[Req, Res]) CallClientStream(ctx context.Context) (*ClientStreamCall[Req, Res], error) {
+	conn, err := c.openStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &ClientStreamCall[Req, Res]{conn: conn}, nil
 }
 
-// CallBidiStream opens a bidirectional-streaming call.
-func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) *BidiStreamCall[Req, Res] {
-	return &BidiStreamCall[Req, Res]{conn: c.openStream(ctx)}
+// CallBidiStream opens a bidirectional-streaming call. It fails for a
+// configuration error, a context that is already done, or a stream an
+// interceptor refused; errors of the call itself surface on Send and
+// Receive. The request goes out with the first Send, CloseSend or Receive.
+func (c *Client[Req, Res]) CallBidiStream(ctx context.Context) (*BidiStreamCall[Req, Res], error) {
+	conn, err := c.openStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &BidiStreamCall[Req, Res]{conn: conn}, nil
 }
 
 // ServerStreamCall is the client side of a server-streaming call. It is not
@@ -435,19 +482,3 @@ func (s *BidiStreamCall[Req, Res]) ResponseTrailer() http.Header {
 
 // Conn returns the untyped connection.
 func (s *BidiStreamCall[Req, Res]) Conn() StreamingClientConn { return s.conn }
-
-// failedClientConn reports a configuration error from every method.
-type failedClientConn struct {
-	spec Spec
-	err  error
-}
-
-func (f *failedClientConn) Spec() Spec                   { return f.spec }
-func (f *failedClientConn) Peer() Peer                   { return Peer{} }
-func (f *failedClientConn) RequestHeader() http.Header   { return http.Header{} }
-func (f *failedClientConn) Send(any) error               { return f.err }
-func (f *failedClientConn) CloseRequest() error          { return f.err }
-func (f *failedClientConn) Receive(any) error            { return f.err }
-func (f *failedClientConn) ResponseHeader() http.Header  { return http.Header{} }
-func (f *failedClientConn) ResponseTrailer() http.Header { return http.Header{} }
-func (f *failedClientConn) CloseResponse() error         { return nil }

@@ -27,7 +27,10 @@ func TestClientStreamReleasesAtTheEnd(t *testing.T) {
 	}))
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, spec, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+		bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, spec, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := bidi.Send(wrapperspb.String("one")); err != nil {
 			t.Fatalf("%v: %v", p, err)
 		}

@@ -37,7 +37,7 @@ func (w *watchHandlers) seen(call string) chan struct{} {
 }
 
 func (w *watchHandlers) wait(ctx context.Context) error {
-	info, _ := rpc.CallInfoFromContext(ctx)
+	info, _ := rpc.HandlerCallInfo(ctx)
 	<-ctx.Done()
 	close(w.seen(info.RequestHeader().Get("X-Call")))
 	return ctx.Err()
@@ -114,7 +114,10 @@ func TestCloseCancelsTheCall(t *testing.T) {
 		},
 		"CloseReceive-after-CloseSend": func(ctx context.Context, t *testing.T, tr netTransport, p rpc.Protocol) func() {
 			c := rpc.NewClient[sv, sv](tr.client, tr.url, specWatchBidi, rpc.WithProtocol(p))
-			s := c.CallBidiStream(ctx)
+			s, err := c.CallBidiStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Send(wrapperspb.String("a")); err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +134,7 @@ func TestCloseCancelsTheCall(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachProtocolAndTransport(t, transports, func(t *testing.T, tr netTransport, p rpc.Protocol) {
 				call := strconv.FormatInt(calls.Add(1), 10)
-				ctx, info := rpc.NewCallContext(context.Background())
+				ctx, info := rpc.NewClientContext(context.Background())
 				info.RequestHeader().Set("X-Call", call)
 				closeIt := open(ctx, t, tr, p)
 				closed := make(chan struct{})

@@ -51,6 +51,7 @@ type connectHandlerConn struct {
 	w        http.ResponseWriter
 	r        *http.Request
 	info     CallInfo
+	hctx     handlerContext // the call's context, once bound
 	stream   bool
 	codec    Codec
 	m        marshaler
@@ -225,11 +226,14 @@ func (c *connectHandlerConn) failEarly(err *Error) {
 	c.writeUnaryError(err)
 }
 
-func (c *connectHandlerConn) callInfo() *CallInfo            { return &c.info }
-func (c *connectHandlerConn) setContext(ctx context.Context) { c.ctx = ctx }
-func (c *connectHandlerConn) Spec() Spec                     { return c.info.spec }
-func (c *connectHandlerConn) Peer() Peer                     { return c.info.peer }
-func (c *connectHandlerConn) RequestHeader() http.Header     { return c.info.reqHeader }
+func (c *connectHandlerConn) bindContext(parent context.Context) context.Context {
+	c.hctx = handlerContext{Context: parent, info: &c.info}
+	c.ctx = &c.hctx
+	return c.ctx
+}
+func (c *connectHandlerConn) Spec() Spec                 { return c.info.spec }
+func (c *connectHandlerConn) Peer() Peer                 { return c.info.peer }
+func (c *connectHandlerConn) RequestHeader() http.Header { return c.info.reqHeader }
 func (c *connectHandlerConn) ResponseHeader() http.Header {
 	return c.info.resHeader
 }

@@ -175,9 +175,11 @@ func TestConnectBidiDeadlineAndCancelWithOpenRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	stream := client.CallBidiStream(ctx)
+	stream, err := client.CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_ = stream.Send(wrapperspb.String("a")) // io.EOF if the deadline already passed
-	var err error
 	for err == nil {
 		_, err = stream.Receive()
 	}
@@ -187,7 +189,9 @@ func TestConnectBidiDeadlineAndCancelWithOpenRequests(t *testing.T) {
 	_ = stream.CloseReceive()
 
 	ctx, cancel = context.WithCancel(context.Background())
-	stream = client.CallBidiStream(ctx)
+	if stream, err = client.CallBidiStream(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := stream.Send(wrapperspb.String("b")); err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ var (
 func echoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 	mux := http.NewServeMux()
 	unary := func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Echo", info.RequestHeader().Get("X-Echo"))
 		info.ResponseTrailer().Set("X-Method", info.HTTPMethod())
 		if req.Value == "fail" {
@@ -47,7 +47,7 @@ func echoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, unary, opts...))
 	mux.Handle(specGet.Procedure, rpc.NewUnaryHandler(specGet, unary, opts...))
 	mux.Handle(specServer.Procedure, rpc.NewServerStreamHandler(specServer, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Count", "3")
 		for i := range 3 {
 			if err := s.Send(wrapperspb.String(fmt.Sprintf("%s-%d", req.Value, i))); err != nil {
@@ -122,7 +122,7 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{specUnary, specGet} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "hi")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {
@@ -193,7 +193,10 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 		t.Fatalf("server stream failure: n=%d err=%v", n, last)
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
 			t.Fatal(err)
@@ -212,7 +215,10 @@ func testEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts
 func checkBidiEcho(t *testing.T, hc rpc.HTTPClient, url string, fullDuplex bool, opts ...rpc.ClientOption) {
 	t.Helper()
 	ctx := context.Background()
-	bidi := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	bidi, err := rpc.NewClient[sv, sv](hc, url, specBidi, opts...).CallBidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if fullDuplex {
 		for _, v := range []string{"x", "y"} {
 			if err := bidi.Send(wrapperspb.String(v)); err != nil {

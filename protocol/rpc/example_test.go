@@ -71,11 +71,11 @@ func ExampleNewServerStreamHandler() {
 }
 
 // Headers and trailers travel through the context: the handler reads and
-// writes them with CallInfoFromContext, the client with NewCallContext.
-func ExampleNewCallContext() {
+// writes them with HandlerCallInfo, the client with NewClientContext.
+func ExampleNewClientContext() {
 	spec := rpc.Spec{Procedure: "/example.v1.Greeter/Whoami"}
 	whoami := func(ctx context.Context, _ *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("Served-By", "example")
 		info.ResponseTrailer().Set("Request-Cost", "1")
 		return wrapperspb.String(info.RequestHeader().Get("User")), nil
@@ -84,7 +84,7 @@ func ExampleNewCallContext() {
 	defer srv.Close()
 
 	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec)
-	ctx, call := rpc.NewCallContext(context.Background())
+	ctx, call := rpc.NewClientContext(context.Background())
 	call.RequestHeader().Set("User", "grace")
 	res, err := client.CallUnary(ctx, &wrapperspb.StringValue{})
 	fmt.Println(res.GetValue(), err)
@@ -111,18 +111,14 @@ func ExampleNewError() {
 	// retry in 5s
 }
 
-// Interceptors wrap calls on both sides; UnaryInterceptorFunc adapts a
-// function for unary calls.
-func ExampleUnaryInterceptorFunc() {
-	logCalls := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+// A client interceptor wraps each call of a client; ClientUnaryInterceptorFunc
+// adapts a function for unary calls. The Spec is given once, when the client
+// is made.
+func ExampleClientUnaryInterceptorFunc() {
+	logCalls := rpc.ClientUnaryInterceptorFunc(func(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
-			info, _ := rpc.CallInfoFromContext(ctx)
 			res, err := next(ctx, req)
-			side := "handler"
-			if info.IsClient() {
-				side = "client"
-			}
-			fmt.Println(side, info.Procedure(), rpc.CodeOf(err))
+			fmt.Println("client", spec.Procedure, rpc.CodeOf(err) == 0)
 			return res, err
 		}
 	})
@@ -130,12 +126,56 @@ func ExampleUnaryInterceptorFunc() {
 	echo := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
 		return req, nil
 	}
-	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo, rpc.WithInterceptors(logCalls)))
+	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo))
 	defer srv.Close()
 
-	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec, rpc.WithInterceptors(logCalls))
+	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec, rpc.WithClientInterceptors(logCalls))
 	_, _ = client.CallUnary(context.Background(), wrapperspb.String("hi"))
 	// Output:
-	// handler /example.v1.Echo/Echo code_0
-	// client /example.v1.Echo/Echo code_0
+	// client /example.v1.Echo/Echo true
+}
+
+// A handler interceptor joins the call chain, which runs before the request
+// is decoded, and can refuse a call there: the interceptors before it see
+// the refusal and its code. Here a check wants a header, and a logger
+// placed first records every call, refused or not.
+func ExampleHandlerCallInterceptorFunc() {
+	logCalls := rpc.HandlerCallInterceptorFunc(func(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+			err := next(ctx, conn)
+			outcome := "ok"
+			if err != nil {
+				outcome = rpc.CodeOf(err).String()
+			}
+			fmt.Println("handler", spec.Procedure, outcome)
+			return err
+		}
+	})
+	requireKey := rpc.HandlerCallInterceptorFunc(func(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+		return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
+			if conn.RequestHeader().Get("Api-Key") == "" {
+				return rpc.NewError(rpc.CodeUnauthenticated, "Api-Key required")
+			}
+			return next(ctx, conn)
+		}
+	})
+	spec := rpc.Spec{Procedure: "/example.v1.Echo/Echo"}
+	echo := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		return req, nil
+	}
+	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo, rpc.WithHandlerInterceptors(logCalls, requireKey)))
+	defer srv.Close()
+
+	client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL, spec)
+	_, err := client.CallUnary(context.Background(), wrapperspb.String("hi"))
+	fmt.Println("client got", rpc.CodeOf(err))
+	ctx, call := rpc.NewClientContext(context.Background())
+	call.RequestHeader().Set("Api-Key", "k")
+	_, err = client.CallUnary(ctx, wrapperspb.String("hi"))
+	fmt.Println("client got", err)
+	// Output:
+	// handler /example.v1.Echo/Echo unauthenticated
+	// client got unauthenticated
+	// handler /example.v1.Echo/Echo ok
+	// client got <nil>
 }

@@ -438,7 +438,7 @@ func fuzzMux() http.Handler {
 	mux := http.NewServeMux()
 	opts := []HandlerOption{WithReadMaxBytes(4 << 10), WithCompression(namedTestCompression("br"))}
 	unary := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-		if info, ok := CallInfoFromContext(ctx); ok {
+		if info, ok := HandlerCallInfo(ctx); ok {
 			info.ResponseTrailer().Set("X-Echo", req.GetValue())
 		}
 		if strings.HasPrefix(req.GetValue(), "fail") {

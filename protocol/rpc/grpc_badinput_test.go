@@ -232,7 +232,7 @@ func TestGRPCHandlerResponses(t *testing.T) {
 	mux.HandleFunc("/", rpc.NotFound)
 	bare := rpc.Spec{Procedure: "/test.v1.Bare/Fail"}
 	mux.Handle(bare.Procedure, rpc.NewUnaryHandler(bare, func(ctx context.Context, _ *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Trailer", "t")
 		e := rpc.NewError(rpc.CodeFailedPrecondition, "bare")
 		_ = e.AddDetail(wrapperspb.String("d"))
@@ -527,15 +527,17 @@ func TestGRPCClientUnexpectedResponses(t *testing.T) {
 			for cname, hc := range clients {
 				client := rpc.NewClient[sv, sv](hc, url, spec, append([]rpc.ClientOption{rpc.WithProtocol(protocol)}, c.opts...)...)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				ctx, info := rpc.NewCallContext(ctx)
+				ctx, info := rpc.NewClientContext(ctx)
 				var err error
 				switch spec.StreamType {
 				case rpc.StreamTypeUnary:
 					_, err = client.CallUnary(ctx, wrapperspb.String("x"))
 				case rpc.StreamTypeClient:
-					cs := client.CallClientStream(ctx)
-					_ = cs.Send(wrapperspb.String("x"))
-					_, err = cs.CloseAndReceive()
+					var cs *rpc.ClientStreamCall[sv, sv]
+					if cs, err = client.CallClientStream(ctx); err == nil {
+						_ = cs.Send(wrapperspb.String("x"))
+						_, err = cs.CloseAndReceive()
+					}
 				case rpc.StreamTypeServer:
 					var ss *rpc.ServerStreamCall[sv]
 					ss, err = client.CallServerStream(ctx, wrapperspb.String("x"))

@@ -100,6 +100,7 @@ type grpcHandlerConn struct {
 	r       *http.Request
 	variant grpcVariant
 	info    CallInfo
+	hctx    handlerContext // the call's context, once bound
 	codec   Codec
 	m       marshaler
 	u       unmarshaler
@@ -206,13 +207,16 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	return c, timeout
 }
 
-func (c *grpcHandlerConn) callInfo() *CallInfo            { return &c.info }
-func (c *grpcHandlerConn) setContext(ctx context.Context) { c.ctx = ctx }
-func (c *grpcHandlerConn) Spec() Spec                     { return c.info.spec }
-func (c *grpcHandlerConn) Peer() Peer                     { return c.info.peer }
-func (c *grpcHandlerConn) RequestHeader() http.Header     { return c.info.reqHeader }
-func (c *grpcHandlerConn) ResponseHeader() http.Header    { return c.info.resHeader }
-func (c *grpcHandlerConn) ResponseTrailer() http.Header   { return c.info.ResponseTrailer() }
+func (c *grpcHandlerConn) bindContext(parent context.Context) context.Context {
+	c.hctx = handlerContext{Context: parent, info: &c.info}
+	c.ctx = &c.hctx
+	return c.ctx
+}
+func (c *grpcHandlerConn) Spec() Spec                   { return c.info.spec }
+func (c *grpcHandlerConn) Peer() Peer                   { return c.info.peer }
+func (c *grpcHandlerConn) RequestHeader() http.Header   { return c.info.reqHeader }
+func (c *grpcHandlerConn) ResponseHeader() http.Header  { return c.info.resHeader }
+func (c *grpcHandlerConn) ResponseTrailer() http.Header { return c.info.ResponseTrailer() }
 
 func (c *grpcHandlerConn) Receive(msg any) error {
 	if !c.single {

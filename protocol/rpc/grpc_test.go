@@ -78,7 +78,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 	ctx := context.Background()
 	for _, spec := range []rpc.Spec{specUnary, specGet} {
 		c := rpc.NewClient[sv, sv](hc, url, spec, opts...)
-		cctx, info := rpc.NewCallContext(ctx)
+		cctx, info := rpc.NewClientContext(ctx)
 		info.RequestHeader().Set("X-Echo", "hi")
 		res, err := c.CallUnary(cctx, wrapperspb.String("hello"))
 		if err != nil {
@@ -100,7 +100,7 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		if info.ResponseTrailer().Get("Grpc-Status") != "" {
 			t.Errorf("status leaked into trailers: %v", info.ResponseTrailer())
 		}
-		cctx, info = rpc.NewCallContext(ctx)
+		cctx, info = rpc.NewClientContext(ctx)
 		_, err = c.CallUnary(cctx, wrapperspb.String("fail"))
 		var rerr *rpc.Error
 		if !errors.As(err, &rerr) || rerr.Code() != rpc.CodeFailedPrecondition || rerr.Message() != "told to fail" {
@@ -164,7 +164,10 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		t.Errorf("trailers after failure = %v", stream.ResponseTrailer())
 	}
 
-	cs := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	cs, err := rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cs.RequestHeader().Set("X-Echo", "cs")
 	for _, v := range []string{"a", "b", "c"} {
 		if err := cs.Send(wrapperspb.String(v)); err != nil {
@@ -176,7 +179,10 @@ func testGRPCEcho(t *testing.T, hc rpc.HTTPClient, url string, protocol rpc.Prot
 		t.Fatalf("client stream: %v %v", res, err)
 	}
 	// No messages at all is fine for a client stream.
-	res, err = rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx).CloseAndReceive()
+	if cs, err = rpc.NewClient[sv, sv](hc, url, specClient, opts...).CallClientStream(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = cs.CloseAndReceive()
 	if err != nil || res.Value != "" {
 		t.Fatalf("empty client stream: %v %v", res, err)
 	}
@@ -265,7 +271,10 @@ func TestGRPCDeadlines(t *testing.T) {
 
 			short, cancel4 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel4()
-			cs := rpc.NewClient[sv, sv](h2, srv.URL, cspec, opt).CallClientStream(short)
+			cs, err := rpc.NewClient[sv, sv](h2, srv.URL, cspec, opt).CallClientStream(short)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cs.Send(wrapperspb.String("z")); err != nil {
 				t.Fatal(err)
 			}
@@ -289,34 +298,42 @@ func TestGRPCDeadlines(t *testing.T) {
 func TestGRPCCallInfoAndInterceptors(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
-	record := func(side string) rpc.UnaryInterceptorFunc {
-		return func(next rpc.UnaryFunc) rpc.UnaryFunc {
-			return func(ctx context.Context, req any) (any, error) {
-				info, ok := rpc.CallInfoFromContext(ctx)
-				if !ok {
-					return nil, errors.New("no call info")
-				}
-				mu.Lock()
-				seen = append(seen, side+":"+info.Protocol().String()+":"+info.Procedure())
-				mu.Unlock()
-				if side == "handler" {
-					info.ResponseHeader().Set("X-Intercepted", info.RequestHeader().Get("X-From"))
-				} else {
-					info.RequestHeader().Set("X-From", "client-interceptor")
-				}
-				return next(ctx, req)
-			}
-		}
+	add := func(side string, info *rpc.CallInfo) {
+		mu.Lock()
+		seen = append(seen, side+":"+info.Protocol().String()+":"+info.Procedure())
+		mu.Unlock()
 	}
+	client := rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			info, ok := rpc.ClientCallInfo(ctx)
+			if !ok {
+				return nil, errors.New("no call info")
+			}
+			add("client", info)
+			info.RequestHeader().Set("X-From", "client-interceptor")
+			return next(ctx, req)
+		}
+	})
+	handler := rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			info, ok := rpc.HandlerCallInfo(ctx)
+			if !ok {
+				return nil, errors.New("no call info")
+			}
+			add("handler", info)
+			info.ResponseHeader().Set("X-Intercepted", info.RequestHeader().Get("X-From"))
+			return next(ctx, req)
+		}
+	})
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
 		return req, nil
-	}, rpc.WithInterceptors(record("handler"))))
+	}, rpc.WithHandlerInterceptors(handler)))
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range grpcProtocols {
 		seen = nil
-		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p.protocol), rpc.WithInterceptors(record("client")))
-		ctx, info := rpc.NewCallContext(context.Background())
+		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithProtocol(p.protocol), rpc.WithClientInterceptors(client))
+		ctx, info := rpc.NewClientContext(context.Background())
 		if _, err := c.CallUnary(ctx, wrapperspb.String("x")); err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +359,10 @@ func TestGRPCNotFound(t *testing.T) {
 		if rpc.CodeOf(err) != rpc.CodeUnimplemented {
 			t.Errorf("%s: %v", p.name, err)
 		}
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, rpc.Spec{Procedure: "/test.v1.Echo/MissingBidi", StreamType: rpc.StreamTypeBidi}, rpc.WithProtocol(p.protocol)).CallBidiStream(context.Background())
+		bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, rpc.Spec{Procedure: "/test.v1.Echo/MissingBidi", StreamType: rpc.StreamTypeBidi}, rpc.WithProtocol(p.protocol)).CallBidiStream(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		_ = bidi.Send(wrapperspb.String("x"))
 		if _, err := bidi.Receive(); rpc.CodeOf(err) != rpc.CodeUnimplemented {
 			t.Errorf("%s bidi: %v", p.name, err)
@@ -390,7 +410,10 @@ func TestGRPCEarlyServerClose(t *testing.T) {
 		}
 		for cname, hc := range clients {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			cs := rpc.NewClient[sv, sv](hc, srv.URL, specClient, rpc.WithProtocol(p.protocol)).CallClientStream(ctx)
+			cs, err := rpc.NewClient[sv, sv](hc, srv.URL, specClient, rpc.WithProtocol(p.protocol)).CallClientStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var sendErr error
 			for range 1000 { // 16 MB: far beyond any flow-control window
 				if sendErr = cs.Send(chunk); sendErr != nil {
@@ -429,7 +452,10 @@ func TestGRPCClientCancel(t *testing.T) {
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range grpcProtocols {
 		ctx, cancel := context.WithCancel(context.Background())
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p.protocol)).CallBidiStream(ctx)
+		bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, rpc.WithProtocol(p.protocol)).CallBidiStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := bidi.Send(wrapperspb.String("a")); err != nil {
 			t.Fatal(err)
 		}

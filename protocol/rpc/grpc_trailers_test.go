@@ -15,13 +15,13 @@ import (
 func TestGRPCTrailersOnlyMetadata(t *testing.T) {
 	spec := rpc.Spec{Procedure: "/test.v1.Fail/Now"}
 	h := rpc.NewUnaryHandler(spec, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-T", "tv")
 		return nil, rpc.NewError(rpc.CodeNotFound, "nothing here")
 	})
 	srv, h2 := newH2CServer(t, h)
 	for _, p := range []rpc.Protocol{rpc.ProtocolGRPC} {
-		ctx, info := rpc.NewCallContext(context.Background())
+		ctx, info := rpc.NewClientContext(context.Background())
 		_, err := rpc.NewClient[sv, sv](h2, srv.URL, spec, rpc.WithProtocol(p)).CallUnary(ctx, wrapperspb.String("x"))
 		if rpc.CodeOf(err) != rpc.CodeNotFound {
 			t.Fatalf("%v: %v", p, err)

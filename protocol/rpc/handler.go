@@ -17,7 +17,7 @@ type handlerConfig struct {
 	compressMin           int
 	readMax               int64
 	sendMax               int64
-	interceptors          []Interceptor
+	interceptors          []HandlerInterceptor
 	requireConnectVersion bool
 }
 
@@ -31,12 +31,11 @@ type Handler struct {
 	readMax      int64
 	sendMax      int64
 	requireVer   bool
-	// call runs the method on an established connection.
-	call func(ctx context.Context, conn handlerConn) error
+	// call runs the call on an established connection: the interceptors'
+	// call chain around the method.
+	call HandlerCallFunc
 	// allowGet is true for unary methods without side effects.
 	allowGet bool
-	// gates are the interceptors that implement HandlerGate, in order.
-	gates []HandlerGate
 }
 
 // protocolHandler is the server side of one wire protocol.
@@ -52,10 +51,10 @@ type protocolHandler interface {
 // handlerConn is a protocol's server side of one call.
 type handlerConn interface {
 	StreamingHandlerConn
-	callInfo() *CallInfo
-	// setContext gives the conn the call's context (the request's, with
-	// the call's timeout and CallInfo), before the method runs.
-	setContext(ctx context.Context)
+	// bindContext returns the call's context, parent (the request's, with
+	// the call's timeout) with the call's CallInfo, and makes it the conn's.
+	// It is called once, before the call chain runs.
+	bindContext(parent context.Context) context.Context
 	// finish ends the response: with the error if err is non-nil, else with
 	// success and the trailers.
 	finish(err error)
@@ -66,7 +65,7 @@ type handlerConn interface {
 
 // newHandler builds the protocol-independent part of a handler and returns
 // the interceptors the options named, for the kind-specific constructor.
-func newHandler(spec Spec, opts []HandlerOption) (*Handler, []Interceptor) {
+func newHandler(spec Spec, opts []HandlerOption) (*Handler, []HandlerInterceptor) {
 	cfg := handlerConfig{codecs: newCodecSet(), readMax: DefaultReadMaxBytes, compressMin: DefaultHandlerCompressMinBytes}
 	for _, o := range opts {
 		o.applyHandler(&cfg)
@@ -84,74 +83,75 @@ func newHandler(spec Spec, opts []HandlerOption) (*Handler, []Interceptor) {
 		requireVer:   cfg.requireConnectVersion,
 		allowGet:     spec.StreamType == StreamTypeUnary && spec.IdempotencyLevel == IdempotencyNoSideEffects,
 	}
-	for _, i := range cfg.interceptors {
-		if g, ok := i.(HandlerGate); ok {
-			h.gates = append(h.gates, g)
-		}
-	}
 	return h, cfg.interceptors
 }
 
 // handlerProtocols are the protocols every handler answers, tried in order.
 var handlerProtocols = [...]protocolHandler{connectHandlerProtocol{}, grpcHandlerProtocol{}, grpcHandlerProtocol{web: true}}
 
+// errNilResponse is a handler's answer when its method returns neither a
+// response nor an error.
+func errNilResponse() error {
+	return errorf(CodeInternal, "handler returned a nil response and a nil error")
+}
+
 // NewUnaryHandler returns a handler for a unary method.
 func NewUnaryHandler[Req, Res any](spec Spec, fn func(context.Context, *Req) (*Res, error), opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeUnary
 	h, interceptors := newHandler(spec, opts)
-	method := func(ctx context.Context, req *Req) (*Res, error) {
-		res, err := fn(ctx, req)
-		if err == nil && res == nil {
-			err = errorf(CodeInternal, "handler returned a nil response and a nil error")
-		}
-		return res, err
-	}
 	if len(interceptors) == 0 {
-		h.call = func(ctx context.Context, conn handlerConn) error {
+		h.call = func(ctx context.Context, conn StreamingHandlerConn) error {
 			req := new(Req)
 			if err := conn.Receive(req); err != nil {
 				return err
 			}
-			res, err := method(ctx, req)
+			res, err := fn(ctx, req)
 			if err != nil {
 				return err
+			}
+			if res == nil {
+				return errNilResponse()
 			}
 			return conn.Send(res)
 		}
 		return h
 	}
-	next := chainUnary(func(ctx context.Context, req any) (any, error) {
-		res, err := method(ctx, req.(*Req))
+	unary := chainHandlerUnary(spec, func(ctx context.Context, req any) (any, error) {
+		typed, ok := req.(*Req)
+		if !ok {
+			return nil, errorf(CodeInternal, "interceptor passed a request of the wrong type")
+		}
+		res, err := fn(ctx, typed)
 		if err != nil {
 			return nil, err
 		}
+		if res == nil {
+			return nil, errNilResponse()
+		}
 		return res, nil
 	}, interceptors)
-	h.call = func(ctx context.Context, conn handlerConn) error {
+	h.call = chainHandlerCall(spec, func(ctx context.Context, conn StreamingHandlerConn) error {
 		req := new(Req)
 		if err := conn.Receive(req); err != nil {
 			return err
 		}
-		res, err := next(ctx, req)
+		res, err := unary(ctx, req)
 		if err != nil {
 			return err
 		}
+		if _, ok := res.(*Res); !ok {
+			return errorf(CodeInternal, "interceptor returned a response of the wrong type")
+		}
 		return conn.Send(res)
-	}
+	}, interceptors)
 	return h
-}
-
-// streamCall wraps a streaming method in its interceptors.
-func streamCall(inner StreamingHandlerFunc, interceptors []Interceptor) func(context.Context, handlerConn) error {
-	wrapped := chainStreamingHandler(inner, interceptors)
-	return func(ctx context.Context, conn handlerConn) error { return wrapped(ctx, conn) }
 }
 
 // NewServerStreamHandler returns a handler for a server-streaming method.
 func NewServerStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *Req, *ServerStream[Res]) error, opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeServer
 	h, interceptors := newHandler(spec, opts)
-	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+	h.call = chainHandlerCall(spec, func(ctx context.Context, conn StreamingHandlerConn) error {
 		req := new(Req)
 		if err := conn.Receive(req); err != nil {
 			return err
@@ -165,13 +165,13 @@ func NewServerStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *R
 func NewClientStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *ClientStream[Req]) (*Res, error), opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeClient
 	h, interceptors := newHandler(spec, opts)
-	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+	h.call = chainHandlerCall(spec, func(ctx context.Context, conn StreamingHandlerConn) error {
 		res, err := fn(ctx, &ClientStream[Req]{conn: conn})
 		if err != nil {
 			return err
 		}
 		if res == nil {
-			return errorf(CodeInternal, "handler returned a nil response and a nil error")
+			return errNilResponse()
 		}
 		return conn.Send(res)
 	}, interceptors)
@@ -182,7 +182,7 @@ func NewClientStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *C
 func NewBidiStreamHandler[Req, Res any](spec Spec, fn func(context.Context, *BidiStream[Req, Res]) error, opts ...HandlerOption) *Handler {
 	spec.StreamType = StreamTypeBidi
 	h, interceptors := newHandler(spec, opts)
-	h.call = streamCall(func(ctx context.Context, conn StreamingHandlerConn) error {
+	h.call = chainHandlerCall(spec, func(ctx context.Context, conn StreamingHandlerConn) error {
 		return fn(ctx, &BidiStream[Req, Res]{conn: conn})
 	}, interceptors)
 	return h
@@ -229,18 +229,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	ctx = context.WithValue(ctx, callInfoKey{}, conn.callInfo())
-	for _, g := range h.gates {
-		gated, err := g.Gate(ctx)
-		if err != nil {
-			conn.finish(err)
-			return
-		}
-		if gated != nil {
-			ctx = gated
-		}
-	}
-	conn.setContext(ctx)
+	ctx = conn.bindContext(ctx)
 	returned := false
 	defer func() {
 		if !returned {

@@ -32,7 +32,10 @@ func TestHTTP1BidiReturnsEarlyThenNextCall(t *testing.T) {
 	t.Cleanup(hc.CloseIdleConnections)
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPCWeb} {
 		for round := range 3 {
-			call := rpc.NewClient[sv, sv](hc, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			call, err := rpc.NewClient[sv, sv](hc, srv.URL, specBidi, rpc.WithProtocol(p)).CallBidiStream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, v := range []string{"a", "b", "c"} {
 				if err := call.Send(wrapperspb.String(v)); err != nil {
 					t.Fatalf("%v round %d: send: %v", p, round, err)

@@ -29,14 +29,30 @@ func (r *recorder) add(s string) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+func (r *recorder) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		info, ok := rpc.CallInfoFromContext(ctx)
+		info, ok := rpc.ClientCallInfo(ctx)
 		if !ok {
 			return nil, errors.New("no call info")
 		}
-		if info.IsClient() {
-			info.RequestHeader().Set("X-Intercepted", "client")
+		info.RequestHeader().Set("X-Intercepted", "client")
+		r.add(r.side + " unary " + info.Procedure() + " " + info.Protocol().String() + " req=" + req.(*sv).Value)
+		res, err := next(ctx, req)
+		if err != nil {
+			r.add(r.side + " error " + rpc.CodeOf(err).String())
+			return nil, err
+		}
+		r.add(r.side + " header " + info.ResponseHeader().Get("X-Seen-By"))
+		r.add(r.side + " res=" + res.(*sv).Value)
+		return res, nil
+	}
+}
+
+func (r *recorder) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return func(ctx context.Context, req any) (any, error) {
+		info, ok := rpc.HandlerCallInfo(ctx)
+		if !ok {
+			return nil, errors.New("no call info")
 		}
 		r.add(r.side + " unary " + info.Procedure() + " " + info.Protocol().String() + " req=" + req.(*sv).Value)
 		res, err := next(ctx, req)
@@ -44,22 +60,21 @@ func (r *recorder) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
 			r.add(r.side + " error " + rpc.CodeOf(err).String())
 			return nil, err
 		}
-		if !info.IsClient() {
-			info.ResponseHeader().Set("X-Seen-By", info.RequestHeader().Get("X-Intercepted"))
-		} else {
-			r.add(r.side + " header " + info.ResponseHeader().Get("X-Seen-By"))
-		}
+		info.ResponseHeader().Set("X-Seen-By", info.RequestHeader().Get("X-Intercepted"))
 		r.add(r.side + " res=" + res.(*sv).Value)
 		return res, nil
 	}
 }
 
-func (r *recorder) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
+func (r *recorder) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
 		r.add(r.side + " stream open " + spec.Procedure)
-		conn := next(ctx, spec)
+		conn, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
 		conn.RequestHeader().Set("X-Intercepted", "client-stream")
-		return &countingClientConn{StreamingClientConn: conn, r: r}
+		return &countingClientConn{StreamingClientConn: conn, r: r}, nil
 	}
 }
 
@@ -81,7 +96,12 @@ func (c *countingClientConn) Receive(msg any) error {
 	return err
 }
 
-func (r *recorder) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall logs streams only: the unary calls are logged by
+// WrapHandlerUnary.
+func (r *recorder) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
+	if spec.StreamType == rpc.StreamTypeUnary {
+		return next
+	}
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
 		r.add(r.side + " stream " + conn.Spec().Procedure + " header=" + conn.RequestHeader().Get("X-Intercepted"))
 		err := next(ctx, conn)
@@ -93,17 +113,17 @@ func (r *recorder) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.Strea
 func TestInterceptorsSeeWholeCall(t *testing.T) {
 	server := &recorder{side: "server"}
 	client := &recorder{side: "client"}
-	srv, h2 := newH2CServer(t, echoMux(rpc.WithInterceptors(server)))
+	srv, h2 := newH2CServer(t, echoMux(rpc.WithHandlerInterceptors(server)))
 	ctx := context.Background()
 
-	c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithInterceptors(client))
+	c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithClientInterceptors(client))
 	if res, err := c.CallUnary(ctx, wrapperspb.String("one")); err != nil || res.Value != "one" {
 		t.Fatal(res, err)
 	}
 	if _, err := c.CallUnary(ctx, wrapperspb.String("fail")); rpc.CodeOf(err) != rpc.CodeFailedPrecondition {
 		t.Fatal(err)
 	}
-	ss, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, rpc.WithInterceptors(client)).CallServerStream(ctx, wrapperspb.String("s"))
+	ss, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, rpc.WithClientInterceptors(client)).CallServerStream(ctx, wrapperspb.String("s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,24 +153,24 @@ func TestInterceptorsSeeWholeCall(t *testing.T) {
 
 // A unary interceptor can short-circuit a call on either side.
 func TestInterceptorShortCircuit(t *testing.T) {
-	deny := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+	deny := rpc.HandlerUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
 			return nil, rpc.NewError(rpc.CodePermissionDenied, "denied")
 		}
 	})
-	srv, h2 := newH2CServer(t, echoMux(rpc.WithInterceptors(deny)))
+	srv, h2 := newH2CServer(t, echoMux(rpc.WithHandlerInterceptors(deny)))
 	_, err := rpc.NewClient[sv, sv](h2, srv.URL, specUnary).CallUnary(context.Background(), wrapperspb.String("x"))
 	if rpc.CodeOf(err) != rpc.CodePermissionDenied {
 		t.Fatalf("server-side deny: %v", err)
 	}
 	var calls int
-	count := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+	count := rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
 			calls++
 			return wrapperspb.String("cached"), nil
 		}
 	})
-	res, err := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithInterceptors(count)).CallUnary(context.Background(), wrapperspb.String("x"))
+	res, err := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithClientInterceptors(count)).CallUnary(context.Background(), wrapperspb.String("x"))
 	if err != nil || res.Value != "cached" || calls != 1 {
 		t.Fatalf("client-side short circuit: %v %v %d", res, err, calls)
 	}
@@ -264,7 +284,11 @@ func TestClientConcurrentUse(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			s := bidi.CallBidiStream(context.Background())
+			s, err := bidi.CallBidiStream(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
 			defer s.CloseReceive()
 			for j := range 5 {
 				v := strings.Repeat("b", i+j)
@@ -312,16 +336,16 @@ func TestLateSuccessIsDeadlineExceeded(t *testing.T) {
 func TestInterceptorOwnCallContext(t *testing.T) {
 	srv, h2 := newH2CServer(t, echoMux())
 	var seen *rpc.CallInfo
-	own := rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+	own := rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
-			ctx, info := rpc.NewCallContext(ctx)
+			ctx, info := rpc.NewClientContext(ctx)
 			info.RequestHeader().Set("X-Echo", "mine")
 			seen = info
 			return next(ctx, req)
 		}
 	})
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC} {
-		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithInterceptors(own), rpc.WithProtocol(p))
+		c := rpc.NewClient[sv, sv](h2, srv.URL, specUnary, rpc.WithClientInterceptors(own), rpc.WithProtocol(p))
 		if _, err := c.CallUnary(context.Background(), wrapperspb.String("x")); err != nil {
 			t.Fatal(err)
 		}

@@ -157,13 +157,21 @@ func WithSendMaxBytes(n int64) Option {
 	}
 }
 
-// WithInterceptors adds interceptors. The first one given is the outermost:
-// it sees the call first and the result last.
-func WithInterceptors(interceptors ...Interceptor) Option {
-	return optionFunc{
-		client:  func(cfg *clientConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
-		handler: func(cfg *handlerConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) },
-	}
+// WithClientInterceptors adds interceptors to a client. The first one given
+// is the outermost: it sees the call first and the result last. Options
+// apply in order, so interceptors of a later WithClientInterceptors run
+// inside those of an earlier one.
+func WithClientInterceptors(interceptors ...ClientInterceptor) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) })
+}
+
+// WithHandlerInterceptors adds interceptors to a handler. The first one
+// given is the outermost, in the call chain and in the unary chain: it sees
+// the call first and its outcome last. Options apply in order, so
+// interceptors of a later WithHandlerInterceptors run inside those of an
+// earlier one.
+func WithHandlerInterceptors(interceptors ...HandlerInterceptor) HandlerOption {
+	return handlerOptionFunc(func(cfg *handlerConfig) { cfg.interceptors = append(cfg.interceptors, interceptors...) })
 }
 
 // WithGRPCWebText makes a gRPC-Web client send its requests base64-encoded,

@@ -146,14 +146,12 @@ func TestClientConfigurationErrors(t *testing.T) {
 		if _, err := rpc.NewClient[sv, sv](h2, srv.URL, specServer, opt).CallServerStream(ctx, wrapperspb.String("x")); rpc.CodeOf(err) != want {
 			t.Errorf("%s, server stream: %v", name, err)
 		}
-		bidi := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opt).CallBidiStream(ctx)
-		if err := bidi.Send(wrapperspb.String("x")); rpc.CodeOf(err) != want {
-			t.Errorf("%s, bidi send: %v", name, err)
+		if bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, specBidi, opt).CallBidiStream(ctx); bidi != nil || rpc.CodeOf(err) != want {
+			t.Errorf("%s, bidi: %v %v", name, bidi, err)
 		}
-		if _, err := bidi.Receive(); rpc.CodeOf(err) != want {
-			t.Errorf("%s, bidi receive: %v", name, err)
+		if cs, err := rpc.NewClient[sv, sv](h2, srv.URL, specClient, opt).CallClientStream(ctx); cs != nil || rpc.CodeOf(err) != want {
+			t.Errorf("%s, client stream: %v %v", name, cs, err)
 		}
-		_ = bidi.CloseReceive()
 	}
 	if hits != 0 {
 		t.Errorf("%d requests reached the server", hits)

@@ -17,8 +17,8 @@ import (
 // only switching between it and "identity" for the following messages is
 // possible. Unary handlers can call it any time before they return.
 func SetResponseCompression(ctx context.Context, name string) error {
-	ci, ok := CallInfoFromContext(ctx)
-	if !ok || ci.client || ci.compression == nil {
+	ci, ok := HandlerCallInfo(ctx)
+	if !ok || ci.compression == nil {
 		return errorf(CodeInternal, "SetResponseCompression: no handler call in the context")
 	}
 	return ci.compression.setCompression(name)

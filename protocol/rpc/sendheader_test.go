@@ -16,7 +16,7 @@ import (
 func TestSendHeaderBeforeFirstMessage(t *testing.T) {
 	spec := rpc.Spec{Procedure: "/test.v1.Early/Headers", StreamType: rpc.StreamTypeBidi}
 	h := rpc.NewBidiStreamHandler(spec, func(ctx context.Context, s *rpc.BidiStream[sv, sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseHeader().Set("X-Early", "yes")
 		if err := rpc.SendHeader(ctx); err != nil {
 			return err
@@ -51,7 +51,10 @@ func TestSendHeaderBeforeFirstMessage(t *testing.T) {
 		_ = res.Body.Close()
 	}
 	// Through our own client the call works as before.
-	bidi := rpc.NewClient[sv, sv](h2, srv.URL, spec).CallBidiStream(context.Background())
+	bidi, err := rpc.NewClient[sv, sv](h2, srv.URL, spec).CallBidiStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := bidi.Send(wrapperspb.String("ping")); err != nil {
 		t.Fatal(err)
 	}

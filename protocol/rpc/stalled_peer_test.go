@@ -63,7 +63,7 @@ func TestSendEndsWhenThePeerStopsReading(t *testing.T) {
 	big := wrapperspb.String(strings.Repeat("x", 32<<10))
 	mux := http.NewServeMux()
 	mux.Handle(specFlood.Procedure, rpc.NewServerStreamHandler(specFlood, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		for {
 			if err := s.Send(big); err != nil {
 				results.ch(info.RequestHeader().Get("X-Call")) <- err
@@ -83,7 +83,7 @@ func TestSendEndsWhenThePeerStopsReading(t *testing.T) {
 				call := strconv.FormatInt(calls.Add(1), 10)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				ctx, info := rpc.NewCallContext(ctx)
+				ctx, info := rpc.NewClientContext(ctx)
 				info.RequestHeader().Set("X-Call", call)
 				want := rpc.CodeCanceled
 				if mode == "deadline" {

@@ -44,7 +44,11 @@ func TestStreamsNearTheStreamLimit(t *testing.T) {
 					defer wg.Done()
 					ctx := context.Background()
 					if i%2 == 0 {
-						cs := client.CallClientStream(ctx)
+						cs, err := client.CallClientStream(ctx)
+						if err != nil {
+							errs <- fmt.Errorf("client stream %d: %w", i, err)
+							return
+						}
 						for j := range 3 {
 							if err := cs.Send(wrapperspb.String(fmt.Sprint(j))); err != nil {
 								errs <- fmt.Errorf("client stream %d: send: %w", i, err)
@@ -57,7 +61,11 @@ func TestStreamsNearTheStreamLimit(t *testing.T) {
 						}
 						return
 					}
-					bs := bidi.CallBidiStream(ctx)
+					bs, err := bidi.CallBidiStream(ctx)
+					if err != nil {
+						errs <- fmt.Errorf("bidi %d: %w", i, err)
+						return
+					}
 					defer bs.CloseReceive()
 					if err := bs.Send(wrapperspb.String("x")); err != nil {
 						errs <- fmt.Errorf("bidi %d: send: %w", i, err)

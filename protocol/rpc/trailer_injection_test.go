@@ -23,7 +23,7 @@ func TestTrailerValuesCannotInjectLines(t *testing.T) {
 	const evil = "id\r\ngrpc-status: 0\r\ngrpc-message: fine"
 	mux := http.NewServeMux()
 	mux.Handle(specUnary.Procedure, rpc.NewUnaryHandler(specUnary, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Request-Id", evil)
 		info.ResponseTrailer()["x-raw\r\ngrpc-status"] = []string{"0"}
 		e := rpc.NewError(rpc.CodeAborted, "no")
@@ -31,7 +31,7 @@ func TestTrailerValuesCannotInjectLines(t *testing.T) {
 		return nil, e
 	}))
 	mux.Handle(specServer.Procedure, rpc.NewServerStreamHandler(specServer, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		info.ResponseTrailer().Set("X-Request-Id", evil)
 		if err := s.Send(req); err != nil {
 			return err

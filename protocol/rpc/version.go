@@ -14,4 +14,7 @@ const Version = "0.1.0"
 const (
 	// IsAtLeastVersion0_1_0 marks runtime v0.1.0 or later.
 	IsAtLeastVersion0_1_0 = true
+	// IsAtLeastVersion0_2_0 marks runtime v0.2.0 or later: client and
+	// handler interceptor kinds, and streams that open with an error.
+	IsAtLeastVersion0_2_0 = true
 )

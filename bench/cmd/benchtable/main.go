@@ -27,7 +27,7 @@ import (
 const poly = "polyconnect"
 
 // peers in the order the table lists them.
-var peers = []string{"connect-go", "grpc-go", "raw"}
+var peers = []string{"connect-go", "grpc-go", "raw", "grpc-gateway"}
 
 // key identifies one benchmark apart from its implementation.
 type key struct {
@@ -126,6 +126,11 @@ func median(vs []float64) (float64, bool) {
 // peerKey is the key of peer's benchmark that polyconnect's k is compared
 // with, and whether the peer has one of that kind at all.
 func peerKey(peer string, k key) (key, bool) {
+	if (peer == "grpc-gateway") != (k.protocol == "rest") {
+		// REST calls (the transcoder) meet grpc-gateway only, and it meets
+		// nothing else.
+		return key{}, false
+	}
 	switch peer {
 	case "raw":
 		if k.protocol != "connect" {

@@ -119,7 +119,7 @@ func checkUnarySpread(ctx context.Context, s *clients) (string, error) {
 	seen := map[string]int{}
 	method := ""
 	for i := 0; i < 30 && len(seen) < 2; i++ {
-		callCtx, info := rpc.NewCallContext(ctx)
+		callCtx, info := rpc.NewClientContext(ctx)
 		res, err := s.unary.CallUnary(callCtx, &benchv1.Payload{Payload: []byte("ping")})
 		if err != nil {
 			return "", err
@@ -139,7 +139,7 @@ func checkUnarySpread(ctx context.Context, s *clients) (string, error) {
 // checkUnaryPost sends a request too large for a Connect GET.
 func checkUnaryPost(ctx context.Context, s *clients) (string, error) {
 	big := &benchv1.Payload{Payload: []byte(strings.Repeat("x", 64<<10))}
-	callCtx, info := rpc.NewCallContext(ctx)
+	callCtx, info := rpc.NewClientContext(ctx)
 	res, err := s.unary.CallUnary(callCtx, big)
 	if err != nil {
 		return "", err
@@ -155,7 +155,10 @@ func checkFullDuplex(ctx context.Context, s *clients) (string, error) {
 	// A short deadline: a path that cannot carry it holds the first echo.
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	stream := s.bidi.CallBidiStream(ctx)
+	stream, err := s.bidi.CallBidiStream(ctx)
+	if err != nil {
+		return "", err
+	}
 	defer stream.CloseReceive()
 	for i := range 3 {
 		msg := &benchv1.Payload{Payload: []byte(fmt.Sprint("ping-", i))}

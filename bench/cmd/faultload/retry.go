@@ -20,20 +20,20 @@ type retries struct {
 	n atomic.Int64
 }
 
-func (r *retries) interceptors() []rpc.Interceptor {
+func (r *retries) interceptors() []rpc.ClientInterceptor {
 	policy := retry.New(
 		retry.WithMaxAttempts(5),
 		retry.WithBackoff(10*time.Millisecond, time.Second),
 		retry.WithBudget(retry.NewBudget(100_000, 0.1)),
 	)
-	return []rpc.Interceptor{policy, rpc.UnaryInterceptorFunc(r.count)}
+	return []rpc.ClientInterceptor{policy, rpc.ClientUnaryInterceptorFunc(r.count)}
 }
 
 // count runs once per attempt, inside the retry interceptor: attempts after
 // the first carry retry.AttemptHeader.
-func (r *retries) count(next rpc.UnaryFunc) rpc.UnaryFunc {
+func (r *retries) count(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok && info.RequestHeader().Get(retry.AttemptHeader) != "" {
+		if info, ok := rpc.ClientCallInfo(ctx); ok && info.RequestHeader().Get(retry.AttemptHeader) != "" {
 			r.n.Add(1)
 		}
 		return next(ctx, req)

@@ -121,7 +121,7 @@ func run(args []string) error {
 	var retried retries
 	var sets []*clients
 	for _, p := range cfg.protocols {
-		sets = append(sets, newClients(client, client.URL(), p, rpc.WithInterceptors(retried.interceptors()...)))
+		sets = append(sets, newClients(client, client.URL(), p, rpc.WithClientInterceptors(retried.interceptors()...)))
 	}
 
 	// Warm up every protocol, then take the "before" figures.
@@ -249,7 +249,10 @@ func serverStream(ctx context.Context, s *clients) error {
 }
 
 func clientStream(ctx context.Context, s *clients, msg *benchv1.Payload) error {
-	stream := s.clientStream.CallClientStream(ctx)
+	stream, err := s.clientStream.CallClientStream(ctx)
+	if err != nil {
+		return err
+	}
 	for range 5 {
 		if err := stream.Send(msg); err != nil {
 			break // CloseAndReceive reports why
@@ -268,7 +271,10 @@ func clientStream(ctx context.Context, s *clients, msg *benchv1.Payload) error {
 // halfDuplexBidi sends every message before receiving, which every HTTP
 // version and proxy can carry.
 func halfDuplexBidi(ctx context.Context, s *clients, msg *benchv1.Payload) error {
-	stream := s.bidi.CallBidiStream(ctx)
+	stream, err := s.bidi.CallBidiStream(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
 	for range 5 {
 		if err := stream.Send(msg); err != nil {

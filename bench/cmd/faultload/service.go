@@ -41,7 +41,7 @@ var (
 func serviceMux(replica string) http.Handler {
 	mux := http.NewServeMux()
 	named := func(ctx context.Context) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok {
+		if info, ok := rpc.HandlerCallInfo(ctx); ok {
 			info.ResponseHeader().Set("Replica", replica)
 		}
 	}

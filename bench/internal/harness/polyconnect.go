@@ -124,7 +124,10 @@ func (c *polyconnectClient) ServerStream(ctx context.Context, count, size int) e
 }
 
 func (c *polyconnectClient) ClientStream(ctx context.Context, count int, msg *benchv1.Payload) error {
-	call := c.c.ClientStream(ctx)
+	call, err := c.c.ClientStream(ctx)
+	if err != nil {
+		return err
+	}
 	for range count {
 		if err := call.Send(msg); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -133,12 +136,15 @@ func (c *polyconnectClient) ClientStream(ctx context.Context, count int, msg *be
 			return err
 		}
 	}
-	_, err := call.CloseAndReceive()
+	_, err = call.CloseAndReceive()
 	return err
 }
 
 func (c *polyconnectClient) Bidi(ctx context.Context, count int, msg *benchv1.Payload) error {
-	call := c.c.Bidi(ctx)
+	call, err := c.c.Bidi(ctx)
+	if err != nil {
+		return err
+	}
 	defer call.CloseReceive()
 	for range count {
 		if err := call.Send(msg); err != nil {

@@ -35,8 +35,8 @@ type fileWriter struct {
 // package rpc that guards it. Raise both together when generated code starts
 // to use something newer.
 const (
-	minRuntimeVersion  = "v0.1.0"
-	minRuntimeConstant = "IsAtLeastVersion0_1_0"
+	minRuntimeVersion  = "v0.2.0"
+	minRuntimeConstant = "IsAtLeastVersion0_2_0"
 )
 
 // generateFile writes <name>.rpc.go for f, which has at least one service.
@@ -329,11 +329,11 @@ func (w *fileWriter) clientSignature(m *protogen.Method) string {
 	ctx := "ctx " + w.imports[contextPackage] + ".Context"
 	switch kindOf(m) {
 	case clientStream:
-		return "(" + ctx + ") *" + w.rpc("ClientStreamCall") + "[" + req + ", " + res + "]"
+		return "(" + ctx + ") (*" + w.rpc("ClientStreamCall") + "[" + req + ", " + res + "], error)"
 	case serverStream:
 		return "(" + ctx + ", req *" + req + ") (*" + w.rpc("ServerStreamCall") + "[" + res + "], error)"
 	case bidiStream:
-		return "(" + ctx + ") *" + w.rpc("BidiStreamCall") + "[" + req + ", " + res + "]"
+		return "(" + ctx + ") (*" + w.rpc("BidiStreamCall") + "[" + req + ", " + res + "], error)"
 	default:
 		return "(" + ctx + ", req *" + req + ") (*" + res + ", error)"
 	}
@@ -439,7 +439,7 @@ func (w *fileWriter) handlerInterface(svc *protogen.Service, deprecated string) 
 	sn := w.names.services[svc]
 	w.doc("", sn.handler+" is the server API for the "+string(svc.Desc.FullName())+" service:\n"+
 		"implement it and serve it with ["+sn.newHandler+"]. The headers, trailers and\n"+
-		"peer of a call are in its context: see ["+w.rpc("CallInfoFromContext")+"].",
+		"peer of a call are in its context: see ["+w.rpc("HandlerCallInfo")+"].",
 		svc.Comments.Leading, deprecated)
 	w.p("type ", sn.handler, " interface {")
 	for i, m := range svc.Methods {

@@ -164,7 +164,7 @@ func timingOf(req *v1.ClientCompatRequest) cancelTiming {
 }
 
 func newCallContext(ctx context.Context, req *v1.ClientCompatRequest) (context.Context, *rpc.CallInfo) {
-	ctx, info := rpc.NewCallContext(ctx)
+	ctx, info := rpc.NewClientContext(ctx)
 	compat.AddHeaders(info.RequestHeader(), req.GetRequestHeaders())
 	return ctx, info
 }
@@ -253,8 +253,14 @@ func clientStream(ctx context.Context, c *call) (*v1.ClientResponseResult, error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctx, info := newCallContext(ctx, c.req)
-	stream := c.client.ClientStream(ctx)
 	result := &v1.ClientResponseResult{}
+	stream, err := c.client.ClientStream(ctx)
+	if err != nil {
+		// Refused before it started: nothing was sent.
+		result.Error = compat.ErrorToProto(err)
+		result.NumUnsentRequests = int32(len(msgs))
+		return result, nil
+	}
 	for i, msg := range msgs {
 		delay(c.req.GetRequestDelayMs())
 		if err := stream.Send(msg); err != nil {
@@ -288,9 +294,15 @@ func bidiStream(ctx context.Context, c *call, fullDuplex bool) (*v1.ClientRespon
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctx, info := newCallContext(ctx, c.req)
-	stream := c.client.BidiStream(ctx)
-	defer stream.CloseReceive()
 	result := &v1.ClientResponseResult{}
+	stream, err := c.client.BidiStream(ctx)
+	if err != nil {
+		// Refused before it started: nothing was sent.
+		result.Error = compat.ErrorToProto(err)
+		result.NumUnsentRequests = int32(len(msgs))
+		return result, nil
+	}
+	defer stream.CloseReceive()
 	t := timingOf(c.req)
 	finish := func() (*v1.ClientResponseResult, error) {
 		result.ResponseHeaders = compat.HeadersToProto(info.ResponseHeader())

@@ -127,7 +127,10 @@ func largeUnary(ctx context.Context, client grpctestingrpc.TestServiceClient, ex
 
 // ClientStreaming sends four payloads and expects their total size back.
 func ClientStreaming(ctx context.Context, c *Client) error {
-	stream := c.test.StreamingInputCall(ctx)
+	stream, err := c.test.StreamingInputCall(ctx)
+	if err != nil {
+		return err
+	}
 	total := 0
 	for _, size := range streamRequestSizes {
 		if err := stream.Send(&grpctesting.StreamingInputCallRequest{Payload: payload(size)}); err != nil {
@@ -178,7 +181,10 @@ func ServerStreaming(ctx context.Context, c *Client) error {
 // PingPong sends four requests on a full-duplex stream, each only after the
 // response to the one before has arrived.
 func PingPong(ctx context.Context, c *Client) error {
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
 	for i, size := range streamRequestSizes {
 		req := &grpctesting.StreamingOutputCallRequest{
@@ -205,7 +211,10 @@ func PingPong(ctx context.Context, c *Client) error {
 
 // EmptyStream opens a full-duplex stream and closes it without messages.
 func EmptyStream(ctx context.Context, c *Client) error {
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
 	if err := stream.CloseSend(); err != nil {
 		return fmt.Errorf("FullDuplexCall: close send: %w", err)
@@ -220,9 +229,12 @@ func EmptyStream(ctx context.Context, c *Client) error {
 func CancelAfterBegin(ctx context.Context, c *Client) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream := c.test.StreamingInputCall(ctx)
+	stream, err := c.test.StreamingInputCall(ctx)
+	if err != nil {
+		return err
+	}
 	cancel()
-	_, err := stream.CloseAndReceive()
+	_, err = stream.CloseAndReceive()
 	return expectCode(err, rpc.CodeCanceled, "StreamingInputCall")
 }
 
@@ -231,9 +243,12 @@ func CancelAfterBegin(ctx context.Context, c *Client) error {
 func CancelAfterFirstResponse(ctx context.Context, c *Client) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
-	err := stream.Send(&grpctesting.StreamingOutputCallRequest{
+	err = stream.Send(&grpctesting.StreamingOutputCallRequest{
 		ResponseType:       grpctesting.PayloadType_COMPRESSABLE,
 		ResponseParameters: []*grpctesting.ResponseParameters{{Size: 31415}},
 		Payload:            payload(27182),
@@ -254,9 +269,13 @@ func CancelAfterFirstResponse(ctx context.Context, c *Client) error {
 func TimeoutOnSleepingServer(ctx context.Context, c *Client) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		// The deadline may pass before the stream opens.
+		return expectCode(err, rpc.CodeDeadlineExceeded, "FullDuplexCall")
+	}
 	defer stream.CloseReceive()
-	err := stream.Send(&grpctesting.StreamingOutputCallRequest{
+	err = stream.Send(&grpctesting.StreamingOutputCallRequest{
 		ResponseType: grpctesting.PayloadType_COMPRESSABLE,
 		Payload:      payload(27182),
 	})
@@ -272,7 +291,7 @@ func TimeoutOnSleepingServer(ctx context.Context, c *Client) error {
 func CustomMetadata(ctx context.Context, c *Client) error {
 	trailing := base64.RawStdEncoding.EncodeToString([]byte(trailingMetadataValue))
 
-	callCtx, ci := rpc.NewCallContext(ctx)
+	callCtx, ci := rpc.NewClientContext(ctx)
 	ci.RequestHeader().Set(EchoInitialKey, initialMetadataValue)
 	ci.RequestHeader().Set(EchoTrailingKey, trailing)
 	res, err := c.test.UnaryCall(callCtx, &grpctesting.SimpleRequest{
@@ -290,7 +309,10 @@ func CustomMetadata(ctx context.Context, c *Client) error {
 		return err
 	}
 
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
 	stream.RequestHeader().Set(EchoInitialKey, initialMetadataValue)
 	stream.RequestHeader().Set(EchoTrailingKey, trailing)
@@ -346,7 +368,10 @@ func StatusCodeAndMessage(ctx context.Context, c *Client) error {
 	if err := expectStatus(err, rpc.CodeUnknown, msg, "UnaryCall"); err != nil {
 		return err
 	}
-	stream := c.test.FullDuplexCall(ctx)
+	stream, err := c.test.FullDuplexCall(ctx)
+	if err != nil {
+		return err
+	}
 	defer stream.CloseReceive()
 	if err := stream.Send(&grpctesting.StreamingOutputCallRequest{ResponseStatus: status}); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("FullDuplexCall: send: %w", err)
@@ -410,8 +435,11 @@ func ClientCompressedUnary(ctx context.Context, c *Client) error {
 // message, which the test description sends uncompressed, is compressed
 // too; it expects no compression, which a server accepts either way.
 func ClientCompressedStreaming(ctx context.Context, c *Client) error {
-	probe := c.test.StreamingInputCall(ctx)
-	err := probe.Send(&grpctesting.StreamingInputCallRequest{
+	probe, err := c.test.StreamingInputCall(ctx)
+	if err != nil {
+		return err
+	}
+	err = probe.Send(&grpctesting.StreamingInputCallRequest{
 		Payload:          payload(27182),
 		ExpectCompressed: &grpctesting.BoolValue{Value: true},
 	})
@@ -423,7 +451,10 @@ func ClientCompressedStreaming(ctx context.Context, c *Client) error {
 		return err
 	}
 
-	stream := c.gzip.StreamingInputCall(ctx)
+	stream, err := c.gzip.StreamingInputCall(ctx)
+	if err != nil {
+		return err
+	}
 	reqs := []*grpctesting.StreamingInputCallRequest{
 		{Payload: payload(27182), ExpectCompressed: &grpctesting.BoolValue{Value: true}},
 		{Payload: payload(45904), ExpectCompressed: &grpctesting.BoolValue{Value: false}},

@@ -74,7 +74,7 @@ func (s *Server) UnaryCall(ctx context.Context, req *grpctesting.SimpleRequest) 
 
 // CacheableUnaryCall is UnaryCall with a response that caches may keep.
 func (s *Server) CacheableUnaryCall(ctx context.Context, req *grpctesting.SimpleRequest) (*grpctesting.SimpleResponse, error) {
-	if ci, ok := rpc.CallInfoFromContext(ctx); ok {
+	if ci, ok := rpc.HandlerCallInfo(ctx); ok {
 		ci.ResponseHeader().Set("Cache-Control", "max-age=60, public")
 	}
 	return s.UnaryCall(ctx, req)
@@ -185,7 +185,7 @@ func respond(ctx context.Context, req *grpctesting.StreamingOutputCallRequest, s
 		}
 		res := &grpctesting.StreamingOutputCallResponse{Payload: payload}
 		if p.GetFillPeerSocketAddress().GetValue() {
-			if ci, ok := rpc.CallInfoFromContext(ctx); ok {
+			if ci, ok := rpc.HandlerCallInfo(ctx); ok {
 				res.PeerSocketAddress = ci.Peer().Addr
 			}
 		}
@@ -241,7 +241,7 @@ func statusError(st *grpctesting.EchoStatus) error {
 // echoMetadata copies the test's initial metadata into the response headers
 // and its trailing metadata into the response trailers.
 func echoMetadata(ctx context.Context) {
-	ci, ok := rpc.CallInfoFromContext(ctx)
+	ci, ok := rpc.HandlerCallInfo(ctx)
 	if !ok {
 		return
 	}
@@ -261,7 +261,7 @@ func checkCompressed(ctx context.Context, expect *grpctesting.BoolValue) error {
 	if !expect.GetValue() {
 		return nil
 	}
-	ci, ok := rpc.CallInfoFromContext(ctx)
+	ci, ok := rpc.HandlerCallInfo(ctx)
 	if !ok || !requestCompressed(ci) {
 		return rpc.NewError(rpc.CodeInvalidArgument, "expected a compressed request message")
 	}

@@ -57,7 +57,7 @@ func TestServerRejectsBadPayloadRequests(t *testing.T) {
 
 func TestServerEchoesFirstMetadataValue(t *testing.T) {
 	client := newTestClient(t)
-	ctx, ci := rpc.NewCallContext(context.Background())
+	ctx, ci := rpc.NewClientContext(context.Background())
 	ci.RequestHeader().Add(grpcinterop.EchoInitialKey, "one")
 	ci.RequestHeader().Add(grpcinterop.EchoInitialKey, "two")
 	ci.RequestHeader().Set(grpcinterop.EchoTrailingKey, "AAEC")
@@ -68,7 +68,7 @@ func TestServerEchoesFirstMetadataValue(t *testing.T) {
 	if got := ci.ResponseHeader().Values(grpcinterop.EchoInitialKey); len(got) != 0 {
 		t.Errorf("EmptyCall echoed %q", got)
 	}
-	ctx, ci = rpc.NewCallContext(context.Background())
+	ctx, ci = rpc.NewClientContext(context.Background())
 	ci.RequestHeader().Add(grpcinterop.EchoInitialKey, "one")
 	ci.RequestHeader().Add(grpcinterop.EchoInitialKey, "two")
 	ci.RequestHeader().Set(grpcinterop.EchoTrailingKey, "AAEC")
@@ -85,7 +85,7 @@ func TestServerEchoesFirstMetadataValue(t *testing.T) {
 
 func TestServerEchoesMetadataWithError(t *testing.T) {
 	client := newTestClient(t)
-	ctx, ci := rpc.NewCallContext(context.Background())
+	ctx, ci := rpc.NewClientContext(context.Background())
 	ci.RequestHeader().Set(grpcinterop.EchoTrailingKey, "AAEC")
 	_, err := client.UnaryCall(ctx, &grpctesting.SimpleRequest{
 		ResponseStatus: &grpctesting.EchoStatus{Code: int32(rpc.CodeAborted), Message: "no"},
@@ -169,7 +169,10 @@ func TestServerIntervalEndsWithDeadline(t *testing.T) {
 
 func TestServerHalfDuplex(t *testing.T) {
 	client := newTestClient(t)
-	stream := client.HalfDuplexCall(context.Background())
+	stream, err := client.HalfDuplexCall(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer stream.CloseReceive()
 	for _, size := range []int32{3, 4} {
 		err := stream.Send(&grpctesting.StreamingOutputCallRequest{
@@ -197,7 +200,7 @@ func TestServerHalfDuplex(t *testing.T) {
 
 func TestServerCacheableUnaryCall(t *testing.T) {
 	client := newTestClient(t)
-	ctx, ci := rpc.NewCallContext(context.Background())
+	ctx, ci := rpc.NewClientContext(context.Background())
 	res, err := client.CacheableUnaryCall(ctx, &grpctesting.SimpleRequest{ResponseSize: 3})
 	if err != nil {
 		t.Fatal(err)

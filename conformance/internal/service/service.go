@@ -76,7 +76,7 @@ func unaryResult(ctx context.Context, def *v1.UnaryResponseDefinition, reqs []pr
 	if def == nil {
 		return &v1.ConformancePayload{RequestInfo: info}, nil
 	}
-	call, _ := rpc.CallInfoFromContext(ctx)
+	call, _ := rpc.HandlerCallInfo(ctx)
 	compat.AddHeaders(call.ResponseHeader(), def.GetResponseHeaders())
 	compat.AddHeaders(call.ResponseTrailer(), def.GetResponseTrailers())
 	if def.GetRawResponse() != nil {
@@ -99,7 +99,7 @@ func (server) ServerStream(ctx context.Context, req *v1.ServerStreamRequest, str
 	if def.GetRawResponse() != nil {
 		return rpc.NewError(rpc.CodeUnimplemented, "raw responses are only for the reference server")
 	}
-	call, _ := rpc.CallInfoFromContext(ctx)
+	call, _ := rpc.HandlerCallInfo(ctx)
 	compat.AddHeaders(call.ResponseHeader(), def.GetResponseHeaders())
 	compat.AddHeaders(call.ResponseTrailer(), def.GetResponseTrailers())
 	sent := 0
@@ -133,7 +133,7 @@ func (server) BidiStream(ctx context.Context, stream *rpc.BidiStream[v1.BidiStre
 		sent       int
 		first      = true
 	)
-	call, _ := rpc.CallInfoFromContext(ctx)
+	call, _ := rpc.HandlerCallInfo(ctx)
 	send := func(data []byte) error {
 		res := &v1.BidiStreamResponse{Payload: &v1.ConformancePayload{Data: data}}
 		if sent == 0 {
@@ -196,7 +196,7 @@ func (server) BidiStream(ctx context.Context, stream *rpc.BidiStream[v1.BidiStre
 // requestInfo describes the call as the server observed it: request headers,
 // timeout, the requests, and the query of a Connect GET.
 func requestInfo(ctx context.Context, reqs []proto.Message) *v1.ConformancePayload_RequestInfo {
-	call, _ := rpc.CallInfoFromContext(ctx)
+	call, _ := rpc.HandlerCallInfo(ctx)
 	info := &v1.ConformancePayload_RequestInfo{
 		RequestHeaders: compat.HeadersToProto(call.RequestHeader()),
 		Requests:       toAny(reqs),

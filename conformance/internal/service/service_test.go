@@ -23,7 +23,7 @@ func TestService(t *testing.T) {
 	client := conformancev1rpc.NewConformanceServiceClient(srv.HTTP2Client(), srv.URL())
 	ctx := context.Background()
 
-	cctx, info := rpc.NewCallContext(ctx)
+	cctx, info := rpc.NewClientContext(ctx)
 	info.RequestHeader().Set("X-Test", "yes")
 	res, err := client.Unary(cctx, &v1.UnaryRequest{ResponseDefinition: &v1.UnaryResponseDefinition{
 		ResponseHeaders:  []*v1.Header{{Name: "x-h", Value: []string{"h"}}},
@@ -57,7 +57,10 @@ func TestService(t *testing.T) {
 	}
 	stream.Close()
 
-	bidi := client.BidiStream(ctx)
+	bidi, err := client.BidiStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	def := &v1.StreamResponseDefinition{ResponseData: [][]byte{[]byte("1"), []byte("2")}}
 	for _, req := range []*v1.BidiStreamRequest{{ResponseDefinition: def, FullDuplex: true}, {RequestData: []byte("x")}} {
 		if err := bidi.Send(req); err != nil {

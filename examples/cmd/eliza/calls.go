@@ -55,7 +55,7 @@ func callEveryMethod(ctx context.Context, hc rpc.HTTPClient, url, name string, p
 	rows := make([]row, 0, len(calls))
 	for _, c := range calls {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		cctx, info := rpc.NewCallContext(cctx)
+		cctx, info := rpc.NewClientContext(cctx)
 		start := time.Now()
 		detail, err := c.call(cctx, client)
 		elapsed := time.Since(start)
@@ -79,7 +79,7 @@ func say(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, error) {
 		return "", err
 	}
 	method := http.MethodPost
-	if info, ok := rpc.CallInfoFromContext(ctx); ok && info.HTTPMethod() != "" {
+	if info, ok := rpc.ClientCallInfo(ctx); ok && info.HTTPMethod() != "" {
 		method = info.HTTPMethod()
 	}
 	return fmt.Sprintf("%s, %q", method, res.Sentence), nil
@@ -107,7 +107,10 @@ func introduce(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, er
 }
 
 func confide(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, error) {
-	stream := c.Confide(ctx)
+	stream, err := c.Confide(ctx)
+	if err != nil {
+		return "", err
+	}
 	for _, s := range []string{"I lost my keys.", "I missed the bus.", "I need a holiday."} {
 		if err := stream.Send(&elizav1.ConfideRequest{Sentence: s}); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -128,7 +131,10 @@ func confide(ctx context.Context, c elizav1rpc.ElizaServiceClient) (string, erro
 // The goodbye makes Eliza end the stream.
 func converse(ctx context.Context, c elizav1rpc.ElizaServiceClient, duplex bool) (string, error) {
 	sentences := []string{"I feel a bit anxious.", "My computer never listens to me.", "Goodbye."}
-	stream := c.Converse(ctx)
+	stream, err := c.Converse(ctx)
+	if err != nil {
+		return "", err
+	}
 	defer stream.CloseReceive()
 	var answers []string
 	// Send reports a broken call as io.EOF; Receive has the reason.

@@ -1,11 +1,13 @@
 // Command observability shows logging and tracing added to a polyconnect
-// client and handler with one option each: rpc.WithInterceptors(
-// logging.New(logger)) from polyconnect.dev/interceptors and
-// otelrpc.Telemetry() from polyconnect.dev/otel. It serves the greet
-// service over h2c on loopback, makes a few calls inside a span of its own
-// (a unary call, a server stream, a call the handler rejects) over Connect,
-// gRPC and gRPC-Web, and prints the log records, the trace as a tree and
-// the call-duration metrics the SDK collected.
+// client and handler with one option each: rpc.WithHandlerInterceptors(
+// logging.New(logger)) (rpc.WithClientInterceptors on the client) from
+// polyconnect.dev/interceptors and otelrpc.Telemetry() from
+// polyconnect.dev/otel, placed before an authentication check. It serves the
+// greet service over h2c on loopback, makes a few calls inside a span of its
+// own (a unary call, a server stream, a call the handler rejects, a call
+// without credentials that the check refuses before reading its request)
+// over Connect, gRPC and gRPC-Web, and prints the log records, the trace as a
+// tree and the call-duration metrics the SDK collected.
 //
 //	go run ./examples/cmd/observability
 //
@@ -34,6 +36,7 @@ import (
 
 	greetv1 "polyconnect.dev/examples/gen/greet/v1"
 	"polyconnect.dev/examples/gen/greet/v1/greetv1rpc"
+	"polyconnect.dev/interceptors/auth"
 	"polyconnect.dev/interceptors/logging"
 	otelrpc "polyconnect.dev/otel"
 	"polyconnect.dev/protocol/rpc"
@@ -88,11 +91,20 @@ func run(out io.Writer) error {
 	fmt.Fprintln(out, "log:")
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: stableLog}))
 
-	// The handler: one option for logging, one for tracing and metrics.
+	// The handler: one option for logging, one for tracing and metrics,
+	// then the credentials check. It refuses a call before its request is
+	// read; logging and tracing, placed before it, still record the call.
+	check := func(_ context.Context, req *auth.Request) (any, error) {
+		if token, _ := req.BearerToken(); token != "let-me-in" {
+			return nil, rpc.NewError(rpc.CodeUnauthenticated, "a valid bearer token is required")
+		}
+		return "ada", nil
+	}
 	mux := http.NewServeMux()
 	mux.Handle(greetv1rpc.NewGreetServiceHandler(greeter{},
-		rpc.WithInterceptors(logging.New(logger)),
+		rpc.WithHandlerInterceptors(logging.New(logger)),
 		otelrpc.Telemetry(),
+		rpc.WithHandlerInterceptors(auth.NewServer(check)),
 	))
 	srv, err := nethttp.NewServer(transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, mux)
 	if err != nil {
@@ -114,11 +126,10 @@ func run(out io.Writer) error {
 
 	ctx, span := otel.Tracer("tracing-example").Start(context.Background(), "greet everyone")
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
-		// The client: the same two options.
-		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), rpc.WithProtocol(p),
-			rpc.WithInterceptors(logging.New(logger)),
-			otelrpc.Telemetry(),
-		)
+		// The client: the same two options, and credentials.
+		observed := []rpc.ClientOption{rpc.WithProtocol(p), rpc.WithClientInterceptors(logging.New(logger)), otelrpc.Telemetry()}
+		client := greetv1rpc.NewGreetServiceClient(hc, srv.URL(),
+			append(observed, rpc.WithClientInterceptors(auth.NewClient(auth.Bearer("let-me-in"))))...)
 		if _, err := client.Greet(ctx, &greetv1.GreetRequest{Name: "Ada"}); err != nil {
 			return fmt.Errorf("%v: Greet: %w", p, err)
 		}
@@ -133,6 +144,10 @@ func run(out io.Writer) error {
 		}
 		if _, err := client.Greet(ctx, &greetv1.GreetRequest{}); rpc.CodeOf(err) != rpc.CodeInvalidArgument {
 			return fmt.Errorf("%v: Greet without a name: %v, want invalid_argument", p, err)
+		}
+		anonymous := greetv1rpc.NewGreetServiceClient(hc, srv.URL(), observed...)
+		if _, err := anonymous.Greet(ctx, &greetv1.GreetRequest{Name: "Eve"}); rpc.CodeOf(err) != rpc.CodeUnauthenticated {
+			return fmt.Errorf("%v: Greet without credentials: %v, want unauthenticated", p, err)
 		}
 	}
 	span.End()

@@ -8,9 +8,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// Recorder is an interceptor that records the procedure of every call it
-// sees, on clients and handlers, unary and streaming. It is safe for
-// concurrent use.
+// Recorder is a client and handler interceptor that records the procedure
+// of every call it sees, unary and streaming (on a handler, in the call
+// chain). It is safe for concurrent use.
 type Recorder struct {
 	mu    sync.Mutex
 	calls []string
@@ -36,28 +36,32 @@ func (r *Recorder) Reset() {
 	r.mu.Unlock()
 }
 
-// WrapUnary implements rpc.Interceptor.
-func (r *Recorder) WrapUnary(next rpc.UnaryFunc) rpc.UnaryFunc {
+// WrapClientUnary implements rpc.ClientInterceptor.
+func (r *Recorder) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 	return func(ctx context.Context, req any) (any, error) {
-		if info, ok := rpc.CallInfoFromContext(ctx); ok {
-			r.add(info.Procedure())
-		}
+		r.add(spec.Procedure)
 		return next(ctx, req)
 	}
 }
 
-// WrapStreamingClient implements rpc.Interceptor.
-func (r *Recorder) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
+// WrapClientStream implements rpc.ClientInterceptor.
+func (r *Recorder) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
 		r.add(spec.Procedure)
-		return next(ctx, spec)
+		return next(ctx)
 	}
 }
 
-// WrapStreamingHandler implements rpc.Interceptor.
-func (r *Recorder) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
+// WrapHandlerCall implements rpc.HandlerInterceptor: every call, of every
+// kind.
+func (r *Recorder) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) rpc.HandlerCallFunc {
 	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		r.add(conn.Spec().Procedure)
+		r.add(spec.Procedure)
 		return next(ctx, conn)
 	}
+}
+
+// WrapHandlerUnary implements rpc.HandlerInterceptor.
+func (r *Recorder) WrapHandlerUnary(_ rpc.Spec, next rpc.HandlerUnaryFunc) rpc.HandlerUnaryFunc {
+	return next
 }

@@ -224,7 +224,10 @@ func CallServerStream(ctx context.Context, c Clients, ins ...string) ([]string, 
 
 // CallClientStream sends ins on ClientStream and returns the response.
 func CallClientStream(ctx context.Context, c Clients, ins ...string) ([]string, error) {
-	s := c.ClientStream.CallClientStream(ctx)
+	s, err := c.ClientStream.CallClientStream(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, in := range ins {
 		if err := s.Send(wrapperspb.String(in)); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -243,7 +246,10 @@ func CallClientStream(ctx context.Context, c Clients, ins ...string) ([]string, 
 // CallBidi sends ins on Bidi, closes the request side and collects the
 // responses (half duplex, so it works over HTTP/1.1 as well).
 func CallBidi(ctx context.Context, c Clients, ins ...string) ([]string, error) {
-	s := c.Bidi.CallBidiStream(ctx)
+	s, err := c.Bidi.CallBidiStream(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer s.CloseReceive()
 	for _, in := range ins {
 		if err := s.Send(wrapperspb.String(in)); err != nil {

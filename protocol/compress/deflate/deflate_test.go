@@ -61,7 +61,7 @@ func TestRoundTripAndReuse(t *testing.T) {
 func Example() {
 	spec := rpc.Spec{Procedure: "/example.v1.Echo/Echo"}
 	echo := func(ctx context.Context, req *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-		info, _ := rpc.CallInfoFromContext(ctx)
+		info, _ := rpc.HandlerCallInfo(ctx)
 		return wrapperspb.String(req.Value + " via " + info.RequestHeader().Get("Content-Encoding")), nil
 	}
 	srv := httptest.NewServer(rpc.NewUnaryHandler(spec, echo))

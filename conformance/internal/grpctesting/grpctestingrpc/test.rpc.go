@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // TestServiceName is the fully-qualified name of the grpc.testing.TestService service.
 const TestServiceName = "grpc.testing.TestService"
@@ -105,11 +105,11 @@ type TestServiceClient interface {
 	// StreamingOutputCall calls grpc.testing.TestService.StreamingOutputCall.
 	StreamingOutputCall(ctx context.Context, req *grpctesting.StreamingOutputCallRequest) (*rpc.ServerStreamCall[grpctesting.StreamingOutputCallResponse], error)
 	// StreamingInputCall calls grpc.testing.TestService.StreamingInputCall.
-	StreamingInputCall(ctx context.Context) *rpc.ClientStreamCall[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse]
+	StreamingInputCall(ctx context.Context) (*rpc.ClientStreamCall[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse], error)
 	// FullDuplexCall calls grpc.testing.TestService.FullDuplexCall.
-	FullDuplexCall(ctx context.Context) *rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse]
+	FullDuplexCall(ctx context.Context) (*rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], error)
 	// HalfDuplexCall calls grpc.testing.TestService.HalfDuplexCall.
-	HalfDuplexCall(ctx context.Context) *rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse]
+	HalfDuplexCall(ctx context.Context) (*rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], error)
 	// UnimplementedCall calls grpc.testing.TestService.UnimplementedCall.
 	UnimplementedCall(ctx context.Context, req *grpctesting.Empty) (*grpctesting.Empty, error)
 }
@@ -166,17 +166,17 @@ func (c *testServiceClient) StreamingOutputCall(ctx context.Context, req *grpcte
 }
 
 // StreamingInputCall calls grpc.testing.TestService.StreamingInputCall.
-func (c *testServiceClient) StreamingInputCall(ctx context.Context) *rpc.ClientStreamCall[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse] {
+func (c *testServiceClient) StreamingInputCall(ctx context.Context) (*rpc.ClientStreamCall[grpctesting.StreamingInputCallRequest, grpctesting.StreamingInputCallResponse], error) {
 	return c.streamingInputCall.CallClientStream(ctx)
 }
 
 // FullDuplexCall calls grpc.testing.TestService.FullDuplexCall.
-func (c *testServiceClient) FullDuplexCall(ctx context.Context) *rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse] {
+func (c *testServiceClient) FullDuplexCall(ctx context.Context) (*rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], error) {
 	return c.fullDuplexCall.CallBidiStream(ctx)
 }
 
 // HalfDuplexCall calls grpc.testing.TestService.HalfDuplexCall.
-func (c *testServiceClient) HalfDuplexCall(ctx context.Context) *rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse] {
+func (c *testServiceClient) HalfDuplexCall(ctx context.Context) (*rpc.BidiStreamCall[grpctesting.StreamingOutputCallRequest, grpctesting.StreamingOutputCallResponse], error) {
 	return c.halfDuplexCall.CallBidiStream(ctx)
 }
 
@@ -187,7 +187,7 @@ func (c *testServiceClient) UnimplementedCall(ctx context.Context, req *grpctest
 
 // TestServiceHandler is the server API for the grpc.testing.TestService service:
 // implement it and serve it with [NewTestServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type TestServiceHandler interface {
 	// EmptyCall implements grpc.testing.TestService.EmptyCall.
 	EmptyCall(ctx context.Context, req *grpctesting.Empty) (*grpctesting.Empty, error)
@@ -338,7 +338,7 @@ func (c *unimplementedServiceClient) UnimplementedCall(ctx context.Context, req 
 
 // UnimplementedServiceHandler is the server API for the grpc.testing.UnimplementedService service:
 // implement it and serve it with [NewUnimplementedServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type UnimplementedServiceHandler interface {
 	// UnimplementedCall implements grpc.testing.UnimplementedService.UnimplementedCall.
 	UnimplementedCall(ctx context.Context, req *grpctesting.Empty) (*grpctesting.Empty, error)
@@ -436,7 +436,7 @@ func (c *reconnectServiceClient) Stop(ctx context.Context, req *grpctesting.Empt
 
 // ReconnectServiceHandler is the server API for the grpc.testing.ReconnectService service:
 // implement it and serve it with [NewReconnectServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type ReconnectServiceHandler interface {
 	// Start implements grpc.testing.ReconnectService.Start.
 	Start(ctx context.Context, req *grpctesting.ReconnectParams) (*grpctesting.Empty, error)
@@ -544,7 +544,7 @@ func (c *loadBalancerStatsServiceClient) GetClientAccumulatedStats(ctx context.C
 
 // LoadBalancerStatsServiceHandler is the server API for the grpc.testing.LoadBalancerStatsService service:
 // implement it and serve it with [NewLoadBalancerStatsServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type LoadBalancerStatsServiceHandler interface {
 	// GetClientStats implements grpc.testing.LoadBalancerStatsService.GetClientStats.
 	GetClientStats(ctx context.Context, req *grpctesting.LoadBalancerStatsRequest) (*grpctesting.LoadBalancerStatsResponse, error)
@@ -669,7 +669,7 @@ func (c *hookServiceClient) ClearReturnStatus(ctx context.Context, req *grpctest
 
 // HookServiceHandler is the server API for the grpc.testing.HookService service:
 // implement it and serve it with [NewHookServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type HookServiceHandler interface {
 	// Hook implements grpc.testing.HookService.Hook.
 	Hook(ctx context.Context, req *grpctesting.Empty) (*grpctesting.Empty, error)
@@ -804,7 +804,7 @@ func (c *xdsUpdateHealthServiceClient) SendHookRequest(ctx context.Context, req 
 
 // XdsUpdateHealthServiceHandler is the server API for the grpc.testing.XdsUpdateHealthService service:
 // implement it and serve it with [NewXdsUpdateHealthServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type XdsUpdateHealthServiceHandler interface {
 	// SetServing implements grpc.testing.XdsUpdateHealthService.SetServing.
 	SetServing(ctx context.Context, req *grpctesting.Empty) (*grpctesting.Empty, error)
@@ -905,7 +905,7 @@ func (c *xdsUpdateClientConfigureServiceClient) Configure(ctx context.Context, r
 
 // XdsUpdateClientConfigureServiceHandler is the server API for the grpc.testing.XdsUpdateClientConfigureService service:
 // implement it and serve it with [NewXdsUpdateClientConfigureServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type XdsUpdateClientConfigureServiceHandler interface {
 	// Configure implements grpc.testing.XdsUpdateClientConfigureService.Configure.
 	Configure(ctx context.Context, req *grpctesting.ClientConfigureRequest) (*grpctesting.ClientConfigureResponse, error)

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // HealthName is the fully-qualified name of the grpc.health.v1.Health service.
 const HealthName = "grpc.health.v1.Health"
@@ -109,7 +109,7 @@ func (c *healthClient) Watch(ctx context.Context, req *healthv1.HealthCheckReque
 
 // HealthHandler is the server API for the grpc.health.v1.Health service:
 // implement it and serve it with [NewHealthHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Health reports whether a server, and each of its services, accepts calls.
 type HealthHandler interface {

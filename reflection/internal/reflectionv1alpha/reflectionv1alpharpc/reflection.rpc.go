@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/reflection/internal/reflectionv1alpha"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // ServerReflectionName is the fully-qualified name of the grpc.reflection.v1alpha.ServerReflection service.
 const ServerReflectionName = "grpc.reflection.v1alpha.ServerReflection"
@@ -45,7 +45,7 @@ var (
 type ServerReflectionClient interface {
 	// ServerReflectionInfo answers each request on the stream with one response,
 	// in order.
-	ServerReflectionInfo(ctx context.Context) *rpc.BidiStreamCall[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse]
+	ServerReflectionInfo(ctx context.Context) (*rpc.BidiStreamCall[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse], error)
 }
 
 // NewServerReflectionClient returns a client for the grpc.reflection.v1alpha.ServerReflection service.
@@ -66,13 +66,13 @@ type serverReflectionClient struct {
 }
 
 // ServerReflectionInfo calls grpc.reflection.v1alpha.ServerReflection.ServerReflectionInfo.
-func (c *serverReflectionClient) ServerReflectionInfo(ctx context.Context) *rpc.BidiStreamCall[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse] {
+func (c *serverReflectionClient) ServerReflectionInfo(ctx context.Context) (*rpc.BidiStreamCall[reflectionv1alpha.ServerReflectionRequest, reflectionv1alpha.ServerReflectionResponse], error) {
 	return c.serverReflectionInfo.CallBidiStream(ctx)
 }
 
 // ServerReflectionHandler is the server API for the grpc.reflection.v1alpha.ServerReflection service:
 // implement it and serve it with [NewServerReflectionHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // ServerReflection describes the services of a server and the protobuf files
 // that define them, so that clients need no .proto files of their own.

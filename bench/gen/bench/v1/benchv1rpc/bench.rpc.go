@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // BenchServiceName is the fully-qualified name of the bench.v1.BenchService service.
 const BenchServiceName = "bench.v1.BenchService"
@@ -71,9 +71,9 @@ type BenchServiceClient interface {
 	// ServerStream sends StreamRequest.count payloads of StreamRequest.size bytes.
 	ServerStream(ctx context.Context, req *benchv1.StreamRequest) (*rpc.ServerStreamCall[benchv1.Payload], error)
 	// ClientStream reads payloads until the client closes, then answers with an empty payload.
-	ClientStream(ctx context.Context) *rpc.ClientStreamCall[benchv1.Payload, benchv1.Payload]
+	ClientStream(ctx context.Context) (*rpc.ClientStreamCall[benchv1.Payload, benchv1.Payload], error)
 	// Bidi echoes each payload as soon as it arrives.
-	Bidi(ctx context.Context) *rpc.BidiStreamCall[benchv1.Payload, benchv1.Payload]
+	Bidi(ctx context.Context) (*rpc.BidiStreamCall[benchv1.Payload, benchv1.Payload], error)
 }
 
 // NewBenchServiceClient returns a client for the bench.v1.BenchService service.
@@ -110,18 +110,18 @@ func (c *benchServiceClient) ServerStream(ctx context.Context, req *benchv1.Stre
 }
 
 // ClientStream calls bench.v1.BenchService.ClientStream.
-func (c *benchServiceClient) ClientStream(ctx context.Context) *rpc.ClientStreamCall[benchv1.Payload, benchv1.Payload] {
+func (c *benchServiceClient) ClientStream(ctx context.Context) (*rpc.ClientStreamCall[benchv1.Payload, benchv1.Payload], error) {
 	return c.clientStream.CallClientStream(ctx)
 }
 
 // Bidi calls bench.v1.BenchService.Bidi.
-func (c *benchServiceClient) Bidi(ctx context.Context) *rpc.BidiStreamCall[benchv1.Payload, benchv1.Payload] {
+func (c *benchServiceClient) Bidi(ctx context.Context) (*rpc.BidiStreamCall[benchv1.Payload, benchv1.Payload], error) {
 	return c.bidi.CallBidiStream(ctx)
 }
 
 // BenchServiceHandler is the server API for the bench.v1.BenchService service:
 // implement it and serve it with [NewBenchServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // BenchService is implemented identically by every implementation under test.
 type BenchServiceHandler interface {

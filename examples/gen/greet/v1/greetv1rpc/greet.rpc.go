@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // GreetServiceName is the fully-qualified name of the greet.v1.GreetService service.
 const GreetServiceName = "greet.v1.GreetService"
@@ -72,9 +72,9 @@ type GreetServiceClient interface {
 	// GreetMany greets one person several times.
 	GreetMany(ctx context.Context, req *greetv1.GreetRequest) (*rpc.ServerStreamCall[greetv1.GreetResponse], error)
 	// GreetAll greets everyone sent, in one response.
-	GreetAll(ctx context.Context) *rpc.ClientStreamCall[greetv1.GreetRequest, greetv1.GreetResponse]
+	GreetAll(ctx context.Context) (*rpc.ClientStreamCall[greetv1.GreetRequest, greetv1.GreetResponse], error)
 	// Chat answers each greeting as it arrives.
-	Chat(ctx context.Context) *rpc.BidiStreamCall[greetv1.GreetRequest, greetv1.GreetResponse]
+	Chat(ctx context.Context) (*rpc.BidiStreamCall[greetv1.GreetRequest, greetv1.GreetResponse], error)
 }
 
 // NewGreetServiceClient returns a client for the greet.v1.GreetService service.
@@ -111,18 +111,18 @@ func (c *greetServiceClient) GreetMany(ctx context.Context, req *greetv1.GreetRe
 }
 
 // GreetAll calls greet.v1.GreetService.GreetAll.
-func (c *greetServiceClient) GreetAll(ctx context.Context) *rpc.ClientStreamCall[greetv1.GreetRequest, greetv1.GreetResponse] {
+func (c *greetServiceClient) GreetAll(ctx context.Context) (*rpc.ClientStreamCall[greetv1.GreetRequest, greetv1.GreetResponse], error) {
 	return c.greetAll.CallClientStream(ctx)
 }
 
 // Chat calls greet.v1.GreetService.Chat.
-func (c *greetServiceClient) Chat(ctx context.Context) *rpc.BidiStreamCall[greetv1.GreetRequest, greetv1.GreetResponse] {
+func (c *greetServiceClient) Chat(ctx context.Context) (*rpc.BidiStreamCall[greetv1.GreetRequest, greetv1.GreetResponse], error) {
 	return c.chat.CallBidiStream(ctx)
 }
 
 // GreetServiceHandler is the server API for the greet.v1.GreetService service:
 // implement it and serve it with [NewGreetServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // GreetService greets people, once or repeatedly, and in conversation.
 type GreetServiceHandler interface {

@@ -32,8 +32,8 @@ func rpcMux() http.Handler {
 // retryUnavailable is a minimal retry interceptor for idempotent unary
 // calls, standing in for polyconnect.dev/interceptors/retry so that this
 // module's tests need no sibling: up to five attempts on UNAVAILABLE.
-func retryUnavailable(retries *atomic.Int64) rpc.Interceptor {
-	return rpc.UnaryInterceptorFunc(func(next rpc.UnaryFunc) rpc.UnaryFunc {
+func retryUnavailable(retries *atomic.Int64) rpc.ClientInterceptor {
+	return rpc.ClientUnaryInterceptorFunc(func(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
 		return func(ctx context.Context, req any) (any, error) {
 			for attempt := 1; ; attempt++ {
 				res, err := next(ctx, req)
@@ -73,7 +73,7 @@ func TestKillOneOfThreeUnderLoad(t *testing.T) {
 			defer c.CloseIdleConnections()
 			var retries atomic.Int64
 			client := rpc.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](c, "http://"+target, echoSpec,
-				rpc.WithProtocol(tc.protocol), rpc.WithInterceptors(retryUnavailable(&retries)))
+				rpc.WithProtocol(tc.protocol), rpc.WithClientInterceptors(retryUnavailable(&retries)))
 
 			const callers, calls = 16, 60
 			var (

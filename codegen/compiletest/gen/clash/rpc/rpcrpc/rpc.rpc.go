@@ -18,9 +18,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // ClashServiceName is the fully-qualified name of the clash.rpc.ClashService service.
 const ClashServiceName = "clash.rpc.ClashService"
@@ -62,7 +62,7 @@ type ClashServiceClient interface {
 	// Unary calls clash.rpc.ClashService.Unary.
 	Unary(ctx context.Context, req *ctx_.Message) (*http_.Message, error)
 	// Stream calls clash.rpc.ClashService.Stream.
-	Stream(ctx context.Context) *rpc.BidiStreamCall[context_.Message, rpc_.Message]
+	Stream(ctx context.Context) (*rpc.BidiStreamCall[context_.Message, rpc_.Message], error)
 	// Own calls clash.rpc.ClashService.Own.
 	Own(ctx context.Context, req *rpc_.Message) (*rpc_.Message, error)
 }
@@ -94,7 +94,7 @@ func (c *clashServiceClient) Unary(ctx context.Context, req *ctx_.Message) (*htt
 }
 
 // Stream calls clash.rpc.ClashService.Stream.
-func (c *clashServiceClient) Stream(ctx context.Context) *rpc.BidiStreamCall[context_.Message, rpc_.Message] {
+func (c *clashServiceClient) Stream(ctx context.Context) (*rpc.BidiStreamCall[context_.Message, rpc_.Message], error) {
 	return c.stream.CallBidiStream(ctx)
 }
 
@@ -105,7 +105,7 @@ func (c *clashServiceClient) Own(ctx context.Context, req *rpc_.Message) (*rpc_.
 
 // ClashServiceHandler is the server API for the clash.rpc.ClashService service:
 // implement it and serve it with [NewClashServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type ClashServiceHandler interface {
 	// Unary implements clash.rpc.ClashService.Unary.
 	Unary(ctx context.Context, req *ctx_.Message) (*http_.Message, error)

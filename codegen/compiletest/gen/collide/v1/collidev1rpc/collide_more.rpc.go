@@ -12,9 +12,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // NewFooBarName is the fully-qualified name of the collide.v1.NewFooBar service.
 const NewFooBarName = "collide.v1.NewFooBar"
@@ -65,7 +65,7 @@ func (c *newFooBarClient) Call(ctx context.Context, req *collidev1.Req) (*collid
 
 // NewFooBarHandler_ is the server API for the collide.v1.NewFooBar service:
 // implement it and serve it with [NewNewFooBarHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type NewFooBarHandler_ interface {
 	// Call implements collide.v1.NewFooBar.Call.
 	Call(ctx context.Context, req *collidev1.Req) (*collidev1.Res, error)

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // RecordServiceName is the fully-qualified name of the legacy.v2.RecordService service.
 const RecordServiceName = "legacy.v2.RecordService"
@@ -53,7 +53,7 @@ type RecordServiceClient interface {
 	// Get returns the record with the given key.
 	Get(ctx context.Context, req *legacyv2.Record) (*legacyv2.Record, error)
 	// Upload calls legacy.v2.RecordService.Upload.
-	Upload(ctx context.Context) *rpc.ClientStreamCall[legacyv2.Record, legacyv2.Record]
+	Upload(ctx context.Context) (*rpc.ClientStreamCall[legacyv2.Record, legacyv2.Record], error)
 }
 
 // NewRecordServiceClient returns a client for the legacy.v2.RecordService service.
@@ -81,13 +81,13 @@ func (c *recordServiceClient) Get(ctx context.Context, req *legacyv2.Record) (*l
 }
 
 // Upload calls legacy.v2.RecordService.Upload.
-func (c *recordServiceClient) Upload(ctx context.Context) *rpc.ClientStreamCall[legacyv2.Record, legacyv2.Record] {
+func (c *recordServiceClient) Upload(ctx context.Context) (*rpc.ClientStreamCall[legacyv2.Record, legacyv2.Record], error) {
 	return c.upload.CallClientStream(ctx)
 }
 
 // RecordServiceHandler is the server API for the legacy.v2.RecordService service:
 // implement it and serve it with [NewRecordServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // RecordService stores records.
 type RecordServiceHandler interface {

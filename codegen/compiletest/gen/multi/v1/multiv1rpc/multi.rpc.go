@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // PingServiceName is the fully-qualified name of the multi.v1.PingService service.
 const PingServiceName = "multi.v1.PingService"
@@ -70,7 +70,7 @@ func (c *pingServiceClient) Ping(ctx context.Context, req *multiv1.Ping) (*multi
 
 // PingServiceHandler is the server API for the multi.v1.PingService service:
 // implement it and serve it with [NewPingServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // PingService answers pings.
 type PingServiceHandler interface {
@@ -172,7 +172,7 @@ func (c *echoServiceClient) EchoTwice(ctx context.Context, req *multiv1.Ping) (*
 
 // EchoServiceHandler is the server API for the multi.v1.EchoService service:
 // implement it and serve it with [NewEchoServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // EchoService repeats what it is sent.
 type EchoServiceHandler interface {
@@ -241,7 +241,7 @@ type emptyServiceClient struct {
 
 // EmptyServiceHandler is the server API for the multi.v1.EmptyService service:
 // implement it and serve it with [NewEmptyServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // EmptyService has no methods yet.
 type EmptyServiceHandler interface {

@@ -17,9 +17,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // StreamServiceName is the fully-qualified name of the streams.v1.StreamService service.
 const StreamServiceName = "streams.v1.StreamService"
@@ -95,11 +95,11 @@ type StreamServiceClient interface {
 	// ServerStream calls streams.v1.StreamService.ServerStream.
 	ServerStream(ctx context.Context, req *streamsv1.Number) (*rpc.ServerStreamCall[streamsv1.Number], error)
 	// ClientStream calls streams.v1.StreamService.ClientStream.
-	ClientStream(ctx context.Context) *rpc.ClientStreamCall[streamsv1.Number, streamsv1.Number]
+	ClientStream(ctx context.Context) (*rpc.ClientStreamCall[streamsv1.Number, streamsv1.Number], error)
 	// BidiStream calls streams.v1.StreamService.BidiStream.
-	BidiStream(ctx context.Context) *rpc.BidiStreamCall[streamsv1.Number, streamsv1.Number]
+	BidiStream(ctx context.Context) (*rpc.BidiStreamCall[streamsv1.Number, streamsv1.Number], error)
 	// Draw calls streams.v1.StreamService.Draw.
-	Draw(ctx context.Context) *rpc.ClientStreamCall[typesv1.Point, typesv1.Shape]
+	Draw(ctx context.Context) (*rpc.ClientStreamCall[typesv1.Point, typesv1.Shape], error)
 	// Nothing calls streams.v1.StreamService.Nothing.
 	Nothing(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 	// Watch calls streams.v1.StreamService.Watch.
@@ -146,17 +146,17 @@ func (c *streamServiceClient) ServerStream(ctx context.Context, req *streamsv1.N
 }
 
 // ClientStream calls streams.v1.StreamService.ClientStream.
-func (c *streamServiceClient) ClientStream(ctx context.Context) *rpc.ClientStreamCall[streamsv1.Number, streamsv1.Number] {
+func (c *streamServiceClient) ClientStream(ctx context.Context) (*rpc.ClientStreamCall[streamsv1.Number, streamsv1.Number], error) {
 	return c.clientStream.CallClientStream(ctx)
 }
 
 // BidiStream calls streams.v1.StreamService.BidiStream.
-func (c *streamServiceClient) BidiStream(ctx context.Context) *rpc.BidiStreamCall[streamsv1.Number, streamsv1.Number] {
+func (c *streamServiceClient) BidiStream(ctx context.Context) (*rpc.BidiStreamCall[streamsv1.Number, streamsv1.Number], error) {
 	return c.bidiStream.CallBidiStream(ctx)
 }
 
 // Draw calls streams.v1.StreamService.Draw.
-func (c *streamServiceClient) Draw(ctx context.Context) *rpc.ClientStreamCall[typesv1.Point, typesv1.Shape] {
+func (c *streamServiceClient) Draw(ctx context.Context) (*rpc.ClientStreamCall[typesv1.Point, typesv1.Shape], error) {
 	return c.draw.CallClientStream(ctx)
 }
 
@@ -172,7 +172,7 @@ func (c *streamServiceClient) Watch(ctx context.Context, req *emptypb.Empty) (*r
 
 // StreamServiceHandler is the server API for the streams.v1.StreamService service:
 // implement it and serve it with [NewStreamServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type StreamServiceHandler interface {
 	// Unary implements streams.v1.StreamService.Unary.
 	Unary(ctx context.Context, req *streamsv1.Number) (*streamsv1.Number, error)

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // ElizaServiceName is the fully-qualified name of the connectrpc.eliza.v1.ElizaService service.
 const ElizaServiceName = "connectrpc.eliza.v1.ElizaService"
@@ -71,12 +71,12 @@ type ElizaServiceClient interface {
 	// call it with HTTP GET.
 	Say(ctx context.Context, req *elizav1.SayRequest) (*elizav1.SayResponse, error)
 	// Converse answers each sentence as it arrives: a bidirectional stream.
-	Converse(ctx context.Context) *rpc.BidiStreamCall[elizav1.ConverseRequest, elizav1.ConverseResponse]
+	Converse(ctx context.Context) (*rpc.BidiStreamCall[elizav1.ConverseRequest, elizav1.ConverseResponse], error)
 	// Introduce streams Eliza's introduction of herself to the named person.
 	Introduce(ctx context.Context, req *elizav1.IntroduceRequest) (*rpc.ServerStreamCall[elizav1.IntroduceResponse], error)
 	// Confide listens to every sentence sent and answers once, when the
 	// client is done: a client stream.
-	Confide(ctx context.Context) *rpc.ClientStreamCall[elizav1.ConfideRequest, elizav1.ConfideResponse]
+	Confide(ctx context.Context) (*rpc.ClientStreamCall[elizav1.ConfideRequest, elizav1.ConfideResponse], error)
 }
 
 // NewElizaServiceClient returns a client for the connectrpc.eliza.v1.ElizaService service.
@@ -108,7 +108,7 @@ func (c *elizaServiceClient) Say(ctx context.Context, req *elizav1.SayRequest) (
 }
 
 // Converse calls connectrpc.eliza.v1.ElizaService.Converse.
-func (c *elizaServiceClient) Converse(ctx context.Context) *rpc.BidiStreamCall[elizav1.ConverseRequest, elizav1.ConverseResponse] {
+func (c *elizaServiceClient) Converse(ctx context.Context) (*rpc.BidiStreamCall[elizav1.ConverseRequest, elizav1.ConverseResponse], error) {
 	return c.converse.CallBidiStream(ctx)
 }
 
@@ -118,13 +118,13 @@ func (c *elizaServiceClient) Introduce(ctx context.Context, req *elizav1.Introdu
 }
 
 // Confide calls connectrpc.eliza.v1.ElizaService.Confide.
-func (c *elizaServiceClient) Confide(ctx context.Context) *rpc.ClientStreamCall[elizav1.ConfideRequest, elizav1.ConfideResponse] {
+func (c *elizaServiceClient) Confide(ctx context.Context) (*rpc.ClientStreamCall[elizav1.ConfideRequest, elizav1.ConfideResponse], error) {
 	return c.confide.CallClientStream(ctx)
 }
 
 // ElizaServiceHandler is the server API for the connectrpc.eliza.v1.ElizaService service:
 // implement it and serve it with [NewElizaServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // ElizaService is a conversation with Eliza, the 1966 psychotherapist
 // program, in each of the four kinds of RPC.

@@ -13,9 +13,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // StreamServiceName is the fully-qualified name of the streams.v1.StreamService service.
 const StreamServiceName = "streams.v1.StreamService"
@@ -96,11 +96,11 @@ type StreamServiceClient interface {
 	// ServerStream calls streams.v1.StreamService.ServerStream.
 	ServerStream(ctx context.Context, req *Number) (*rpc.ServerStreamCall[Number], error)
 	// ClientStream calls streams.v1.StreamService.ClientStream.
-	ClientStream(ctx context.Context) *rpc.ClientStreamCall[Number, Number]
+	ClientStream(ctx context.Context) (*rpc.ClientStreamCall[Number, Number], error)
 	// BidiStream calls streams.v1.StreamService.BidiStream.
-	BidiStream(ctx context.Context) *rpc.BidiStreamCall[Number, Number]
+	BidiStream(ctx context.Context) (*rpc.BidiStreamCall[Number, Number], error)
 	// Draw calls streams.v1.StreamService.Draw.
-	Draw(ctx context.Context) *rpc.ClientStreamCall[typesv1.Point, typesv1.Shape]
+	Draw(ctx context.Context) (*rpc.ClientStreamCall[typesv1.Point, typesv1.Shape], error)
 	// Nothing calls streams.v1.StreamService.Nothing.
 	Nothing(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error)
 	// Watch calls streams.v1.StreamService.Watch.
@@ -147,17 +147,17 @@ func (c *streamServiceClient) ServerStream(ctx context.Context, req *Number) (*r
 }
 
 // ClientStream calls streams.v1.StreamService.ClientStream.
-func (c *streamServiceClient) ClientStream(ctx context.Context) *rpc.ClientStreamCall[Number, Number] {
+func (c *streamServiceClient) ClientStream(ctx context.Context) (*rpc.ClientStreamCall[Number, Number], error) {
 	return c.clientStream.CallClientStream(ctx)
 }
 
 // BidiStream calls streams.v1.StreamService.BidiStream.
-func (c *streamServiceClient) BidiStream(ctx context.Context) *rpc.BidiStreamCall[Number, Number] {
+func (c *streamServiceClient) BidiStream(ctx context.Context) (*rpc.BidiStreamCall[Number, Number], error) {
 	return c.bidiStream.CallBidiStream(ctx)
 }
 
 // Draw calls streams.v1.StreamService.Draw.
-func (c *streamServiceClient) Draw(ctx context.Context) *rpc.ClientStreamCall[typesv1.Point, typesv1.Shape] {
+func (c *streamServiceClient) Draw(ctx context.Context) (*rpc.ClientStreamCall[typesv1.Point, typesv1.Shape], error) {
 	return c.draw.CallClientStream(ctx)
 }
 
@@ -173,7 +173,7 @@ func (c *streamServiceClient) Watch(ctx context.Context, req *emptypb.Empty) (*r
 
 // StreamServiceHandler is the server API for the streams.v1.StreamService service:
 // implement it and serve it with [NewStreamServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type StreamServiceHandler interface {
 	// Unary implements streams.v1.StreamService.Unary.
 	Unary(ctx context.Context, req *Number) (*Number, error)

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // ConformanceServiceName is the fully-qualified name of the connectrpc.conformance.v1.ConformanceService service.
 const ConformanceServiceName = "connectrpc.conformance.v1.ConformanceService"
@@ -146,7 +146,7 @@ type ConformanceServiceClient interface {
 	// Servers should allow the response definition to be unset in the request and
 	// if it is, set no response headers or trailers and return no response data.
 	// The returned payload should only contain the request info.
-	ClientStream(ctx context.Context) *rpc.ClientStreamCall[conformancev1.ClientStreamRequest, conformancev1.ClientStreamResponse]
+	ClientStream(ctx context.Context) (*rpc.ClientStreamCall[conformancev1.ClientStreamRequest, conformancev1.ClientStreamResponse], error)
 	// BidiStream calls connectrpc.conformance.v1.ConformanceService.BidiStream.
 	//
 	// A bidirectional-streaming operation. The first request indicates the response
@@ -196,7 +196,7 @@ type ConformanceServiceClient interface {
 	//
 	//   - if the response_delay_ms duration is specified, the server should wait that
 	//     long in between sending each response message.
-	BidiStream(ctx context.Context) *rpc.BidiStreamCall[conformancev1.BidiStreamRequest, conformancev1.BidiStreamResponse]
+	BidiStream(ctx context.Context) (*rpc.BidiStreamCall[conformancev1.BidiStreamRequest, conformancev1.BidiStreamResponse], error)
 	// Unimplemented calls connectrpc.conformance.v1.ConformanceService.Unimplemented.
 	//
 	// A unary endpoint that the server should not implement and should instead
@@ -248,12 +248,12 @@ func (c *conformanceServiceClient) ServerStream(ctx context.Context, req *confor
 }
 
 // ClientStream calls connectrpc.conformance.v1.ConformanceService.ClientStream.
-func (c *conformanceServiceClient) ClientStream(ctx context.Context) *rpc.ClientStreamCall[conformancev1.ClientStreamRequest, conformancev1.ClientStreamResponse] {
+func (c *conformanceServiceClient) ClientStream(ctx context.Context) (*rpc.ClientStreamCall[conformancev1.ClientStreamRequest, conformancev1.ClientStreamResponse], error) {
 	return c.clientStream.CallClientStream(ctx)
 }
 
 // BidiStream calls connectrpc.conformance.v1.ConformanceService.BidiStream.
-func (c *conformanceServiceClient) BidiStream(ctx context.Context) *rpc.BidiStreamCall[conformancev1.BidiStreamRequest, conformancev1.BidiStreamResponse] {
+func (c *conformanceServiceClient) BidiStream(ctx context.Context) (*rpc.BidiStreamCall[conformancev1.BidiStreamRequest, conformancev1.BidiStreamResponse], error) {
 	return c.bidiStream.CallBidiStream(ctx)
 }
 
@@ -269,7 +269,7 @@ func (c *conformanceServiceClient) IdempotentUnary(ctx context.Context, req *con
 
 // ConformanceServiceHandler is the server API for the connectrpc.conformance.v1.ConformanceService service:
 // implement it and serve it with [NewConformanceServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // The service implemented by conformance test servers. This is implemented by
 // the reference servers, used to test clients, and is expected to be implemented

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // TestServiceName is the fully-qualified name of the validatetest.v1.TestService service.
 const TestServiceName = "validatetest.v1.TestService"
@@ -71,9 +71,9 @@ type TestServiceClient interface {
 	// ServerStream answers one request with a stream.
 	ServerStream(ctx context.Context, req *validatetestv1.Request) (*rpc.ServerStreamCall[validatetestv1.Response], error)
 	// ClientStream answers a stream of requests once.
-	ClientStream(ctx context.Context) *rpc.ClientStreamCall[validatetestv1.Request, validatetestv1.Response]
+	ClientStream(ctx context.Context) (*rpc.ClientStreamCall[validatetestv1.Request, validatetestv1.Response], error)
 	// Bidi answers each request as it arrives.
-	Bidi(ctx context.Context) *rpc.BidiStreamCall[validatetestv1.Request, validatetestv1.Response]
+	Bidi(ctx context.Context) (*rpc.BidiStreamCall[validatetestv1.Request, validatetestv1.Response], error)
 }
 
 // NewTestServiceClient returns a client for the validatetest.v1.TestService service.
@@ -110,18 +110,18 @@ func (c *testServiceClient) ServerStream(ctx context.Context, req *validatetestv
 }
 
 // ClientStream calls validatetest.v1.TestService.ClientStream.
-func (c *testServiceClient) ClientStream(ctx context.Context) *rpc.ClientStreamCall[validatetestv1.Request, validatetestv1.Response] {
+func (c *testServiceClient) ClientStream(ctx context.Context) (*rpc.ClientStreamCall[validatetestv1.Request, validatetestv1.Response], error) {
 	return c.clientStream.CallClientStream(ctx)
 }
 
 // Bidi calls validatetest.v1.TestService.Bidi.
-func (c *testServiceClient) Bidi(ctx context.Context) *rpc.BidiStreamCall[validatetestv1.Request, validatetestv1.Response] {
+func (c *testServiceClient) Bidi(ctx context.Context) (*rpc.BidiStreamCall[validatetestv1.Request, validatetestv1.Response], error) {
 	return c.bidi.CallBidiStream(ctx)
 }
 
 // TestServiceHandler is the server API for the validatetest.v1.TestService service:
 // implement it and serve it with [NewTestServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // TestService has one method of each kind.
 type TestServiceHandler interface {

@@ -16,9 +16,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // BarServiceName is the fully-qualified name of the acme.foo.bar.v1.BarService service.
 const BarServiceName = "acme.foo.bar.v1.BarService"
@@ -62,7 +62,7 @@ type BarServiceClient interface {
 	// Inner calls acme.foo.bar.v1.BarService.Inner.
 	Inner(ctx context.Context, req *barv1.Outer_Inner) (*barv1.Outer_Inner_Deepest, error)
 	// Deep calls acme.foo.bar.v1.BarService.Deep.
-	Deep(ctx context.Context) *rpc.BidiStreamCall[barv1.Outer_Inner_Deepest, barv1.Outer]
+	Deep(ctx context.Context) (*rpc.BidiStreamCall[barv1.Outer_Inner_Deepest, barv1.Outer], error)
 	// Shape calls acme.foo.bar.v1.BarService.Shape.
 	Shape(ctx context.Context, req *typesv1.Point) (*typesv1.Shape, error)
 }
@@ -94,7 +94,7 @@ func (c *barServiceClient) Inner(ctx context.Context, req *barv1.Outer_Inner) (*
 }
 
 // Deep calls acme.foo.bar.v1.BarService.Deep.
-func (c *barServiceClient) Deep(ctx context.Context) *rpc.BidiStreamCall[barv1.Outer_Inner_Deepest, barv1.Outer] {
+func (c *barServiceClient) Deep(ctx context.Context) (*rpc.BidiStreamCall[barv1.Outer_Inner_Deepest, barv1.Outer], error) {
 	return c.deep.CallBidiStream(ctx)
 }
 
@@ -105,7 +105,7 @@ func (c *barServiceClient) Shape(ctx context.Context, req *typesv1.Point) (*type
 
 // BarServiceHandler is the server API for the acme.foo.bar.v1.BarService service:
 // implement it and serve it with [NewBarServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Service names may repeat the last package element.
 type BarServiceHandler interface {

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // PingServiceName is the fully-qualified name of the polyconnect.interop.ping.v1.PingService service.
 const PingServiceName = "polyconnect.interop.ping.v1.PingService"
@@ -87,7 +87,7 @@ func (c *pingServiceClient) Count(ctx context.Context, req *pingv1.CountRequest)
 
 // PingServiceHandler is the server API for the polyconnect.interop.ping.v1.PingService service:
 // implement it and serve it with [NewPingServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // PingService answers pings.
 type PingServiceHandler interface {

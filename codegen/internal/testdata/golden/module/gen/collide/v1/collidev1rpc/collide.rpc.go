@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // FooName is the fully-qualified name of the collide.v1.Foo service.
 const FooName = "collide.v1.Foo"
@@ -141,7 +141,7 @@ func (c *fooClient) Spec(ctx context.Context, req *collidev1.Req) (*collidev1.Re
 
 // FooHandler is the server API for the collide.v1.Foo service:
 // implement it and serve it with [NewFooHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Foo and NewFoo both want NewFooClient; Foo and UnimplementedFoo both want
 // UnimplementedFooHandler.
@@ -267,7 +267,7 @@ func (c *newFooClient) Call(ctx context.Context, req *collidev1.Req) (*collidev1
 
 // NewFooHandler_ is the server API for the collide.v1.NewFoo service:
 // implement it and serve it with [NewNewFooHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type NewFooHandler_ interface {
 	// Call implements collide.v1.NewFoo.Call.
 	Call(ctx context.Context, req *collidev1.Req) (*collidev1.Res, error)
@@ -348,7 +348,7 @@ func (c *unimplementedFooClient) Call(ctx context.Context, req *collidev1.Req) (
 
 // UnimplementedFooHandler_ is the server API for the collide.v1.UnimplementedFoo service:
 // implement it and serve it with [NewUnimplementedFooHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type UnimplementedFooHandler_ interface {
 	// Call implements collide.v1.UnimplementedFoo.Call.
 	Call(ctx context.Context, req *collidev1.Req) (*collidev1.Res, error)
@@ -429,7 +429,7 @@ func (c *fooBarClient) Baz(ctx context.Context, req *collidev1.Req) (*collidev1.
 
 // FooBarHandler is the server API for the collide.v1.FooBar service:
 // implement it and serve it with [NewFooBarHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type FooBarHandler interface {
 	// Baz implements collide.v1.FooBar.Baz.
 	Baz(ctx context.Context, req *collidev1.Req) (*collidev1.Res, error)
@@ -529,7 +529,7 @@ func (c *clientClient) Do(ctx context.Context, req *collidev1.Req) (*collidev1.R
 
 // ClientHandler is the server API for the collide.v1.Client service:
 // implement it and serve it with [NewClientHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // A service called Client.
 type ClientHandler interface {
@@ -982,7 +982,7 @@ func (c *keywordsClient) ServeHTTP(ctx context.Context, req *collidev1.Req) (*co
 
 // KeywordsHandler is the server API for the collide.v1.Keywords service:
 // implement it and serve it with [NewKeywordsHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Methods named like Go keywords, predeclared identifiers and the generated code's locals,
 // and methods whose names differ only in case.
@@ -1251,7 +1251,7 @@ var (
 // Lower-case service names, and names that lower-case to a parameter name.
 type HttpClient interface {
 	// Get calls collide.v1.http.get.
-	Get(ctx context.Context) *rpc.BidiStreamCall[collidev1.Req, collidev1.Res]
+	Get(ctx context.Context) (*rpc.BidiStreamCall[collidev1.Req, collidev1.Res], error)
 }
 
 // NewHttpClient returns a client for the collide.v1.http service.
@@ -1272,13 +1272,13 @@ type httpClient_ struct {
 }
 
 // Get calls collide.v1.http.get.
-func (c *httpClient_) Get(ctx context.Context) *rpc.BidiStreamCall[collidev1.Req, collidev1.Res] {
+func (c *httpClient_) Get(ctx context.Context) (*rpc.BidiStreamCall[collidev1.Req, collidev1.Res], error) {
 	return c.get.CallBidiStream(ctx)
 }
 
 // HttpHandler is the server API for the collide.v1.http service:
 // implement it and serve it with [NewHttpHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Lower-case service names, and names that lower-case to a parameter name.
 type HttpHandler interface {
@@ -1361,7 +1361,7 @@ func (c *baseClient) URL(ctx context.Context, req *collidev1.Req) (*collidev1.Re
 
 // BaseHandler is the server API for the collide.v1.Base service:
 // implement it and serve it with [NewBaseHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 type BaseHandler interface {
 	// URL implements collide.v1.Base.URL.
 	URL(ctx context.Context, req *collidev1.Req) (*collidev1.Res, error)

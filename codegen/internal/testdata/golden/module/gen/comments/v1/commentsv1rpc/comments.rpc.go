@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // NoteServiceName is the fully-qualified name of the comments.v1.NoteService service.
 const NoteServiceName = "comments.v1.NoteService"
@@ -150,7 +150,7 @@ func (c *noteServiceClient) Block(ctx context.Context, req *commentsv1.Note) (*c
 
 // NoteServiceHandler is the server API for the comments.v1.NoteService service:
 // implement it and serve it with [NewNoteServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // NoteService keeps notes.
 //
@@ -274,7 +274,7 @@ type OldServiceClient interface {
 	// Deprecated: marked as deprecated in comments/v1/comments.proto.
 	Call(ctx context.Context, req *commentsv1.Note) (*commentsv1.Note, error)
 	// Other calls comments.v1.OldService.Other.
-	Other(ctx context.Context) *rpc.BidiStreamCall[commentsv1.Note, commentsv1.Note]
+	Other(ctx context.Context) (*rpc.BidiStreamCall[commentsv1.Note, commentsv1.Note], error)
 }
 
 // NewOldServiceClient returns a client for the comments.v1.OldService service.
@@ -304,13 +304,13 @@ func (c *oldServiceClient) Call(ctx context.Context, req *commentsv1.Note) (*com
 }
 
 // Other calls comments.v1.OldService.Other.
-func (c *oldServiceClient) Other(ctx context.Context) *rpc.BidiStreamCall[commentsv1.Note, commentsv1.Note] {
+func (c *oldServiceClient) Other(ctx context.Context) (*rpc.BidiStreamCall[commentsv1.Note, commentsv1.Note], error) {
 	return c.other.CallBidiStream(ctx)
 }
 
 // OldServiceHandler is the server API for the comments.v1.OldService service:
 // implement it and serve it with [NewOldServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // OldService should not be used by new code.
 //
@@ -413,7 +413,7 @@ func (c *undocumentedServiceClient) Call(ctx context.Context, req *commentsv1.No
 
 // UndocumentedServiceHandler is the server API for the comments.v1.UndocumentedService service:
 // implement it and serve it with [NewUndocumentedServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // Deprecated: marked as deprecated in comments/v1/comments.proto.
 type UndocumentedServiceHandler interface {

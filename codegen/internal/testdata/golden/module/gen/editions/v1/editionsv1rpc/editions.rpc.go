@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // InventoryServiceName is the fully-qualified name of the editions.v1.InventoryService service.
 const InventoryServiceName = "editions.v1.InventoryService"
@@ -87,7 +87,7 @@ func (c *inventoryServiceClient) List(ctx context.Context, req *editionsv1.Item)
 
 // InventoryServiceHandler is the server API for the editions.v1.InventoryService service:
 // implement it and serve it with [NewInventoryServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // InventoryService keeps items.
 type InventoryServiceHandler interface {

@@ -12,9 +12,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // CounterServiceName is the fully-qualified name of the editions.v1.CounterService service.
 const CounterServiceName = "editions.v1.CounterService"
@@ -67,7 +67,7 @@ func (c *counterServiceClient) Add(ctx context.Context, req *editionsv1.Counter)
 
 // CounterServiceHandler is the server API for the editions.v1.CounterService service:
 // implement it and serve it with [NewCounterServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // CounterService counts.
 type CounterServiceHandler interface {

@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // GreetServiceName is the fully-qualified name of the greet.v1.GreetService service.
 const GreetServiceName = "greet.v1.GreetService"
@@ -70,7 +70,7 @@ func (c *greetServiceClient) Greet(ctx context.Context, req *greetv1.GreetReques
 
 // GreetServiceHandler is the server API for the greet.v1.GreetService service:
 // implement it and serve it with [NewGreetServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // GreetService says hello.
 type GreetServiceHandler interface {

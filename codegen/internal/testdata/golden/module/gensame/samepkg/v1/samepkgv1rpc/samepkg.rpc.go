@@ -15,9 +15,9 @@ import (
 	"polyconnect.dev/protocol/rpc"
 )
 
-// This file needs polyconnect.dev/protocol v0.1.0 or later: compiling it against an older
+// This file needs polyconnect.dev/protocol v0.2.0 or later: compiling it against an older
 // runtime fails on this line, which names the version to upgrade to.
-const _ = rpc.IsAtLeastVersion0_1_0
+const _ = rpc.IsAtLeastVersion0_2_0
 
 // ThingServiceName is the fully-qualified name of the samepkg.v1.ThingService service.
 const ThingServiceName = "samepkg.v1.ThingService"
@@ -87,7 +87,7 @@ func (c *thingServiceClient) Watch(ctx context.Context, req *samepkgv1.Request) 
 
 // ThingServiceHandler is the server API for the samepkg.v1.ThingService service:
 // implement it and serve it with [NewThingServiceHandler]. The headers, trailers and
-// peer of a call are in its context: see [rpc.CallInfoFromContext].
+// peer of a call are in its context: see [rpc.HandlerCallInfo].
 //
 // ThingService shares its Go package with its messages.
 type ThingServiceHandler interface {

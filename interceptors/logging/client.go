@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,16 +25,58 @@ func (s *streamCounts) load() counts {
 	}
 }
 
-func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.StreamingClientFunc {
-	return func(ctx context.Context, spec rpc.Spec) rpc.StreamingClientConn {
+// WrapClientUnary implements rpc.ClientInterceptor: one record per call (or
+// per attempt, placed after a retry interceptor).
+func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.ClientUnaryFunc {
+	return func(ctx context.Context, req any) (any, error) {
 		if !i.logger.Enabled(ctx, i.topLevel) {
-			return next(ctx, spec)
+			return next(ctx, req)
 		}
-		info, ok := rpc.CallInfoFromContext(ctx)
+		info, ok := rpc.ClientCallInfo(ctx)
 		if !ok {
-			return next(ctx, spec)
+			return next(ctx, req)
 		}
-		return &clientConn{StreamingClientConn: next(ctx, spec), i: i, ctx: ctx, info: info, start: time.Now()}
+		start := time.Now()
+		res, err := next(ctx, req)
+		level := i.level(err)
+		if !i.logger.Enabled(ctx, level) {
+			return res, err
+		}
+		c := counts{reqMsgs: 1, reqBytes: i.size(req)}
+		if err == nil {
+			c.resMsgs, c.resBytes = 1, i.size(res)
+		}
+		if i.payloads {
+			extra := []slog.Attr{slog.Any("rpc.request", payload{req})}
+			if err == nil {
+				extra = append(extra, slog.Any("rpc.response", payload{res}))
+			}
+			i.emit(ctx, level, sideClient, info, start, err, c, extra...)
+		} else {
+			i.emit(ctx, level, sideClient, info, start, err, c)
+		}
+		return res, err
+	}
+}
+
+// WrapClientStream implements rpc.ClientInterceptor: a stream is logged when
+// it ends, or when opening it fails.
+func (i *Interceptor) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rpc.ClientStreamFunc {
+	return func(ctx context.Context) (rpc.StreamingClientConn, error) {
+		if !i.logger.Enabled(ctx, i.topLevel) {
+			return next(ctx)
+		}
+		info, ok := rpc.ClientCallInfo(ctx)
+		if !ok {
+			return next(ctx)
+		}
+		start := time.Now()
+		conn, err := next(ctx)
+		if err != nil {
+			i.log(ctx, sideClient, info, start, err, counts{})
+			return nil, err
+		}
+		return &clientConn{StreamingClientConn: conn, i: i, ctx: ctx, info: info, start: start}, nil
 	}
 }
 
@@ -42,7 +85,7 @@ func (i *interceptor) WrapStreamingClient(next rpc.StreamingClientFunc) rpc.Stre
 // is closed before that.
 type clientConn struct {
 	rpc.StreamingClientConn
-	i     *interceptor
+	i     *Interceptor
 	ctx   context.Context
 	info  *rpc.CallInfo
 	start time.Time
@@ -60,7 +103,7 @@ func (c *clientConn) sendFailed(err error) {
 }
 
 func (c *clientConn) end(err error) {
-	c.once.Do(func() { c.i.log(c.ctx, c.info, c.start, err, c.n.load()) })
+	c.once.Do(func() { c.i.log(c.ctx, sideClient, c.info, c.start, err, c.n.load()) })
 }
 
 func (c *clientConn) Send(msg any) error {
@@ -107,56 +150,6 @@ func (c *clientConn) CloseResponse() error {
 		c.end(*failed)
 	} else {
 		c.end(rpc.NewError(rpc.CodeCanceled, "stream closed before its end"))
-	}
-	return err
-}
-
-func (i *interceptor) WrapStreamingHandler(next rpc.StreamingHandlerFunc) rpc.StreamingHandlerFunc {
-	return func(ctx context.Context, conn rpc.StreamingHandlerConn) error {
-		if !i.logger.Enabled(ctx, i.topLevel) {
-			return next(ctx, conn)
-		}
-		info, ok := rpc.CallInfoFromContext(ctx)
-		if !ok {
-			return next(ctx, conn)
-		}
-		start := time.Now()
-		hc := &handlerConn{StreamingHandlerConn: conn, i: i, ctx: ctx, info: info}
-		err := next(ctx, hc)
-		i.log(ctx, info, start, err, hc.n.load())
-		return err
-	}
-}
-
-// handlerConn counts a handler stream's messages.
-type handlerConn struct {
-	rpc.StreamingHandlerConn
-	i    *interceptor
-	ctx  context.Context
-	info *rpc.CallInfo
-	n    streamCounts
-}
-
-func (c *handlerConn) Receive(msg any) error {
-	err := c.StreamingHandlerConn.Receive(msg)
-	if err == nil {
-		c.n.reqMsgs.Add(1)
-		c.n.reqBytes.Add(c.i.size(msg))
-		if c.i.payloads {
-			c.i.logMessage(c.ctx, c.info, "received", msg)
-		}
-	}
-	return err
-}
-
-func (c *handlerConn) Send(msg any) error {
-	err := c.StreamingHandlerConn.Send(msg)
-	if err == nil {
-		c.n.resMsgs.Add(1)
-		c.n.resBytes.Add(c.i.size(msg))
-		if c.i.payloads {
-			c.i.logMessage(c.ctx, c.info, "sent", msg)
-		}
 	}
 	return err
 }
