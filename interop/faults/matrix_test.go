@@ -234,7 +234,10 @@ var faults = []fault{
 		run: func(c *call) outcome {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			stream := client[sv, sv](c, specClient).CallClientStream(ctx)
+			stream, err := client[sv, sv](c, specClient).CallClientStream(ctx)
+			if err != nil {
+				return outcome{client: "call: " + codeName(err), server: none}
+			}
 			if err := stream.Send(wrapperspb.String("first")); err != nil {
 				return outcome{client: "send: " + codeName(err), server: c.serverOutcome()}
 			}
@@ -244,7 +247,7 @@ var faults = []fault{
 				return outcome{client: "the first message never reached the handler", server: c.serverOutcome()}
 			}
 			cancel()
-			_, err := stream.CloseAndReceive()
+			_, err = stream.CloseAndReceive()
 			return outcome{client: codeName(err), server: c.serverOutcome()}
 		},
 		want: outcome{client: canceled, server: canceled},
@@ -364,12 +367,15 @@ var faults = []fault{
 			// substance here, not a guess: the call must end with it.
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
-			stream := client[sv, sv](c, specClient).CallClientStream(ctx)
+			stream, err := client[sv, sv](c, specClient).CallClientStream(ctx)
+			if err != nil {
+				return outcome{client: "call: " + codeName(err), server: none}
+			}
 			if err := stream.Send(wrapperspb.String("first")); err != nil {
 				return outcome{client: "send: " + codeName(err), server: c.serverOutcome()}
 			}
 			<-ctx.Done()
-			_, err := stream.CloseAndReceive()
+			_, err = stream.CloseAndReceive()
 			return outcome{client: codeName(err), server: c.serverOutcome()}
 		},
 		want:       outcome{client: deadline, server: deadline},

@@ -174,7 +174,10 @@ func TestCloseRequestAfterDeadline(t *testing.T) {
 	c := NewClient[wrapperspb.StringValue, wrapperspb.StringValue](hc, "http://x", spec)
 	ctx := &movingDeadline{Context: context.Background()}
 	ctx.at.Store(time.Now().Add(time.Hour).UnixNano())
-	stream := c.CallClientStream(ctx)
+	stream, err := c.CallClientStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_ = stream.Send(wrapperspb.String("x")) // starts the request
 	ctx.at.Store(time.Now().Add(-time.Millisecond).UnixNano())
 	_, _ = stream.CloseAndReceive()
