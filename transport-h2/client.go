@@ -94,7 +94,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 			KeepAlive: 30 * time.Second,
 		}).DialContext
 	}
-	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultClientMaxHeaderBytes)
 	c := &Client{
 		name:            cfg.Name,
 		tls:             tlsConf,
@@ -157,6 +157,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	addr := authorityAddr(req.URL)
 	body := req.Body
+	diagnosed := false
 	for attempt := 0; ; attempt++ {
 		cc, err := c.getConn(ctx, addr)
 		if err != nil {
@@ -167,16 +168,35 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
+		if pe := (*prefaceError)(nil); errors.As(err, &pe) {
+			// The server closed the connection before speaking HTTP/2:
+			// find out whether it speaks something else.
+			if !diagnosed && ctx.Err() == nil {
+				diagnosed = true
+				if wrong := c.diagnose(ctx, addr); wrong != nil {
+					if retry := (retryError{}); errors.As(err, &retry) && retry.bodyUnread && body != nil {
+						_ = body.Close()
+					}
+					return nil, wrong
+				}
+			}
+			if !errors.As(err, new(retryError)) {
+				return nil, &transport.ConnectionLostError{Addr: addr, Err: pe.err}
+			}
+		}
 		var retry retryError
 		if !errors.As(err, &retry) || attempt >= 5 || ctx.Err() != nil {
-			if errors.As(err, &retry) {
-				err = retry.err
+			switch {
+			case ctx.Err() != nil:
+				err = ctx.Err()
+			case errors.As(err, &retry):
+				err = notProcessed(retry.err, addr)
 			}
 			return nil, err
 		}
 		if req.Body != nil && req.Body != http.NoBody && !retry.bodyUnread {
 			if req.GetBody == nil {
-				return nil, retry.err
+				return nil, notProcessed(retry.err, addr)
 			}
 			if body, err = req.GetBody(); err != nil {
 				return nil, err
@@ -210,6 +230,12 @@ func (c *Client) checkRequest(req *http.Request) error {
 		want = "https"
 	}
 	if req.URL.Scheme != want {
+		if c.tls == nil && req.URL.Scheme == "https" {
+			return fmt.Errorf("h2: the URL %s is https://, but an %q client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use %q", req.URL.Redacted(), c.name, NameH2)
+		}
+		if c.tls != nil && req.URL.Scheme == "http" {
+			return fmt.Errorf("h2: the URL %s is http://, but an %q client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use %q", req.URL.Redacted(), c.name, NameH2C)
+		}
 		return fmt.Errorf("h2: a %s client sends %s:// URLs, not %q", c.name, want, req.URL.Scheme+"://")
 	}
 	if req.URL.Host == "" {
@@ -296,10 +322,22 @@ func (c *Client) dialConn(p *hostPool, addr string, d *dialCall) {
 	if err == nil {
 		p.conns = append(p.conns, cc)
 		c.nconns.Add(1)
+	} else {
+		c.dropPoolIfEmptyLocked(p)
 	}
 	d.err = err
 	c.mu.Unlock()
 	close(d.done)
+}
+
+// dropPoolIfEmptyLocked forgets a host's pool once it holds no connection
+// and nobody dials or waits for one, so that a client that talked to many
+// hosts keeps nothing for those it no longer calls. A caller still
+// holding p finds a new pool on its next look.
+func (c *Client) dropPoolIfEmptyLocked(p *hostPool) {
+	if len(p.conns) == 0 && p.dialing == nil && p.waiting.Load() == 0 && c.pools[p.key] == p {
+		delete(c.pools, p.key)
+	}
 }
 
 // slotFreed tells requests waiting at MaxConnsPerHost to look again.
@@ -330,6 +368,7 @@ func (c *Client) removeConn(cc *clientConn) {
 		close(p.wait)
 		p.wait = nil
 	}
+	c.dropPoolIfEmptyLocked(p)
 	c.mu.Unlock()
 }
 

@@ -11,14 +11,21 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"polyconnect.dev/protocol/transport"
 )
 
 // clientConn is the client side of one connection.
 type clientConn struct {
 	client   *Client
 	pool     *hostPool
+	addr     string // host:port dialled
 	c        *conn
 	tlsState *tls.ConnectionState
+
+	// Set when the connection ended before the server's first SETTINGS
+	// frame: see diagnose.go.
+	prefaceErr atomic.Pointer[prefaceError]
 
 	// Stream slots: read and reserved without c.mu, so the pool never takes
 	// a connection's lock.
@@ -28,9 +35,11 @@ type clientConn struct {
 	idleSince  atomic.Int64  // unix nanoseconds active last dropped to 0
 
 	// Guarded by c.mu.
-	nextID    uint32
-	gotGoAway bool
-	goAwayID  uint32
+	nextID      uint32
+	gotGoAway   bool
+	goAwayID    uint32
+	goAwayCode  http2.ErrCode
+	goAwayDebug string
 
 	// The reader goroutine's: responses to hand to their callers once the
 	// frames already buffered are read, so that a caller wakes once to
@@ -58,9 +67,9 @@ const maxClientStreamID = 1<<31 - 1
 func (c *Client) newClientConn(addr string, p *hostPool) (*clientConn, error) {
 	nc, err := c.dial(context.Background(), "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("h2: dial %s: %w", addr, err)
+		return nil, &transport.DialError{Addr: addr, Err: err}
 	}
-	cc := &clientConn{client: c, pool: p, nextID: 1}
+	cc := &clientConn{client: c, pool: p, addr: addr, nextID: 1}
 	if c.tls != nil {
 		conf := c.tls.Clone()
 		if conf.ServerName == "" {
@@ -76,12 +85,13 @@ func (c *Client) newClientConn(addr string, p *hostPool) (*clientConn, error) {
 		cancel()
 		if err != nil {
 			_ = nc.Close()
-			return nil, fmt.Errorf("h2: TLS handshake with %s: %w", addr, err)
+			return nil, c.tlsFailure(err, addr)
 		}
 		st := tc.ConnectionState()
 		if st.NegotiatedProtocol != "h2" {
 			_ = tc.Close()
-			return nil, fmt.Errorf("h2: %s did not negotiate HTTP/2 with ALPN (got %q)", addr, st.NegotiatedProtocol)
+			return nil, &transport.TLSError{Addr: addr, Err: fmt.Errorf("h2: the server did not negotiate HTTP/2 with ALPN (got %q)", st.NegotiatedProtocol),
+				Hint: noHTTP2OverTLS}
 		}
 		cc.tlsState = &st
 		nc = tc
@@ -148,6 +158,7 @@ func (cc *clientConn) retireIfIdleLocked() bool {
 			break
 		}
 	}
+	cc.client.dropPoolIfEmptyLocked(p)
 	return true
 }
 
@@ -191,6 +202,15 @@ func (cc *clientConn) connClosed(err error, streams []*stream) {
 	cc.retired.Store(true)
 	cc.client.removeConn(cc)
 	c := cc.c
+	c.mu.Lock()
+	beforeSettings := !c.peer.gotSettings
+	c.mu.Unlock()
+	if beforeSettings {
+		// The server never spoke HTTP/2 here: Client.Do finds out why.
+		pe := &prefaceError{err: err}
+		cc.prefaceErr.Store(pe)
+		err = pe
+	}
 	for _, s := range streams {
 		c.mu.Lock()
 		unsent := !s.hdrWritten
@@ -223,6 +243,8 @@ func (cc *clientConn) onGoAway(f *http2.GoAwayFrame) {
 	c.mu.Lock()
 	cc.gotGoAway = true
 	cc.goAwayID = f.LastStreamID
+	cc.goAwayCode = f.ErrCode
+	cc.goAwayDebug = string(f.DebugData())
 	var above []*stream
 	for id, s := range c.streams {
 		if id > f.LastStreamID {
@@ -245,6 +267,14 @@ func (cc *clientConn) onGoAway(f *http2.GoAwayFrame) {
 	if cc.active.Load() == 0 {
 		cc.closeIdle()
 	}
+}
+
+// goAwayReceived returns the code and debug data of the GOAWAY the server
+// sent, if it sent one.
+func (cc *clientConn) goAwayReceived() (http2.ErrCode, string, bool) {
+	cc.c.mu.Lock()
+	defer cc.c.mu.Unlock()
+	return cc.goAwayCode, cc.goAwayDebug, cc.gotGoAway
 }
 
 func (cc *clientConn) onRSTStream(f *http2.RSTStreamFrame) error {

@@ -104,10 +104,14 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 			putBuf(data)
 		}
 		cc.release()
-		if body != nil && !cs.bodyTouched.Load() {
-			return nil, retryError{err: errClosed, bodyUnread: true}
+		var err error = errClosed
+		if pe := cc.prefaceErr.Load(); pe != nil {
+			err = pe
 		}
-		return nil, retryError{err: errClosed}
+		if body != nil && !cs.bodyTouched.Load() {
+			return nil, retryError{err: err, bodyUnread: true}
+		}
+		return nil, retryError{err: err}
 	}
 	id := cc.nextID
 	cc.nextID += 2
@@ -139,7 +143,7 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 	cs.respReady.Wait()
 	if cs.respErr != nil {
 		cs.stopWatching()
-		return nil, cs.respErr
+		return nil, cs.failure(cs.respErr)
 	}
 	return &cs.resp, nil
 }
@@ -334,6 +338,18 @@ func (cs *clientStream) fail(err error) {
 	})
 }
 
+// failure returns the error the stream failed with in package transport's
+// words, except for the errors Client.Do looks at itself: a request the
+// server did not process, a connection that failed before its preface.
+func (cs *clientStream) failure(err error) error {
+	var retry retryError
+	var pe *prefaceError
+	if errors.As(err, &retry) || errors.As(err, &pe) {
+		return err
+	}
+	return streamFailure(err, cs.cc.c, &cs.stream, cs.cc.addr)
+}
+
 // abort resets the stream because the request's context ended.
 func (cs *clientStream) abort(err error) {
 	cs.stream.reset(http2.ErrCodeCancel, err)
@@ -494,6 +510,8 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	n, err := b.cs.stream.recv.Read(p)
 	if err == io.EOF {
 		b.cs.stopWatching()
+	} else if err != nil {
+		err = b.cs.failure(err)
 	}
 	return n, err
 }

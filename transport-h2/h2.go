@@ -25,34 +25,39 @@ const (
 	// connection to reading the client's preface and first SETTINGS frame
 	// (TLS handshake included), and the time a client may take to finish a
 	// header block it has started. Config.ReadHeaderTimeout overrides it.
-	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultHandshakeTimeout = transport.DefaultReadHeaderTimeout
 	// DefaultServerIdleTimeout is how long a server keeps a connection that
 	// carries no stream before it says GOAWAY and closes it.
-	DefaultServerIdleTimeout = 2 * time.Minute
-	// DefaultMaxHeaderBytes limits the decoded size of a header list, as
-	// HTTP/2 counts it (name, value and 32 bytes per field), in both
-	// directions. It is advertised as SETTINGS_MAX_HEADER_LIST_SIZE.
-	DefaultMaxHeaderBytes = 1 << 20
+	DefaultServerIdleTimeout = transport.DefaultServerIdleTimeout
+	// DefaultMaxHeaderBytes limits the decoded size of a request's header
+	// list on a server, as HTTP/2 counts it (name, value and 32 bytes per
+	// field). It is advertised as SETTINGS_MAX_HEADER_LIST_SIZE. It is
+	// transport.DefaultMaxHeaderBytes, the same on every transport.
+	DefaultMaxHeaderBytes = transport.DefaultMaxHeaderBytes
+	// DefaultClientMaxHeaderBytes limits the response headers (and
+	// trailers) a client accepts: larger than a server's limit, because
+	// error details travel in gRPC trailers.
+	DefaultClientMaxHeaderBytes = 1 << 20
 	// DefaultMaxConcurrentStreams is the number of streams a server lets a
 	// client open at once on one connection.
-	DefaultMaxConcurrentStreams = 250
+	DefaultMaxConcurrentStreams = transport.DefaultMaxConcurrentStreams
 	// DefaultClientIdleTimeout is how long a client keeps a connection that
 	// carries no stream in its pool.
-	DefaultClientIdleTimeout = 90 * time.Second
+	DefaultClientIdleTimeout = transport.DefaultClientIdleTimeout
 	// DefaultDialTimeout bounds how long a client waits for a TCP
 	// connection.
-	DefaultDialTimeout = 30 * time.Second
+	DefaultDialTimeout = transport.DefaultDialTimeout
 	// DefaultTLSHandshakeTimeout bounds a client's TLS handshake.
-	DefaultTLSHandshakeTimeout = 10 * time.Second
+	DefaultTLSHandshakeTimeout = transport.DefaultTLSHandshakeTimeout
 	// DefaultMaxIdleConns is how many idle connections a client keeps in
 	// all.
-	DefaultMaxIdleConns = 100
+	DefaultMaxIdleConns = transport.DefaultMaxIdleConns
 	// DefaultMaxIdleConnsPerHost is how many idle connections a client
 	// keeps to one host.
-	DefaultMaxIdleConnsPerHost = 100
+	DefaultMaxIdleConnsPerHost = transport.DefaultMaxIdleConnsPerHost
 	// DefaultPingTimeout is how long a keep-alive PING may go unanswered
 	// before the connection is closed as dead.
-	DefaultPingTimeout = 15 * time.Second
+	DefaultPingTimeout = transport.DefaultPingTimeout
 	// DefaultFlowControlTimeout is how long a stream (or a connection) may
 	// have data to send while the peer keeps its flow-control window shut
 	// before the stream is reset (or the connection closed). A peer that

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -17,8 +18,9 @@ import (
 	"polyconnect.dev/protocol/transport"
 )
 
-// ErrServerClosed is returned by Start after Shutdown or Close.
-var ErrServerClosed = http.ErrServerClosed
+// ErrServerClosed is returned by Start after Shutdown or Close. It is
+// transport.ErrServerClosed (http.ErrServerClosed).
+var ErrServerClosed = transport.ErrServerClosed
 
 // Server serves an http.Handler over HTTP/2 with this package's engine:
 // cleartext with prior knowledge ("h2c-rpc") or over TLS with ALPN
@@ -30,7 +32,8 @@ type Server struct {
 	handler http.Handler
 	tls     *tls.Config
 	presetL net.Listener
-	logger  *log.Logger
+	logger  *log.Logger  // WithErrorLog, or Config.Logger's
+	slogger *slog.Logger // Config.Logger, for the accept loop
 	lim     limits
 	idle    time.Duration
 	readTO  time.Duration
@@ -38,24 +41,13 @@ type Server struct {
 
 	workers workers // goroutines that run handlers
 
-	mu        sync.Mutex
-	state     serverState
-	ln        net.Listener
-	conns     map[*serverConn]struct{}
-	serveDone chan struct{}
-	serveErr  error
-
+	life     transport.Lifecycle
 	stopOnce sync.Once
-	stopped  chan struct{} // closed when Shutdown or Close has finished
+
+	mu    sync.Mutex // after life's lock when both are held
+	ln    net.Listener
+	conns map[*serverConn]struct{}
 }
-
-type serverState uint8
-
-const (
-	stateNew serverState = iota
-	stateServing
-	stateStopped
-)
 
 var _ transport.Server = (*Server)(nil)
 
@@ -112,11 +104,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		tls:     tlsConf,
 		presetL: o.listener,
 		logger:  o.errorLog,
+		slogger: cfg.Logger,
 		idle:    orDefault(cfg.IdleTimeout, DefaultServerIdleTimeout),
 		readTO:  orDefault(cfg.ReadTimeout, 0),
 		writeTO: orDefault(cfg.WriteTimeout, 0),
 		conns:   make(map[*serverConn]struct{}),
-		stopped: make(chan struct{}),
 		lim: limits{
 			maxHeaderList:       uint32(min(maxHeader, 1<<30)),
 			maxReadFrame:        defaultMaxReadFrame,
@@ -135,6 +127,12 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		},
 	}
 	s.lim.idleTimeout = s.idle
+	if s.logger == nil {
+		// What the server reports on its own (handler panics, failed
+		// handshakes) goes where Config.Logger says, as on every transport.
+		s.logger = cfg.ServerErrorLog()
+	}
+	s.life.Name = "h2: " + cfg.Name + " server"
 	return s, nil
 }
 
@@ -173,61 +171,41 @@ func prepareTLS(c *tls.Config) {
 // serves in the background. Addr and URL are valid once it returns. It
 // fails if the address cannot be bound, if the server was already started,
 // or after Shutdown or Close.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.startLocked()
-}
+func (s *Server) Start() error { return s.life.Start(s.listen) }
 
-func (s *Server) startLocked() error {
-	switch s.state {
-	case stateServing:
-		return errors.New("h2: server already started")
-	case stateStopped:
-		return ErrServerClosed
-	}
+// Serve starts the server if Start has not been called, then blocks until
+// it stops. It returns nil once Shutdown or Close has finished stopping it,
+// and otherwise the error that stopped it.
+func (s *Server) Serve() error { return s.life.Serve(s.listen) }
+
+// listen binds the socket, whose Accept survives running out of file
+// descriptors and other passing failures (transport.KeepAccepting), and
+// returns the accept loop.
+func (s *Server) listen() (func() error, error) {
 	ln := s.presetL
 	if ln == nil {
 		var err error
-		ln, err = net.Listen("tcp", s.addr)
+		ln, err = transport.Listen("h2: "+s.name+" server", s.addr, s.slogger)
 		if err != nil {
-			return fmt.Errorf("h2: %w", err)
+			return nil, err
 		}
+	} else {
+		ln = transport.KeepAccepting(ln, "h2: "+s.name+" server", s.slogger)
 	}
+	s.mu.Lock()
 	s.ln = ln
-	s.state = stateServing
-	s.serveDone = make(chan struct{})
-	go s.acceptLoop(ln)
-	return nil
+	s.mu.Unlock()
+	return func() error { return s.acceptLoop(ln) }, nil
 }
 
-// acceptLoop accepts connections until the listener is closed.
-func (s *Server) acceptLoop(ln net.Listener) {
-	var err error
-	defer func() {
-		s.mu.Lock()
-		if s.state == stateStopped {
-			err = nil
-		}
-		s.serveErr = err
-		s.mu.Unlock()
-		close(s.serveDone)
-	}()
-	var delay time.Duration
+// acceptLoop accepts connections until the listener is closed or fails
+// for good; passing failures are retried inside ln.
+func (s *Server) acceptLoop(ln net.Listener) error {
 	for {
-		var nc net.Conn
-		nc, err = ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return
+			return err
 		}
-		delay = 0
 		sc := s.newServerConn(nc)
 		if sc == nil {
 			_ = nc.Close()
@@ -239,43 +217,17 @@ func (s *Server) acceptLoop(ln net.Listener) {
 
 // track adds or removes a connection; it refuses new ones once stopped.
 func (s *Server) track(sc *serverConn, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if add {
-		if s.state == stateStopped {
-			return false
-		}
-		s.conns[sc] = struct{}{}
-		return true
-	}
-	delete(s.conns, sc)
-	return true
-}
-
-// Serve starts the server if Start has not been called, then blocks until
-// it stops. It returns nil once Shutdown or Close has finished stopping it,
-// and otherwise the error that stopped it.
-func (s *Server) Serve() error {
-	s.mu.Lock()
-	if s.state == stateNew {
-		if err := s.startLocked(); err != nil {
+		return s.life.Active(func() {
+			s.mu.Lock()
+			s.conns[sc] = struct{}{}
 			s.mu.Unlock()
-			return err
-		}
+		})
 	}
-	done := s.serveDone
-	s.mu.Unlock()
-	if done == nil {
-		return ErrServerClosed
-	}
-	<-done
 	s.mu.Lock()
-	err := s.serveErr
+	delete(s.conns, sc)
 	s.mu.Unlock()
-	if err == nil {
-		<-s.stopped
-	}
-	return err
+	return true
 }
 
 // Addr returns the address the server listens on, or nil before Start.
@@ -348,19 +300,21 @@ func (s *Server) Close() error {
 
 // stop closes the listener and returns the connections open at that time.
 func (s *Server) stop() []*serverConn {
-	s.mu.Lock()
-	if s.state == stateNew && s.presetL != nil {
-		_ = s.presetL.Close()
-	}
-	s.state = stateStopped
-	if s.ln != nil {
-		_ = s.ln.Close()
-	}
-	conns := make([]*serverConn, 0, len(s.conns))
-	for sc := range s.conns {
-		conns = append(conns, sc)
-	}
-	s.mu.Unlock()
+	var conns []*serverConn
+	s.life.Stop(func(was transport.ServerState) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if was == transport.StateNew && s.presetL != nil {
+			_ = s.presetL.Close()
+		}
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+		conns = make([]*serverConn, 0, len(s.conns))
+		for sc := range s.conns {
+			conns = append(conns, sc)
+		}
+	})
 	return conns
 }
 
@@ -382,20 +336,11 @@ func (s *Server) closeAll() {
 
 var errServerClosing = errors.New("h2: server closed")
 
-func (s *Server) waitServe() {
-	s.mu.Lock()
-	done := s.serveDone
-	s.mu.Unlock()
-	if done != nil {
-		<-done
-	}
-}
+func (s *Server) waitServe() { s.life.WaitServe() }
 
 func (s *Server) markStopped() {
-	s.stopOnce.Do(func() {
-		s.workers.close()
-		close(s.stopped)
-	})
+	s.stopOnce.Do(s.workers.close)
+	s.life.Finish()
 }
 
 // String describes the server for logs, such as "h2-rpc server on

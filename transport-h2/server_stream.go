@@ -342,7 +342,11 @@ func (b *requestBody) Read(p []byte) (int, error) {
 			st.stream.c.queueCtrl(ctrlFrame{kind: ctrlHeaders, streamID: st.id, fields: fl})
 		}
 	}
-	return st.stream.recv.Read(p)
+	n, err := st.stream.recv.Read(p)
+	if err != nil && err != io.EOF {
+		err = streamFailure(err, st.stream.c, &st.stream, st.sc.remoteAddr)
+	}
+	return n, err
 }
 
 // Close stops reading the body: the server resets the request side of

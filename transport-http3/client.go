@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
@@ -43,8 +44,10 @@ var errClientClosed = errors.New("h3: client is closed")
 // (mutual TLS). Of the other Config fields, Addr (for URL), DialTimeout
 // (the whole connection set-up), TLSHandshakeTimeout (how long the
 // handshake may go without hearing from the server), IdleTimeout (how
-// long a connection without calls is kept) and PingInterval (QUIC
-// keep-alive; on by default, negative turns it off) apply. MaxIdleConns,
+// long a connection without calls is kept), PingInterval (QUIC
+// keep-alive; on by default, negative turns it off) and PingTimeout (QUIC's
+// idle timeout becomes PingInterval + PingTimeout) apply. QUIC pings
+// connections with or without calls: PermitPingsWithoutCalls is always on. MaxIdleConns,
 // MaxIdleConnsPerHost and MaxConnsPerHost do not: a client has one
 // connection per server.
 func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
@@ -73,6 +76,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	c.conf = &quic.Config{
 		HandshakeIdleTimeout: orDefault(cfg.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
 		KeepAlivePeriod:      orDefault(cfg.PingInterval, DefaultPingInterval),
+		MaxIdleTimeout:       quicIdleTimeout(withPingInterval(cfg, DefaultPingInterval)),
 		// The server opens no bidirectional streams in HTTP/3.
 		MaxIncomingStreams: -1,
 	}
@@ -97,14 +101,14 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 // caller must close the response body; the call holds its connection
 // until then.
 //
-// Errors read as on net/http's transports: once req's context is done, Do
-// and reads of the response body return the context's error (not the
-// stream reset that cancelling causes). Failures of the connection or the
-// stream are *rpc.Error values with the code that fits: unavailable when
-// the server cannot be reached, fails the TLS handshake, refuses the
-// stream or closes the connection; canceled, resource_exhausted or
-// internal for a stream reset by the server with H3_REQUEST_CANCELLED,
-// H3_EXCESSIVE_LOAD or another code.
+// Errors read as on every transport: once req's context is done, Do and
+// reads of the response body return the context's error (not the stream
+// reset that cancelling causes). Failures of the connection or the stream
+// are in package transport's words: *transport.StreamResetError with the
+// HTTP/3 code (inside a *transport.NotProcessedError for
+// H3_REQUEST_REJECTED), *transport.DialError and *transport.TLSError when
+// no connection could be set up, *transport.ConnectionLostError when the
+// connection ended under the call.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return nil, errors.New("h3: request without a URL")
@@ -179,6 +183,15 @@ type responseBody struct {
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
+	// Once the call's context is done its response is over, as on
+	// net/http's transports, even if quic-go still has data to give: the
+	// server may have answered the reset that ending the call caused.
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if dl, ok := b.ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return 0, context.DeadlineExceeded
+	}
 	n, err := b.rc.Read(p)
 	if err != nil && err != io.EOF {
 		err = mapError(b.ctx, b.host, err)
@@ -208,4 +221,12 @@ func trimBrackets(host string) string {
 		return host[1 : len(host)-1]
 	}
 	return host
+}
+
+// withPingInterval returns cfg with PingInterval def when it is zero.
+func withPingInterval(cfg transport.Config, def time.Duration) transport.Config {
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = transport.Duration(def)
+	}
+	return cfg
 }

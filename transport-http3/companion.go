@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,17 +21,18 @@ const altSvcMaxAge = 86400
 // companion is the HTTP/2 (and HTTP/1.1) server over TLS on the HTTP/3
 // server's port, which advertises HTTP/3 with Alt-Svc.
 type companion struct {
-	h    http.Handler // the handler served, before Alt-Svc is added
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{} // closed when Serve returns
+	h      http.Handler // the handler served, before Alt-Svc is added
+	logger *slog.Logger // Config.Logger
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{} // closed when Serve returns
 }
 
 func newCompanion(cfg transport.Config, tlsConf *tls.Config, h http.Handler) *companion {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
-	c := &companion{h: h}
+	c := &companion{h: h, logger: cfg.Logger}
 	c.srv = &http.Server{
 		TLSConfig:         tlsConf.Clone(),
 		Protocols:         &protocols,
@@ -57,11 +59,14 @@ func (c *companion) listen(udp net.Addr) error {
 	if err != nil {
 		return err
 	}
-	c.ln = ln
+	c.ln = transport.KeepAccepting(ln, "h3: HTTP/2 companion", c.logger)
 	altSvc := `h3=":` + strconv.Itoa(ua.Port) + `"; ma=` + strconv.Itoa(altSvcMaxAge)
 	next := c.h
 	c.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Alt-Svc"] = []string{altSvc}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = netHTTPRequestBody{r.Body}
+		}
 		next.ServeHTTP(w, r)
 	})
 	return nil
@@ -97,4 +102,16 @@ func (c *companion) wait() {
 	if c.done != nil {
 		<-c.done
 	}
+}
+
+// netHTTPRequestBody translates the read errors of a request body the
+// companion (net/http) serves into package transport's words.
+type netHTTPRequestBody struct{ io.ReadCloser }
+
+func (b netHTTPRequestBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = transport.NetHTTPServerError(err)
+	}
+	return n, err
 }

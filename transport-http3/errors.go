@@ -5,15 +5,100 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/transport"
 )
 
-// dialError is a failure to set up a connection to addr.
+// This file puts quic-go's errors into package transport's words where
+// they leave this package: Client.Do and reads of a response body on the
+// client side, reads of a request body on the server side. The package
+// knows nothing of RPC codes; package rpc maps these errors.
+
+// mapError turns an error from the HTTP/3 round trip or a response-body
+// read into what callers of a transport client expect:
+//
+//   - once ctx is done, or its deadline has passed, the context's error
+//     (quic-go reports the stream reset that cancelling causes, such as
+//     H3_REQUEST_CANCELLED, instead; the server may reset a stream at its
+//     copy of the deadline before the context's timer fires here);
+//   - a stream reset, a *transport.StreamResetError with its HTTP/3 code,
+//     wrapped in a *transport.NotProcessedError when the server rejected
+//     the request (H3_REQUEST_REJECTED);
+//   - a connection that could not be set up, a *transport.DialError (no
+//     answer, no address) or a *transport.TLSError (the handshake
+//     failed);
+//   - a connection that ended under the call (closed by either side, with
+//     the peer's HTTP/3 code as a *transport.GoAwayError when it gave one,
+//     silent for the idle timeout, reset), a *transport.ConnectionLostError.
+//
+// Anything else, such as a request the client refused to send or a closed
+// client, is returned as it is.
+func mapError(ctx context.Context, host string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return quicError(host, err, false)
+}
+
+// quicError puts a QUIC or HTTP/3 error into package transport's words;
+// server says which side of a call sees it.
+func quicError(host string, err error, server bool) error {
+	if errors.Is(err, transport.ErrStreamReset) || errors.Is(err, transport.ErrNotProcessed) || errors.Is(err, transport.ErrConnectionLost) {
+		return err
+	}
+	var streamErr *quic.StreamError
+	if errors.As(err, &streamErr) {
+		reset := &transport.StreamResetError{Code: uint64(streamErr.ErrorCode), HTTP3: true, Remote: streamErr.Remote, Err: err}
+		if !server && reset.Reason() == transport.ResetRefused {
+			return &transport.NotProcessedError{Err: reset}
+		}
+		return reset
+	}
+	var (
+		appErr    *quic.ApplicationError
+		idle      *quic.IdleTimeoutError
+		handshake *quic.HandshakeTimeoutError
+		reset     *quic.StatelessResetError
+		version   *quic.VersionNegotiationError
+		transErr  *quic.TransportError
+		dial      *dialError
+	)
+	switch {
+	case errors.As(err, &appErr):
+		if appErr.Remote && http3.ErrCode(appErr.ErrorCode) != http3.ErrCodeNoError {
+			return &transport.ConnectionLostError{Addr: host, Err: &transport.GoAwayError{Code: uint64(appErr.ErrorCode), HTTP3: true, Debug: appErr.ErrorMessage}}
+		}
+		return &transport.ConnectionLostError{Addr: host, Err: err}
+	case isCertificateError(err), errors.As(err, &transErr) && transErr.ErrorCode.IsCryptoError():
+		return &transport.TLSError{Addr: host, Err: err}
+	case errors.As(err, &handshake), errors.As(err, &version):
+		return &transport.DialError{Addr: host, Err: err}
+	case errors.As(err, &dial):
+		return &transport.DialError{Addr: dial.addr, Err: dial.err}
+	case errors.As(err, &idle), errors.As(err, &reset), errors.As(err, &transErr):
+		return &transport.ConnectionLostError{Addr: host, Err: err}
+	case server && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)):
+		return &transport.ConnectionLostError{Addr: host, Err: err}
+	}
+	return err
+}
+
+// dialError is a failure to set up a connection to addr before QUIC had
+// anything to say: no address for the name, no socket.
 type dialError struct {
 	addr string
 	err  error
@@ -21,84 +106,6 @@ type dialError struct {
 
 func (e *dialError) Error() string { return "h3: connect to " + e.addr + ": " + e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
-
-// mapError turns an error from the HTTP/3 round trip or a response-body
-// read into what callers of an HTTP client expect:
-//
-//   - once ctx is done, or its deadline has passed, the context's error
-//     (quic-go reports the stream reset that cancelling causes, such as
-//     H3_REQUEST_CANCELLED, instead);
-//   - a stream reset by the server, an *rpc.Error by its HTTP/3 code:
-//     H3_REQUEST_REJECTED (the request was not processed) is unavailable,
-//     H3_REQUEST_CANCELLED canceled, H3_EXCESSIVE_LOAD resource_exhausted,
-//     anything else internal, as gRPC maps HTTP/2 resets;
-//   - a connection that failed, timed out, was closed or could not be set
-//     up (TLS handshake included), an *rpc.Error with code unavailable.
-//
-// Anything else, such as a request the client refused to send, is
-// returned as it is.
-func mapError(ctx context.Context, host string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-		// The server may reset the stream at its copy of the deadline
-		// before the context's timer fires here.
-		return context.DeadlineExceeded
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if streamErr, ok := errors.AsType[*quic.StreamError](err); ok {
-		return rpc.NewError(resetCode(streamErr), "h3: stream reset by "+side(streamErr.Remote)+" with "+http3.ErrCode(streamErr.ErrorCode).String()).WithCause(err)
-	}
-	if appErr, ok := errors.AsType[*quic.ApplicationError](err); ok {
-		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" closed by "+side(appErr.Remote)).WithCause(err)
-	}
-	var (
-		idle      *quic.IdleTimeoutError
-		handshake *quic.HandshakeTimeoutError
-		reset     *quic.StatelessResetError
-		version   *quic.VersionNegotiationError
-		transport *quic.TransportError
-		dial      *dialError
-	)
-	switch {
-	case isCertificateError(err):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed").WithCause(err)
-	case errors.As(err, &transport) && transport.ErrorCode.IsCryptoError():
-		return rpc.NewError(rpc.CodeUnavailable, "h3: TLS handshake with "+host+" failed").WithCause(err)
-	case errors.As(err, &handshake):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: no answer from "+host+" during the handshake").WithCause(err)
-	case errors.As(err, &idle):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: connection to "+host+" lost (nothing heard from the server)").WithCause(err)
-	case errors.As(err, &reset), errors.As(err, &version), errors.As(err, &transport), errors.As(err, &dial):
-		return rpc.WrapError(rpc.CodeUnavailable, err)
-	case errors.Is(err, http3.ErrTransportClosed), errors.Is(err, errClientClosed):
-		return rpc.NewError(rpc.CodeUnavailable, "h3: client is closed").WithCause(err)
-	}
-	return err
-}
-
-// resetCode maps the HTTP/3 error code of a stream reset to an RPC code.
-func resetCode(e *quic.StreamError) rpc.Code {
-	switch http3.ErrCode(e.ErrorCode) {
-	case http3.ErrCodeRequestRejected:
-		return rpc.CodeUnavailable
-	case http3.ErrCodeRequestCanceled:
-		return rpc.CodeCanceled
-	case http3.ErrCodeExcessiveLoad:
-		return rpc.CodeResourceExhausted
-	}
-	return rpc.CodeInternal
-}
-
-func side(remote bool) string {
-	if remote {
-		return "the server"
-	}
-	return "the client"
-}
 
 // isCertificateError reports whether err is a failure to verify a
 // certificate, or the peer's refusal of ours.
@@ -112,4 +119,31 @@ func isCertificateError(err error) bool {
 	)
 	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &alert)
+}
+
+// typedRequestBody translates the read errors of a request body on the
+// server side: a client that cancels resets the stream with
+// H3_REQUEST_CANCELLED, which a handler now reads as a reset by the peer.
+type typedRequestBody struct {
+	io.ReadCloser
+	remote string
+}
+
+func (b *typedRequestBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, os.ErrDeadlineExceeded) {
+		err = quicError(b.remote, err, true)
+	}
+	return n, err
+}
+
+// typedBodies makes the request bodies h reads fail in package
+// transport's words.
+func typedBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &typedRequestBody{ReadCloser: r.Body, remote: r.RemoteAddr}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/transport"
 )
 
 func TestMapError(t *testing.T) {
@@ -25,47 +28,76 @@ func TestMapError(t *testing.T) {
 		return fmt.Errorf("reading: %w", &quic.StreamError{ErrorCode: quic.StreamErrorCode(code), Remote: remote})
 	}
 	other := errors.New("http3: invalid method")
+	var (
+		resetErr *transport.StreamResetError
+		lost     *transport.ConnectionLostError
+		dial     *transport.DialError
+		tlsErr   *transport.TLSError
+		goAway   *transport.GoAwayError
+	)
 	for _, tt := range []struct {
 		name     string
 		ctx      context.Context
 		err      error
-		wantCode rpc.Code // 0: not an *rpc.Error
-		wantIs   error
+		wantIs   []error
+		wantAs   any
 		wantText string
 	}{
-		{"cancelled call", cancelled, reset(http3.ErrCodeRequestCanceled, false), 0, context.Canceled, ""},
-		{"expired call", expired, reset(http3.ErrCodeRequestCanceled, true), 0, context.DeadlineExceeded, ""},
-		{"context error", live, context.DeadlineExceeded, 0, context.DeadlineExceeded, ""},
-		{"rejected", live, reset(http3.ErrCodeRequestRejected, true), rpc.CodeUnavailable, nil, "stream reset by the server"},
-		{"cancelled by server", live, reset(http3.ErrCodeRequestCanceled, true), rpc.CodeCanceled, nil, "H3_REQUEST_CANCELLED"},
-		{"excessive load", live, reset(http3.ErrCodeExcessiveLoad, true), rpc.CodeResourceExhausted, nil, ""},
-		{"internal", live, reset(http3.ErrCodeInternalError, true), rpc.CodeInternal, nil, ""},
-		{"message error", live, reset(http3.ErrCodeMessageError, true), rpc.CodeInternal, nil, ""},
-		{"connection closed", live, &quic.ApplicationError{ErrorCode: quic.ApplicationErrorCode(http3.ErrCodeNoError), Remote: true}, rpc.CodeUnavailable, nil, "connection to srv:443 closed by the server"},
-		{"idle timeout", live, &quic.IdleTimeoutError{}, rpc.CodeUnavailable, nil, "nothing heard"},
-		{"handshake timeout", live, &quic.HandshakeTimeoutError{}, rpc.CodeUnavailable, nil, "during the handshake"},
-		{"refused", live, &quic.TransportError{ErrorCode: quic.ConnectionRefused, Remote: true}, rpc.CodeUnavailable, nil, ""},
-		{"bad certificate", live, &dialError{addr: "srv:443", err: x509.UnknownAuthorityError{}}, rpc.CodeUnavailable, nil, "TLS handshake with srv:443 failed"},
-		{"TLS alert", live, &quic.TransportError{ErrorCode: 0x100 + 42, Remote: true}, rpc.CodeUnavailable, nil, "TLS handshake"},
-		{"dial", live, &dialError{addr: "srv:443", err: errors.New("no such host")}, rpc.CodeUnavailable, nil, "connect to srv:443"},
-		{"closed client", live, http3.ErrTransportClosed, rpc.CodeUnavailable, nil, "client is closed"},
-		{"other", live, other, 0, other, ""},
+		{"cancelled call", cancelled, reset(http3.ErrCodeRequestCanceled, false), []error{context.Canceled}, nil, ""},
+		{"expired call", expired, reset(http3.ErrCodeRequestCanceled, true), []error{context.DeadlineExceeded}, nil, ""},
+		{"context error", live, context.DeadlineExceeded, []error{context.DeadlineExceeded}, nil, ""},
+		{"rejected", live, reset(http3.ErrCodeRequestRejected, true), []error{transport.ErrNotProcessed, transport.ErrStreamReset}, &resetErr, "stream reset by the peer with HTTP/3 H3_REQUEST_REJECTED"},
+		{"cancelled by server", live, reset(http3.ErrCodeRequestCanceled, true), []error{transport.ErrStreamReset}, &resetErr, "H3_REQUEST_CANCELLED"},
+		{"excessive load", live, reset(http3.ErrCodeExcessiveLoad, true), []error{transport.ErrStreamReset}, &resetErr, "H3_EXCESSIVE_LOAD"},
+		{"internal", live, reset(http3.ErrCodeInternalError, true), []error{transport.ErrStreamReset}, &resetErr, "H3_INTERNAL_ERROR"},
+		{"connection closed", live, &quic.ApplicationError{ErrorCode: quic.ApplicationErrorCode(http3.ErrCodeNoError), Remote: true}, []error{transport.ErrConnectionLost}, &lost, "connection lost to srv:443"},
+		{"closed with a code", live, &quic.ApplicationError{ErrorCode: quic.ApplicationErrorCode(http3.ErrCodeExcessiveLoad), Remote: true, ErrorMessage: "slow down"}, []error{transport.ErrConnectionLost}, &goAway, `H3_EXCESSIVE_LOAD ("slow down")`},
+		{"idle timeout", live, &quic.IdleTimeoutError{}, []error{transport.ErrConnectionLost}, &lost, ""},
+		{"stateless reset", live, &quic.StatelessResetError{}, []error{transport.ErrConnectionLost}, &lost, ""},
+		{"handshake timeout", live, &quic.HandshakeTimeoutError{}, []error{transport.ErrDial, transport.ErrNotProcessed}, &dial, "cannot connect to srv:443"},
+		{"refused", live, &quic.TransportError{ErrorCode: quic.ConnectionRefused, Remote: true}, []error{transport.ErrConnectionLost}, &lost, ""},
+		{"bad certificate", live, &dialError{addr: "srv:443", err: x509.UnknownAuthorityError{}}, []error{transport.ErrTLS, transport.ErrNotProcessed}, &tlsErr, "TLS handshake with srv:443 failed"},
+		{"TLS alert", live, &quic.TransportError{ErrorCode: 0x100 + 42, Remote: true}, []error{transport.ErrTLS}, &tlsErr, "TLS handshake"},
+		{"dial", live, &dialError{addr: "srv:443", err: errors.New("no such host")}, []error{transport.ErrDial}, &dial, "cannot connect to srv:443: no such host"},
+		{"closed client", live, http3.ErrTransportClosed, []error{http3.ErrTransportClosed}, nil, ""},
+		{"other", live, other, []error{other}, nil, ""},
 	} {
 		got := mapError(tt.ctx, "srv:443", tt.err)
-		var rerr *rpc.Error
-		isRPC := errors.As(got, &rerr)
-		switch {
-		case tt.wantCode == 0 && isRPC:
-			t.Errorf("%s: got rpc error %v, want a plain error", tt.name, got)
-		case tt.wantCode != 0 && (!isRPC || rerr.Code() != tt.wantCode):
-			t.Errorf("%s: got %v, want code %v", tt.name, got, tt.wantCode)
-		case tt.wantIs != nil && !errors.Is(got, tt.wantIs):
-			t.Errorf("%s: got %v, want one that is %v", tt.name, got, tt.wantIs)
-		case !strings.Contains(fmt.Sprint(got), tt.wantText):
+		for _, is := range tt.wantIs {
+			if !errors.Is(got, is) {
+				t.Errorf("%s: got %v, want one that is %v", tt.name, got, is)
+			}
+		}
+		if tt.wantAs != nil && !errors.As(got, tt.wantAs) {
+			t.Errorf("%s: got %v (%T), want a %T", tt.name, got, got, tt.wantAs)
+		}
+		if !strings.Contains(fmt.Sprint(got), tt.wantText) {
 			t.Errorf("%s: got %q, want it to mention %q", tt.name, got, tt.wantText)
 		}
-		if isRPC && !errors.Is(got, tt.err) {
-			t.Errorf("%s: %v does not wrap its cause", tt.name, got)
+	}
+}
+
+// TestNoRPCImport checks that the package knows nothing of RPC, as the
+// transport contract says: it imports neither package rpc nor anything
+// below it.
+func TestNoRPCImport(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if path := strings.Trim(imp.Path.Value, `"`); strings.HasPrefix(path, "polyconnect.dev/protocol/rpc") {
+				t.Errorf("%s imports %s", name, path)
+			}
 		}
 	}
 }

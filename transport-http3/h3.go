@@ -12,23 +12,23 @@ import (
 const (
 	// DefaultServerIdleTimeout is how long a server keeps a connection
 	// that carries no request before it closes it.
-	DefaultServerIdleTimeout = 2 * time.Minute
+	DefaultServerIdleTimeout = transport.DefaultServerIdleTimeout
 	// DefaultMaxHeaderBytes limits the request headers a server accepts.
-	DefaultMaxHeaderBytes = 1 << 20
+	DefaultMaxHeaderBytes = transport.DefaultMaxHeaderBytes
 	// DefaultMaxConcurrentStreams is how many request streams a server
 	// lets one client connection have open at once; a client's further
 	// calls wait for a stream to end.
-	DefaultMaxConcurrentStreams = 250
+	DefaultMaxConcurrentStreams = transport.DefaultMaxConcurrentStreams
 	// DefaultClientIdleTimeout is how long a client keeps a connection that
 	// carries no call. It is shorter than DefaultServerIdleTimeout, so a
 	// client drops a connection before the server closes it.
-	DefaultClientIdleTimeout = 90 * time.Second
+	DefaultClientIdleTimeout = transport.DefaultClientIdleTimeout
 	// DefaultDialTimeout bounds how long a client waits for a new QUIC
 	// connection, handshake included.
-	DefaultDialTimeout = 30 * time.Second
+	DefaultDialTimeout = transport.DefaultDialTimeout
 	// DefaultTLSHandshakeTimeout is how long a client's handshake may go
 	// without hearing from the server before it gives up.
-	DefaultTLSHandshakeTimeout = 10 * time.Second
+	DefaultTLSHandshakeTimeout = transport.DefaultTLSHandshakeTimeout
 	// DefaultPingInterval is how often a client pings a connection that is
 	// otherwise silent. QUIC closes a connection that hears nothing for 30
 	// seconds, whether or not streams are open on it, so a client pings by

@@ -32,27 +32,15 @@ type Server struct {
 	companion *companion     // nil without WithHTTP2Companion
 	logger    *slog.Logger
 
-	mu        sync.Mutex
-	state     serverState
-	conn      net.PacketConn     // set by Start
-	qt        *quic.Transport    // on conn
-	ln        http3.QUICListener // on qt
-	serveDone chan struct{}      // closed when ServeListener returns
-	serveErr  error              // what it returned; read after serveDone
+	life transport.Lifecycle
+
+	mu   sync.Mutex         // after life's lock when both are held
+	conn net.PacketConn     // set by Start
+	qt   *quic.Transport    // on conn
+	ln   http3.QUICListener // on qt
 
 	draining atomic.Bool // set by Shutdown: new connections are refused
-
-	stopOnce sync.Once
-	stopped  chan struct{} // closed when Shutdown or Close has finished
 }
-
-type serverState uint8
-
-const (
-	stateNew serverState = iota
-	stateServing
-	stateStopped
-)
 
 var _ transport.Server = (*Server)(nil)
 
@@ -71,6 +59,17 @@ var _ transport.Server = (*Server)(nil)
 // default) apply. ReadHeaderTimeout does not: QUIC bounds silent peers by
 // its own idle timeout (30 seconds without a packet). Fields left at zero
 // get the Default values of this package.
+//
+// Connection lifetimes and keep-alive, as far as quic-go allows:
+// MaxConnectionAge and MaxConnectionAgeGrace (see lifetimes.go: past its
+// age a connection refuses new requests with H3_REQUEST_REJECTED, which
+// clients send again elsewhere, and closes when IdleTimeout finds it idle
+// or the grace is over; quic-go sends GOAWAY only on Shutdown); PingInterval
+// (QUIC PING frames on a silent connection) and PingTimeout (with
+// PingInterval, QUIC's idle timeout becomes PingInterval + PingTimeout: a
+// peer silent that long is dead). Not honoured: MinPingInterval and
+// PermitPingsWithoutCalls, since QUIC's PINGs are transport frames that
+// quic-go answers below HTTP/3 and offers no policy for.
 func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -114,14 +113,15 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		early:   o.allow0RTT || cfg.Allow0RTT,
 		presetC: o.packetConn,
 		logger:  o.logger,
-		stopped: make(chan struct{}),
 		quicConf: &quic.Config{
 			MaxIncomingStreams: int64(orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)),
 			Allow0RTT:          o.allow0RTT || cfg.Allow0RTT,
+			KeepAlivePeriod:    orDefault(cfg.PingInterval, 0),
+			MaxIdleTimeout:     quicIdleTimeout(cfg),
 		},
 	}
 	s.srv = &http3.Server{
-		Handler:        withTimeouts(h, orDefault(cfg.ReadTimeout, 0), orDefault(cfg.WriteTimeout, 0)),
+		Handler:        withTimeouts(typedBodies(h), orDefault(cfg.ReadTimeout, 0), orDefault(cfg.WriteTimeout, 0)),
 		TLSConfig:      s.tls,
 		QUICConfig:     s.quicConf,
 		MaxHeaderBytes: orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
@@ -131,6 +131,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	for _, hook := range o.hooks {
 		hook(s.srv, s.quicConf)
 	}
+	if cfg.MaxConnectionAge > 0 {
+		// After the hooks, so that it wraps a ConnContext they set.
+		s.srv.Handler = newLifetimes(time.Duration(cfg.MaxConnectionAge), max(time.Duration(cfg.MaxConnectionAgeGrace), 0)).install(s.srv, s.srv.Handler)
+	}
+	s.life.Name = "h3: h3 server"
 	s.refuseWhenDraining()
 	if o.companion {
 		s.companion = newCompanion(cfg, tlsConf, h)
@@ -184,22 +189,13 @@ func withTimeouts(h http.Handler, read, write time.Duration) http.Handler {
 // too with WithHTTP2Companion) and serves in the background. Addr and URL
 // are valid once it returns. It fails if the address cannot be bound, if
 // the server was already started, or after Shutdown or Close.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.startLocked()
-}
+func (s *Server) Start() error { return s.life.Start(s.listen) }
 
-func (s *Server) startLocked() error {
-	switch s.state {
-	case stateServing:
-		return errors.New("h3: server already started")
-	case stateStopped:
-		return http.ErrServerClosed
-	}
+// listen binds the sockets and returns the function that serves on them.
+func (s *Server) listen() (func() error, error) {
 	conn, err := s.bind()
 	if err != nil {
-		return fmt.Errorf("h3: %w", err)
+		return nil, transport.ListenError(s.life.Name, s.addr, err)
 	}
 	qt := &quic.Transport{Conn: conn}
 	var ln http3.QUICListener
@@ -214,20 +210,15 @@ func (s *Server) startLocked() error {
 		if s.companion != nil {
 			_ = s.companion.ln.Close()
 		}
-		return fmt.Errorf("h3: %w", err)
+		return nil, fmt.Errorf("h3: %w", err)
 	}
+	s.mu.Lock()
 	s.conn, s.qt, s.ln = conn, qt, ln
-	s.state = stateServing
-	s.serveDone = make(chan struct{})
+	s.mu.Unlock()
 	if s.companion != nil {
 		s.companion.serve(s.logger)
 	}
-	go func() {
-		err := s.srv.ServeListener(ln)
-		s.serveErr = err
-		close(s.serveDone)
-	}()
-	return nil
+	return func() error { return s.srv.ServeListener(ln) }, nil
 }
 
 // bindAttempts is how often Start tries to find a port free on both UDP
@@ -270,32 +261,7 @@ func (s *Server) bind() (net.PacketConn, error) {
 // Serve starts the server if Start has not been called, then blocks until
 // it stops. It returns nil once Shutdown or Close has finished stopping
 // it, and otherwise the error that stopped it.
-func (s *Server) Serve() error {
-	s.mu.Lock()
-	if s.state == stateNew {
-		if err := s.startLocked(); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-	}
-	done := s.serveDone
-	s.mu.Unlock()
-	if done == nil { // stopped before it was started
-		return http.ErrServerClosed
-	}
-	<-done
-	if errors.Is(s.serveErr, http.ErrServerClosed) || s.isStopping() {
-		<-s.stopped
-		return nil
-	}
-	return s.serveErr
-}
-
-func (s *Server) isStopping() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state == stateStopped
-}
+func (s *Server) Serve() error { return s.life.Serve(s.listen) }
 
 // Addr returns the UDP address the server listens on, or nil before
 // Start. With WithHTTP2Companion, the TCP companion listens on the same
@@ -368,32 +334,29 @@ func (s *Server) Close() error {
 // stop moves the server to its final state; a WithPacketConn socket that
 // was never served is closed here.
 func (s *Server) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == stateNew && s.presetC != nil {
-		_ = s.presetC.Close()
-	}
-	s.state = stateStopped
+	s.life.Stop(func(was transport.ServerState) {
+		if was == transport.StateNew && s.presetC != nil {
+			_ = s.presetC.Close()
+		}
+	})
 }
 
 // release closes the listener, the QUIC transport and the UDP socket, once
 // the HTTP/3 server has let go of its connections.
 func (s *Server) release() {
 	s.mu.Lock()
-	ln, qt, conn, done := s.ln, s.qt, s.conn, s.serveDone
+	ln, qt, conn := s.ln, s.qt, s.conn
 	s.mu.Unlock()
 	if qt == nil {
 		return
 	}
-	<-done // ServeListener has returned: nothing accepts any more
+	s.life.WaitServe() // ServeListener has returned: nothing accepts any more
 	_ = ln.Close()
 	_ = qt.Close()
 	_ = conn.Close()
 }
 
-func (s *Server) markStopped() {
-	s.stopOnce.Do(func() { close(s.stopped) })
-}
+func (s *Server) markStopped() { s.life.Finish() }
 
 // HTTP3Server returns the underlying *http3.Server, for inspection. Change
 // its settings with WithServerHook instead: changes made after Start may
@@ -409,4 +372,15 @@ func (s *Server) String() string {
 		b.WriteString(addr.String())
 	}
 	return b.String()
+}
+
+// quicIdleTimeout is QUIC's MaxIdleTimeout for cfg: with a PingInterval and
+// a PingTimeout, a peer that answers nothing for their sum is dead; else
+// quic-go's default (zero).
+func quicIdleTimeout(cfg transport.Config) time.Duration {
+	interval, timeout := orDefault(cfg.PingInterval, 0), orDefault(cfg.PingTimeout, 0)
+	if interval <= 0 || timeout <= 0 {
+		return 0
+	}
+	return interval + timeout
 }

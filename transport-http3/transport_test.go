@@ -19,7 +19,6 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
 	h3 "polyconnect.dev/transport-http3"
 	"polyconnect.dev/transport-http3/internal/testpki"
@@ -94,8 +93,8 @@ func TestUntrustedServer(t *testing.T) {
 
 func wantHandshakeError(t *testing.T, err error) {
 	t.Helper()
-	if rpc.CodeOf(err) != rpc.CodeUnavailable || !strings.Contains(err.Error(), "TLS handshake") {
-		t.Errorf("error = %v (code %v), want unavailable: ... TLS handshake ...", err, rpc.CodeOf(err))
+	if !errors.Is(err, transport.ErrTLS) || !strings.Contains(err.Error(), "TLS handshake") {
+		t.Errorf("error = %v (%T), want a transport.TLSError: ... TLS handshake ...", err, err)
 	}
 }
 
@@ -114,8 +113,8 @@ func TestNoServer(t *testing.T) {
 	cfg.TLSHandshakeTimeout = transport.Duration(2e9)
 	c := newClient(t, cfg)
 	_, _, err = get(c, "https://"+addr+"/")
-	if rpc.CodeOf(err) != rpc.CodeUnavailable || !strings.Contains(err.Error(), addr) {
-		t.Errorf("error = %v (code %v), want unavailable naming %s", err, rpc.CodeOf(err), addr)
+	if !errors.Is(err, transport.ErrDial) || !strings.Contains(err.Error(), addr) {
+		t.Errorf("error = %v (%T), want a transport.DialError naming %s", err, err, addr)
 	}
 }
 

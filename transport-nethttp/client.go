@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"polyconnect.dev/protocol/transport"
@@ -34,6 +35,13 @@ var _ transport.Client = (*Client)(nil)
 // ask for one. It fails requests to servers that do not negotiate HTTP/2.
 // An "h2c" client refuses a TLS configuration and https URLs. An "http1"
 // client uses its TLS configuration for https URLs.
+//
+// PingInterval makes h2c and h2 clients ping a connection that has been
+// silent that long and close it, failing its calls as lost connections, if
+// the ping goes unanswered for PingTimeout. net/http pings connections
+// without calls too: PermitPingsWithoutCalls cannot be turned off, so keep
+// PingInterval above a grpc-go server's enforcement MinTime (5 minutes by
+// default), or it answers GOAWAY too_many_pings.
 func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -105,7 +113,10 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		Protocols:             &protocols,
 	}
 	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
-		t.HTTP2 = &http.HTTP2Config{SendPingTimeout: orDefault(cfg.PingInterval, 0)}
+		t.HTTP2 = &http.HTTP2Config{
+			SendPingTimeout: orDefault(cfg.PingInterval, 0),
+			PingTimeout:     orDefault(cfg.PingTimeout, transport.DefaultPingTimeout),
+		}
 	}
 	for _, hook := range o.hooks {
 		hook(t)
@@ -136,27 +147,59 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 // that redirects are returned rather than followed. The caller must close
 // the response body.
 //
+// Failures are in package transport's words (see transport.ErrStreamReset
+// and the errors beside it), from Do and from reads of the response body.
 // Mistakes of configuration get an error that says what to fix rather than
 // what failed: a request URL without a scheme and host (a client whose
-// Config.Addr is empty, whose URL is then ""), an h2c client talking to a
-// TLS or HTTP/1-only port, a cleartext client talking to a TLS port.
+// Config.Addr is empty, whose URL is then ""), an https URL for an h2c
+// client or an http one for an h2 client, and, as a *transport.DialError,
+// an h2c client talking to a TLS or HTTP/1-only port or a cleartext client
+// talking to a TLS port.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
 		return nil, c.noBaseURL(req)
+	}
+	if err := c.checkScheme(req.URL); err != nil {
+		closeRequestBody(req)
+		return nil, err
 	}
 	res, err := c.client.Do(req)
 	if err != nil {
 		if c.diagnoses != nil {
 			if explained := c.diagnoses.explain(req.Context(), req.URL, err); explained != nil {
-				return nil, explained // the address is in the message
+				return nil, &transport.DialError{Addr: hostPort(req.URL), Err: explained}
 			}
 		}
-		return nil, err
+		return nil, transport.NetHTTPClientError(err)
 	}
 	if res.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && res.ProtoMajor == 1 && res.ProtoMinor == 0 {
-		return checkPlainToTLS(c.name, req.URL.Host, res)
+		res, err = checkPlainToTLS(c.name, req.URL.Host, res)
+		if err != nil {
+			return nil, &transport.DialError{Addr: hostPort(req.URL), Err: err}
+		}
+	}
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		res.Body = typedResponseBody{res.Body}
 	}
 	return res, nil
+}
+
+// checkScheme refuses a URL whose scheme the client's protocol does not
+// use: https for h2c (HTTP/2 without TLS), http for h2 (HTTP/2 over TLS).
+func (c *Client) checkScheme(u *url.URL) error {
+	switch {
+	case c.name == transport.NameH2C && u.Scheme == "https":
+		return fmt.Errorf(`nethttp: the URL %s is https://, but an "h2c" client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use "h2" (or "http1" with tls)`, u.Redacted())
+	case c.name == transport.NameH2 && u.Scheme == "http":
+		return fmt.Errorf(`nethttp: the URL %s is http://, but an "h2" client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use "h2c" (HTTP/2) or "http1"`, u.Redacted())
+	}
+	return nil
+}
+
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 }
 
 // noBaseURL explains a request URL that lacks a scheme or host.

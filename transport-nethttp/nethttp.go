@@ -46,34 +46,34 @@ import (
 const (
 	// DefaultReadHeaderTimeout bounds how long a server waits for request
 	// headers, against slow-loris clients.
-	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadHeaderTimeout = transport.DefaultReadHeaderTimeout
 	// DefaultServerIdleTimeout is how long a server keeps an idle
 	// keep-alive connection.
-	DefaultServerIdleTimeout = 2 * time.Minute
+	DefaultServerIdleTimeout = transport.DefaultServerIdleTimeout
 	// DefaultMaxHeaderBytes limits the request headers a server accepts,
 	// over HTTP/1.1 and, as the header list size it advertises, over
 	// HTTP/2. It is far below net/http's 1 MiB: an HTTP/2 connection may
 	// hold a header block per open stream, so one connection can pin up
 	// to MaxConcurrentStreams times this much (250 × 64 KiB = 16 MiB, not
 	// 250 MiB), and RPC metadata rarely needs more than a few KiB.
-	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxHeaderBytes = transport.DefaultMaxHeaderBytes
 	// DefaultClientIdleTimeout is how long a client keeps an idle pooled
 	// connection. It is shorter than DefaultServerIdleTimeout, so a client
 	// drops a connection before the server closes it under a new request.
-	DefaultClientIdleTimeout = 90 * time.Second
+	DefaultClientIdleTimeout = transport.DefaultClientIdleTimeout
 	// DefaultDialTimeout bounds how long a client waits for a TCP
 	// connection.
-	DefaultDialTimeout = 30 * time.Second
+	DefaultDialTimeout = transport.DefaultDialTimeout
 	// DefaultTLSHandshakeTimeout bounds a client's TLS handshake.
-	DefaultTLSHandshakeTimeout = 10 * time.Second
+	DefaultTLSHandshakeTimeout = transport.DefaultTLSHandshakeTimeout
 	// DefaultMaxIdleConns is how many idle connections a client keeps in
 	// all.
-	DefaultMaxIdleConns = 100
+	DefaultMaxIdleConns = transport.DefaultMaxIdleConns
 	// DefaultMaxIdleConnsPerHost is how many idle connections a client
 	// keeps to one host. RPC clients usually talk to few hosts, so it is
 	// far above net/http's default of 2, which makes HTTP/1.1 clients
 	// under load open and close connections all the time.
-	DefaultMaxIdleConnsPerHost = 100
+	DefaultMaxIdleConnsPerHost = transport.DefaultMaxIdleConnsPerHost
 )
 
 func init() {

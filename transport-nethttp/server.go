@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
-	"syscall"
+	"time"
 
 	"polyconnect.dev/protocol/transport"
 )
@@ -24,26 +23,16 @@ type Server struct {
 	srv     *http.Server
 	presetL net.Listener // from WithListener
 
+	logger *slog.Logger // Config.Logger, for the accept loop
+
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 
-	mu        sync.Mutex
-	state     serverState
-	ln        net.Listener  // set by Start
-	serveDone chan struct{} // closed when http.Server.Serve returns
-	serveErr  error         // what it returned; read after serveDone
+	life transport.Lifecycle
 
-	stopOnce sync.Once
-	stopped  chan struct{} // closed when Shutdown or Close has finished
+	mu sync.Mutex
+	ln net.Listener // set by Start
 }
-
-type serverState uint8
-
-const (
-	stateNew serverState = iota
-	stateServing
-	stateStopped
-)
 
 var _ transport.Server = (*Server)(nil)
 
@@ -54,6 +43,20 @@ var _ transport.Server = (*Server)(nil)
 // "h2" needs a certificate (Config.TLS or Config.TLSConfig); "h2c" refuses
 // one; "http1" serves HTTPS when given one. Config fields left at zero get
 // the Default values of this package.
+//
+// Connection lifetimes and keep-alive, as far as net/http allows:
+// IdleTimeout closes a connection without calls (HTTP/2: GOAWAY first);
+// MaxConnectionAge and MaxConnectionAgeGrace are honoured through
+// "Connection: close" (see lifetimes.go): HTTP/2 sends GOAWAY at the first
+// call after the age and closes when its streams end, HTTP/1.1 closes after
+// that response, and the grace then closes whatever is left, without
+// GOAWAY if no call came since the age (net/http cannot send one
+// unprompted);
+// PingInterval and PingTimeout make HTTP/2 connections ping a silent client
+// and close it if the ping goes unanswered. Not honoured: MinPingInterval
+// (net/http's HTTP/2 server enforces no ping policy, so no GOAWAY
+// too_many_pings) and PermitPingsWithoutCalls (nothing to permit without an
+// enforcement); HTTP/1.1 has no pings.
 func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Server, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
@@ -100,8 +103,9 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		addr:    cfg.Addr,
 		tls:     tlsConf,
 		presetL: o.listener,
-		stopped: make(chan struct{}),
+		logger:  cfg.Logger,
 	}
+	s.life.Name = "nethttp: " + cfg.Name + " server"
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	errorLog := o.errorLog
 	if errorLog == nil {
@@ -109,7 +113,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		errorLog = cfg.ServerErrorLog()
 	}
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler:           typedBodies(h),
 		Protocols:         &protocols,
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
@@ -121,7 +125,14 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
 	if protocols.HTTP2() || protocols.UnencryptedHTTP2() {
-		s.srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0)}
+		s.srv.HTTP2 = &http.HTTP2Config{
+			MaxConcurrentStreams: max(cfg.MaxConcurrentStreams, 0),
+			SendPingTimeout:      orDefault(cfg.PingInterval, 0),
+			PingTimeout:          orDefault(cfg.PingTimeout, transport.DefaultPingTimeout),
+		}
+	}
+	if cfg.MaxConnectionAge > 0 {
+		s.srv.Handler = newLifetimes(time.Duration(cfg.MaxConnectionAge), max(time.Duration(cfg.MaxConnectionAgeGrace), 0)).install(s.srv, s.srv.Handler)
 	}
 	for _, hook := range o.hooks {
 		hook(s.srv)
@@ -133,67 +144,37 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 // serves in the background. Addr and URL are valid once it returns. It
 // fails if the address cannot be bound, if the server was already
 // started, or after Shutdown or Close.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.startLocked()
-}
-
-func (s *Server) startLocked() error {
-	switch s.state {
-	case stateServing:
-		return errors.New("nethttp: server already started")
-	case stateStopped:
-		return http.ErrServerClosed
-	}
-	ln := s.presetL
-	if ln == nil {
-		var err error
-		ln, err = net.Listen("tcp", s.addr)
-		if err != nil {
-			return listenError(s.name, s.addr, err)
-		}
-	}
-	s.ln = ln
-	s.state = stateServing
-	s.serveDone = make(chan struct{})
-	go func() {
-		var err error
-		if s.tls != nil {
-			// The certificates are in srv.TLSConfig; ServeTLS adds the ALPN
-			// protocols that match srv.Protocols.
-			err = s.srv.ServeTLS(ln, "", "")
-		} else {
-			err = s.srv.Serve(ln)
-		}
-		s.serveErr = err
-		close(s.serveDone)
-	}()
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.listen) }
 
 // Serve starts the server if Start has not been called, then blocks until
 // it stops. It returns nil once Shutdown or Close has finished stopping
 // it, and otherwise the error that stopped it.
-func (s *Server) Serve() error {
-	s.mu.Lock()
-	if s.state == stateNew {
-		if err := s.startLocked(); err != nil {
-			s.mu.Unlock()
-			return err
+func (s *Server) Serve() error { return s.life.Serve(s.listen) }
+
+// listen binds the socket, whose Accept survives running out of file
+// descriptors (transport.KeepAccepting), and returns the accept loop.
+func (s *Server) listen() (func() error, error) {
+	ln := s.presetL
+	if ln == nil {
+		var err error
+		ln, err = transport.Listen("nethttp: "+s.name+" server", s.addr, s.logger)
+		if err != nil {
+			return nil, err
 		}
+	} else {
+		ln = transport.KeepAccepting(ln, "nethttp: "+s.name+" server", s.logger)
 	}
-	done := s.serveDone
+	s.mu.Lock()
+	s.ln = ln
 	s.mu.Unlock()
-	if done == nil { // stopped before it was started
-		return http.ErrServerClosed
-	}
-	<-done
-	if errors.Is(s.serveErr, http.ErrServerClosed) {
-		<-s.stopped
-		return nil
-	}
-	return s.serveErr
+	return func() error {
+		if s.tls != nil {
+			// The certificates are in srv.TLSConfig; ServeTLS adds the ALPN
+			// protocols that match srv.Protocols.
+			return s.srv.ServeTLS(ln, "", "")
+		}
+		return s.srv.Serve(ln)
+	}, nil
 }
 
 // Addr returns the address the server listens on, or nil before Start.
@@ -235,7 +216,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil && ctx.Err() != nil {
 		s.forceClose()
 	}
-	s.markStopped()
+	s.life.WaitServe()
+	s.life.Finish()
 	return err
 }
 
@@ -244,7 +226,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.stop()
 	err := s.forceClose()
-	s.markStopped()
+	s.life.WaitServe()
+	s.life.Finish()
 	return err
 }
 
@@ -266,16 +249,11 @@ func (s *Server) HTTPServer() *http.Server { return s.srv }
 // stop moves the server to its final state, closing a WithListener
 // listener that was never served.
 func (s *Server) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == stateNew && s.presetL != nil {
-		_ = s.presetL.Close()
-	}
-	s.state = stateStopped
-}
-
-func (s *Server) markStopped() {
-	s.stopOnce.Do(func() { close(s.stopped) })
+	s.life.Stop(func(was transport.ServerState) {
+		if was == transport.StateNew && s.presetL != nil {
+			_ = s.presetL.Close()
+		}
+	})
 }
 
 // String describes the server for logs, such as "h2 server on 127.0.0.1:8443".
@@ -288,29 +266,4 @@ func (s *Server) String() string {
 		b.WriteString(addr.String())
 	}
 	return b.String()
-}
-
-// listenError explains why a server could not listen, in one line that
-// names the server and what to do, and wraps the cause so errors.Is finds
-// syscall errors such as syscall.EADDRINUSE.
-func listenError(name, addr string, err error) error {
-	cause := err
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		cause = op.Err
-		var sys *os.SyscallError
-		if errors.As(cause, &sys) {
-			cause = sys.Err
-		}
-	}
-	hint := ""
-	switch {
-	case errors.Is(cause, syscall.EADDRINUSE):
-		hint = " (another program, or another server of this one, holds the port: stop it or choose another port; port 0 picks a free one)"
-	case errors.Is(cause, syscall.EACCES):
-		hint = " (ports below 1024 need privileges: choose a port from 1024 up)"
-	case errors.Is(cause, syscall.EADDRNOTAVAIL):
-		hint = " (no network interface has that address: use 127.0.0.1, 0.0.0.0 or one of this machine's addresses)"
-	}
-	return fmt.Errorf("nethttp: %s server cannot listen on %s: %w%s", name, addr, cause, hint)
 }

@@ -208,8 +208,9 @@ func (d *duplexCall) CloseRequest() error {
 		return nil
 	}
 	// A canceled call must not end its requests cleanly: the error makes
-	// the transport reset the stream instead.
-	d.pw.closeWrite(d.ctx.Err())
+	// the transport reset the stream instead. The deadline is checked
+	// too: the context's own error can lag its deadline by a moment.
+	d.pw.closeWrite(callError(d.ctx))
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -226,30 +225,19 @@ func parseConnectError(body []byte, fallback Code) (e *Error, ok bool) {
 func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	var r io.Reader = resp.Body
+	// A body that fails half-way is a transport failure (the call's
+	// deadline passing as it arrives, a lost connection), not an error
+	// without details: the HTTP status alone would misname it.
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+		return transportError(ctx, err)
+	}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != compressionIdentity {
 		if pool := c.p.comps.get(enc); pool != nil {
-			raw := getBuffer()
-			defer putBuffer(raw)
-			_, err := raw.ReadFrom(io.LimitReader(resp.Body, 1<<20))
-			if err != nil {
-				if ctxErr := ctx.Err(); ctxErr != nil {
-					return asError(ctxErr).WithCause(err)
-				}
-			} else {
-				out := getBuffer()
-				defer putBuffer(out)
-				if pool.decompress(out, raw.Bytes(), 1<<20) == nil {
-					r = bytes.NewReader(out.Bytes())
-				}
+			out := getBuffer()
+			defer putBuffer(out)
+			if pool.decompress(out, buf.Bytes(), 1<<20) == nil {
+				buf, out = out, buf
 			}
-		}
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, 1<<20)); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			// The call's context ended while the error body was on its way:
-			// that, not the HTTP status alone, is what ended the call.
-			return asError(ctxErr).WithCause(err)
 		}
 	}
 	meta := resp.Header.Clone()

@@ -310,7 +310,7 @@ func (c *connectHandlerConn) readError(err error) error {
 	if errors.As(err, &maxErr) {
 		return errorf(CodeResourceExhausted, "request body too large")
 	}
-	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+	return requestReadError(err)
 }
 
 func (c *connectHandlerConn) receiveUnary(msg any) error {
@@ -409,6 +409,12 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
 	c.out = newStreamWriter(c.ctx, c.w)
+}
+
+func (c *connectHandlerConn) abandon() {
+	if c.out != nil {
+		c.out.abandon()
+	}
 }
 
 func (c *connectHandlerConn) finish(err error) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -140,7 +139,7 @@ func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) er
 		body.release()
 	}
 	if derr != nil {
-		return grpcTransportError(ctx, derr)
+		return transportError(ctx, derr)
 	}
 	if c.web {
 		c.body.observe(resp)
@@ -260,7 +259,7 @@ func (r *grpcResponse) frame() (bool, error) {
 			r.ended = true
 			return false, r.end()
 		}
-		return false, grpcTransportError(r.ctx, err)
+		return false, transportError(r.ctx, err)
 	}
 	r.gotFrame = true
 	if flags&flagGRPCWebTrail != 0 {
@@ -395,61 +394,12 @@ func hasHeaderValues(h http.Header) bool {
 	return false
 }
 
-// grpcTransportError converts a failure of the HTTP exchange into an RPC
-// error as gRPC asks: once the call's deadline has passed it is
-// DEADLINE_EXCEEDED, even if the context's timer has not fired yet (the
-// server may reset the stream at its copy of the deadline first), and an
-// HTTP/2 stream reset from the peer maps by its error code.
-func grpcTransportError(ctx context.Context, err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-		return errorf(CodeDeadlineExceeded, "deadline exceeded: "+err.Error()).WithCause(err)
-	}
-	e = transportError(ctx, err)
-	if e.code == CodeUnavailable {
-		if code, ok := grpcCodeFromStreamReset(err.Error()); ok {
-			e.code = code
-		}
-	}
-	return e
-}
-
-// grpcCodeFromStreamReset maps an RST_STREAM received from the peer, as
-// net/http reports it ("stream error: stream ID 3; CANCEL; received from
-// peer"), per the gRPC spec's table. net/http's error type is not exported,
-// hence the text.
-func grpcCodeFromStreamReset(msg string) (Code, bool) {
-	const prefix = "stream error: "
-	i := strings.Index(msg, prefix)
-	if i < 0 || !strings.Contains(msg[i:], "received from peer") {
-		return 0, false
-	}
-	fields := strings.Split(msg[i+len(prefix):], "; ")
-	if len(fields) < 2 {
-		return 0, false
-	}
-	switch fields[1] {
-	case "REFUSED_STREAM":
-		return CodeUnavailable, true
-	case "CANCEL":
-		return CodeCanceled, true
-	case "ENHANCE_YOUR_CALM":
-		return CodeResourceExhausted, true
-	case "INADEQUATE_SECURITY":
-		return CodePermissionDenied, true
-	}
-	return CodeInternal, true
-}
-
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &grpcClientStream{c: c}
 	s.init(ctx, info, c.p.httpClient, c.marshaler(), s)
 	s.base64 = c.text
 	s.newRequest = func() (*http.Request, *Error) { return c.newRequest(s.ctx, s.info) }
-	s.doError = grpcTransportError
+	s.doError = transportError
 	return s
 }
 

@@ -285,7 +285,7 @@ func (c *grpcHandlerConn) readError(err error) error {
 	if errors.As(err, &maxErr) {
 		return errorf(CodeResourceExhausted, "request body too large")
 	}
-	return errorf(CodeInvalidArgument, "read request: "+err.Error())
+	return requestReadError(err)
 }
 
 func (c *grpcHandlerConn) Send(msg any) error {
@@ -360,6 +360,12 @@ func (c *grpcHandlerConn) writeHeader() {
 	c.w.WriteHeader(http.StatusOK)
 	if c.flushEach {
 		c.out = newStreamWriter(c.ctx, c.w)
+	}
+}
+
+func (c *grpcHandlerConn) abandon() {
+	if c.out != nil {
+		c.out.abandon()
 	}
 }
 

@@ -2,10 +2,8 @@ package rpc
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -310,40 +308,5 @@ func TestParseGRPCContentType(t *testing.T) {
 		if v != c.variant || codec != c.codec || ok != c.ok {
 			t.Errorf("%q: %v %q %v", c.ct, v, codec, ok)
 		}
-	}
-}
-
-// lateContext has a deadline in the past but has not noticed yet, as a
-// context whose timer has not run.
-type lateContext struct{ context.Context }
-
-func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
-
-func TestGRPCTransportError(t *testing.T) {
-	reset := func(code string) error {
-		return fmt.Errorf("Post \"http://x/y\": stream error: stream ID 7; %s; received from peer", code)
-	}
-	ctx := context.Background()
-	for code, want := range map[string]Code{
-		"CANCEL": CodeCanceled, "REFUSED_STREAM": CodeUnavailable, "ENHANCE_YOUR_CALM": CodeResourceExhausted,
-		"INADEQUATE_SECURITY": CodePermissionDenied, "NO_ERROR": CodeInternal, "PROTOCOL_ERROR": CodeInternal,
-	} {
-		if got := grpcTransportError(ctx, reset(code)).Code(); got != want {
-			t.Errorf("%s: %v, want %v", code, got, want)
-		}
-	}
-	if got := grpcTransportError(ctx, errors.New("connection refused")).Code(); got != CodeUnavailable {
-		t.Errorf("dial error: %v", got)
-	}
-	if got := grpcTransportError(lateContext{ctx}, reset("CANCEL")).Code(); got != CodeDeadlineExceeded {
-		t.Errorf("reset after the deadline: %v", got)
-	}
-	canceled, cancel := context.WithCancel(ctx)
-	cancel()
-	if got := grpcTransportError(canceled, reset("CANCEL")).Code(); got != CodeCanceled {
-		t.Errorf("own cancellation: %v", got)
-	}
-	if got := grpcTransportError(ctx, errorf(CodeInternal, "protocol")).Code(); got != CodeInternal {
-		t.Errorf("rpc error: %v", got)
 	}
 }

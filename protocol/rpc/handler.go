@@ -58,6 +58,9 @@ type handlerConn interface {
 	// finish ends the response: with the error if err is non-nil, else with
 	// success and the trailers.
 	finish(err error)
+	// abandon stops whatever writes the response in the background, for a
+	// method that panicked, before the panic reaches the server.
+	abandon()
 }
 
 // newHandler builds the protocol-independent part of a handler and returns
@@ -227,7 +230,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	ctx = conn.bindContext(ctx)
+	returned := false
+	defer func() {
+		if !returned {
+			// The method panicked: the ResponseWriter is the server's again
+			// once the panic leaves ServeHTTP, so nothing may write it.
+			conn.abandon()
+		}
+	}()
 	err := h.call(ctx, conn)
+	returned = true
 	if err != nil && ctx.Err() != nil && CodeOf(err) == CodeUnknown {
 		err = asError(ctx.Err())
 	}

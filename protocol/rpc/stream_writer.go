@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,7 @@ type streamWriter struct {
 	err     error // a write failed: everything fails from then on
 	ctxErr  error // the call ended: write fails, final still queues
 	closing bool
+	writing atomic.Bool // run is in a Write or Flush
 	wake    chan struct{}
 	done    chan struct{}
 
@@ -119,6 +121,33 @@ func (s *streamWriter) close() error {
 	return s.err
 }
 
+// abandon stops the writer at once, for a handler that panicked: what is
+// queued is dropped, a write in progress is cut short by a write deadline
+// in the past, and it returns once the goroutine has stopped, so that
+// nothing touches the ResponseWriter while the server takes the response
+// back (net/http resets the stream or closes the connection).
+func (s *streamWriter) abandon() {
+	s.mu.Lock()
+	s.closing = true
+	s.queue = nil
+	if s.err == nil {
+		s.err = errorf(CodeInternal, "the handler panicked")
+	}
+	s.space.Broadcast()
+	s.mu.Unlock()
+	if s.writing.Load() {
+		_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now())
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	<-s.done
+	if !s.stopAbort() {
+		<-s.aborted
+	}
+}
+
 func (s *streamWriter) run() {
 	defer close(s.done)
 	flusher, _ := s.w.(http.Flusher)
@@ -132,6 +161,12 @@ func (s *streamWriter) run() {
 				s.queue = s.spare[:0]
 			}
 			closing := s.closing
+			if s.err != nil {
+				// abandoned: write nothing more.
+				s.mu.Unlock()
+				return
+			}
+			s.writing.Store(len(data) > 0)
 			s.mu.Unlock()
 			if len(data) == 0 {
 				if closing {
@@ -147,14 +182,17 @@ func (s *streamWriter) run() {
 			}
 			empty := len(s.queue) == 0
 			failed := s.err != nil
+			flush := empty && flusher != nil && !failed
+			s.writing.Store(flush)
 			s.space.Broadcast()
 			s.mu.Unlock()
 			if failed {
 				s.drop()
 				return
 			}
-			if empty && flusher != nil {
+			if flush {
 				flusher.Flush()
+				s.writing.Store(false)
 			}
 		}
 	}

@@ -20,8 +20,10 @@ const (
 // one service (client only). With it, [NewClient] returns a client that
 // keeps one client of the named transport per replica address, sends each
 // request to one replica by Policy, ejects a replica whose connection
-// fails and probes it back later, and sends a request that could not even
-// connect to the next replica. See package
+// fails or that answers "unavailable" (HTTP 503, gRPC UNAVAILABLE; see
+// IgnoreUnavailable) and probes it back later, and sends a request that
+// was not processed (no connection, a refused stream) to the next
+// replica. See package
 // [polyconnect.dev/protocol/transport/balance] for the details.
 //
 // Config.Addr is then the service's logical address: the client's URL,
@@ -46,6 +48,11 @@ type BalanceConfig struct {
 	// Policy picks the replica for each call: "round_robin" (the default)
 	// or "least_loaded" (fewest calls in flight).
 	Policy string `json:"policy,omitempty" yaml:"policy,omitempty"`
+
+	// IgnoreUnavailable keeps replicas that answer "unavailable" (HTTP 503,
+	// gRPC UNAVAILABLE) in service: only connection failures eject them.
+	// By default such answers eject a replica as failures do.
+	IgnoreUnavailable bool `json:"ignore_unavailable,omitempty" yaml:"ignore_unavailable,omitempty"`
 
 	// EjectionTime is how long a failed replica is first left alone
 	// (default 500ms); each failed probe doubles it, up to
@@ -114,7 +121,8 @@ func newBalancedClient(t Transport, cfg Config) (Client, error) {
 	bc, err := balance.New(cfg.Addr, resolver, newBackend,
 		balance.WithPolicy(policy),
 		balance.WithResolveInterval(max(0, b.ResolveInterval.std())),
-		balance.WithEjection(b.EjectionTime.std(), b.MaxEjectionTime.std()))
+		balance.WithEjection(b.EjectionTime.std(), b.MaxEjectionTime.std()),
+		balance.WithUnavailableEjection(!b.IgnoreUnavailable))
 	if err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
 	}

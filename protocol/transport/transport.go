@@ -19,6 +19,41 @@
 //
 // Transports know nothing of Connect, gRPC or gRPC-Web: a server serves an
 // http.Handler, a client does an *http.Request. Package rpc builds on top.
+//
+// # Failures
+//
+// Every transport reports failures in the words of errors.go (stream
+// reset, not processed, connection lost, dial, TLS), from Client.Do, from
+// reads of a response body and, on servers, from reads of a request body;
+// package rpc maps them to status codes in one place. See
+// [StreamResetError] and the errors beside it.
+//
+// # Request bodies
+//
+// What a Client may assume of a request body, and what callers (package
+// rpc's bodies among them) must provide:
+//
+//   - A body whose Len method (Len() int, the bytes left to read) exists,
+//     or a request with a positive ContentLength, is in memory: reading it
+//     never waits. A transport may read it ahead, before the response, and
+//     send it with the headers (transport-h2 queues up to 64 KiB of it in
+//     the same write). Len must be exact.
+//   - Any other body (ContentLength 0 or -1 and no Len) may wait for its
+//     caller, who may be waiting for the response: a bidirectional stream.
+//     A transport sends the headers first and streams the body while the
+//     response arrives; over HTTP/2 and HTTP/3 both directions flow at once.
+//   - A Read may return its last bytes together with io.EOF; they are part
+//     of the body.
+//   - A transport closes the body once it is done with it, on every path
+//     (failures included), possibly after Do has returned, on another
+//     goroutine, more than once, and while its own writer is still in a
+//     Read: a body must allow that and fail such a Read rather than touch
+//     memory it has given back.
+//   - With GetBody set, a transport may send a request that was not
+//     processed (a refused stream, one above a GOAWAY) again, with a new
+//     body from GetBody, which starts from the beginning.
+//
+// Package transporttest's BodyContract checks a transport against this.
 package transport
 
 import (

@@ -26,15 +26,16 @@ type Backend interface {
 // documentation. It satisfies rpc.HTTPClient and is safe for concurrent
 // use.
 type Client struct {
-	target     string
-	resolver   Resolver
-	static     bool
-	newBackend func(addr string) (Backend, error)
-	policy     Policy
-	interval   time.Duration
-	ejectBase  time.Duration
-	ejectMax   time.Duration
-	clock      func() time.Time
+	target          string
+	resolver        Resolver
+	static          bool
+	newBackend      func(addr string) (Backend, error)
+	policy          Policy
+	interval        time.Duration
+	ejectBase       time.Duration
+	ejectMax        time.Duration
+	keepUnavailable bool // 503/UNAVAILABLE answers do not eject
+	clock           func() time.Time
 
 	next atomic.Uint64 // rotates the start of each pick
 	set  atomic.Pointer[endpointSet]
@@ -145,8 +146,12 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			if hold != nil {
 				hold.settle()
 			}
-			l.succeed()
-			resp.Body = &trackedBody{ReadCloser: resp.Body, c: c, ctx: ctx, l: l}
+			if !c.keepUnavailable && unavailableAnswer(resp) {
+				l.fail(c.clock(), c.ejectBase, c.ejectMax)
+			} else {
+				l.succeed()
+			}
+			resp.Body = &trackedBody{ReadCloser: resp.Body, c: c, ctx: ctx, l: l, resp: resp}
 			return resp, nil
 		}
 		err = derr

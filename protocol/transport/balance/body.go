@@ -11,8 +11,10 @@ import (
 )
 
 // ErrNotSent may be wrapped by a Backend's error to say that the request
-// never left the client (no connection could be made), so the Client can
-// send it to another replica. Dial failures of net/http-based backends
+// was not processed (no connection could be made, the stream was refused),
+// so the Client can send it to another replica. Package transport's
+// errors that mean so (DialError, TLSError, NotProcessedError, a refused
+// StreamResetError) match it, and dial failures of net/http-based backends
 // (a *net.OpError with Op "dial") are recognised without it.
 var ErrNotSent = errors.New("balance: request not sent")
 
@@ -45,19 +47,35 @@ type trackedBody struct {
 	c    *Client
 	ctx  context.Context
 	l    lease
+	resp *http.Response
 	done atomic.Bool
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && !b.done.Load() {
-		if err != io.EOF && b.ctx.Err() == nil {
+		switch {
+		case err == io.EOF:
+			// The trailers are in: a gRPC UNAVAILABLE status there is
+			// the replica saying it cannot serve.
+			b.finish(!b.c.keepUnavailable && b.resp.Trailer.Get("Grpc-Status") == grpcUnavailable)
+		case b.ctx.Err() == nil:
 			b.finish(true)
-		} else {
+		default:
 			b.finish(false)
 		}
 	}
 	return n, err
+}
+
+// grpcUnavailable is the grpc-status value of UNAVAILABLE.
+const grpcUnavailable = "14"
+
+// unavailableAnswer reports whether resp is a replica saying it cannot
+// serve: HTTP 503 (which the Connect protocol answers for unavailable), or
+// a gRPC or gRPC-Web trailers-only response with status UNAVAILABLE.
+func unavailableAnswer(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusServiceUnavailable || resp.Header.Get("Grpc-Status") == grpcUnavailable
 }
 
 func (b *trackedBody) Close() error {

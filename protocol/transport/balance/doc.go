@@ -17,10 +17,13 @@
 //
 // A replica whose exchange fails at the transport level (connection
 // refused or reset, a broken stream, anything but the caller's own
-// cancellation) is ejected: no request is sent to it until its ejection
-// time passes, then one request probes it. A probe that gets a response
-// brings the replica back; one that fails ejects it again for twice as
-// long, up to a maximum. When every replica is ejected, requests go to the
+// cancellation), or that answers "unavailable" (HTTP 503, the Connect
+// protocol's code for it, or gRPC status UNAVAILABLE in a trailers-only
+// response or in the trailers, which gRPC-Web keeps in the body, out of
+// this package's sight; see [WithUnavailableEjection]), is ejected:
+// no request is sent to it until its ejection time passes, then one
+// request probes it. A probe that gets a good response brings the replica
+// back; one that fails ejects it again for twice as long, up to a maximum. When every replica is ejected, requests go to the
 // one due back soonest rather than failing unsent.
 //
 // A request that provably never reached a replica (its connection could

@@ -42,6 +42,17 @@ func WithResolveInterval(d time.Duration) Option {
 	})
 }
 
+// WithUnavailableEjection sets whether a replica that answers "unavailable"
+// (HTTP 503, or gRPC status UNAVAILABLE in the headers of a trailers-only
+// response or in the trailers) is ejected like one whose connection fails.
+// It is on by default: a replica shedding load or draining says so with
+// these answers, and sending it more calls only makes them fail. The
+// answer itself is returned to the caller, not resent: whether to try
+// again is the retry policy's decision.
+func WithUnavailableEjection(on bool) Option {
+	return optionFunc(func(c *Client) { c.keepUnavailable = !on })
+}
+
 // WithEjection sets how long a failed replica is first ejected and the cap
 // on the doubling after failed probes (defaults [DefaultEjectionTime] and
 // [DefaultMaxEjectionTime]). Zero or less keeps a default.
