@@ -179,6 +179,7 @@ func (fx *fixture) bench(b *testing.B, s scenario) {
 	msg := harness.NewPayload(s.size)
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpuStart, cpuOK := processCPU()
 	var ops int64
 	if s.parallel {
 		procs := runtime.GOMAXPROCS(0)
@@ -207,6 +208,12 @@ func (fx *fixture) bench(b *testing.B, s scenario) {
 		}
 	}
 	reportRates(b, s, ops)
+	if cpuEnd, ok := processCPU(); cpuOK && ok && ops > 0 {
+		// The CPU time client and server spent per op, every goroutine
+		// and the garbage collector included: unlike sec/op it hardly
+		// moves when other work shares the machine.
+		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(ops), "cpu-ns/op")
+	}
 }
 
 // reportRates adds the throughput metrics: req/s for unary scenarios,

@@ -18,6 +18,7 @@ require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	polyconnect.dev/health v0.1.0
+	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
 	polyconnect.dev/reflection v0.1.0
@@ -28,7 +29,7 @@ require (
 )
 
 require (
-	github.com/quic-go/qpack v0.6.0 // indirect
+	github.com/quic-go/qpack v0.6.0
 	golang.org/x/crypto v0.58.0 // indirect
 )
 
@@ -52,6 +53,8 @@ require (
 )
 
 replace polyconnect.dev/protocol => ../protocol
+
+replace polyconnect.dev/interceptors => ../interceptors
 
 replace polyconnect.dev/otel => ../otel
 

@@ -271,15 +271,16 @@ func TestControlFrameFloods(t *testing.T) {
 }
 
 // TestUnreadAcknowledgements: a client that sends PINGs and never reads
-// the answers cannot make the server queue them without bound.
+// the answers cannot make the server queue them without bound: the answer
+// budget, the bound on queued control frames and the stalled writes each
+// stop it, whichever comes first.
 func TestUnreadAcknowledgements(t *testing.T) {
 	srv := startServer(t, serverConfig(t, NameH2C), http.NotFoundHandler(), WithWriteStallTimeout(200*time.Millisecond))
 	r := dialRaw(t, srv)
 	var err error
 	for i := 0; i < 100000 && err == nil; i++ {
-		// Spread the PINGs between useful frames, so that the calm meter
-		// lets them through and only the queue bound (or the stalled
-		// writes) can stop them.
+		// Spread the PINGs between DATA frames, which once paid them
+		// back.
 		if err = r.fr.WritePing(false, [8]byte{byte(i)}); err == nil && i%2 == 0 {
 			err = r.fr.WriteData(1, false, []byte("x"))
 		}

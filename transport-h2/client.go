@@ -36,6 +36,10 @@ type Client struct {
 	mu     sync.Mutex
 	pools  map[string]*hostPool
 	nconns atomic.Int32 // connections in all pools
+
+	// pingInterval is the keep-alive interval new connections use: the
+	// configured one, doubled each time a server says too_many_pings.
+	pingInterval atomic.Int64
 }
 
 // hostPool holds the connections to one host:port.
@@ -70,7 +74,7 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		return nil, err
 	}
 	var o clientOptions
-	o.pingTimeout, o.flowControlTimeout, o.bdp = DefaultPingTimeout, DefaultFlowControlTimeout, true
+	o.flowControlTimeout, o.bdp = DefaultFlowControlTimeout, true
 	for _, opt := range opts {
 		opt.applyClient(&o)
 	}
@@ -95,6 +99,10 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 		}).DialContext
 	}
 	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultClientMaxHeaderBytes)
+	ka, err := keepaliveConfig(cfg, o.pingInterval, o.pingTimeout, false)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
 		name:            cfg.Name,
 		tls:             tlsConf,
@@ -114,16 +122,14 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 			maxConnWindow:       maxConnWindow,
 			bdp:                 o.bdp,
 			handshakeTimeout:    DefaultHandshakeTimeout,
-			pingInterval:        orDefault(cfg.PingInterval, 0),
-			pingTimeout:         o.pingTimeout,
+			keepalive:           ka,
 			flowControlTimeout:  o.flowControlTimeout,
 			writeStallTimeout:   o.writeStallTimeout,
 			maxStreamSendBuffer: defaultStreamSendBuffer,
+			connBufferLimit:     o.connBufferLimit(),
 		},
 	}
-	if o.pingInterval > 0 {
-		c.lim.pingInterval = o.pingInterval
-	}
+	c.pingInterval.Store(int64(ka.pingInterval))
 	c.lim.idleTimeout = c.idleTimeout
 	if cfg.Addr != "" {
 		if c.tls != nil {
@@ -395,6 +401,14 @@ func (c *Client) tooManyIdle(cc *clientConn) bool {
 		}
 	}
 	return host > c.maxIdlePerHost || all > c.maxIdle
+}
+
+// backOffPings doubles the keep-alive interval of new connections, once
+// for each connection told too_many_pings while it pinged every interval.
+func (c *Client) backOffPings(interval time.Duration) {
+	if interval > 0 {
+		c.pingInterval.CompareAndSwap(int64(interval), int64(2*interval))
+	}
 }
 
 // CloseIdleConnections closes the pooled connections that carry no

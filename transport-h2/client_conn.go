@@ -98,7 +98,9 @@ func (c *Client) newClientConn(addr string, p *hostPool) (*clientConn, error) {
 	}
 	cc.maxStreams.Store(provisionalMaxStreams)
 	cc.idleSince.Store(time.Now().UnixNano())
-	cc.c = newConn(nc, cc, false, c.lim, logPrintf)
+	lim := c.lim
+	lim.keepalive.pingInterval = time.Duration(c.pingInterval.Load())
+	cc.c = newConn(nc, cc, false, lim, logPrintf)
 	cc.c.bw.buf = append(cc.c.bw.buf, http2.ClientPreface...)
 	cc.c.start(cc.c.localSettings())
 	go cc.c.run()
@@ -180,7 +182,7 @@ func (cc *clientConn) idle(id uint32) bool {
 
 func (cc *clientConn) lastStreamID() uint32 { return 0 }
 
-func (cc *clientConn) onPingAck([8]byte) {}
+func (cc *clientConn) onPingAck([8]byte) bool { return false }
 
 func (cc *clientConn) settingsChangedLocked() {
 	n := cc.c.peer.maxConcurrent
@@ -236,8 +238,15 @@ func (cc *clientConn) tick(now time.Time) {
 	}
 }
 
+func (cc *clientConn) hasCalls() bool { return cc.active.Load() > 0 }
+
 func (cc *clientConn) onGoAway(f *http2.GoAwayFrame) {
 	c := cc.c
+	if f.ErrCode == http2.ErrCodeEnhanceYourCalm && string(f.DebugData()) == tooManyPings {
+		// The server wants fewer keep-alive PINGs: new connections send
+		// half as many, as grpc-go's clients do.
+		cc.client.backOffPings(c.limits.keepalive.pingInterval)
+	}
 	cc.retired.Store(true)
 	cc.client.removeConn(cc)
 	c.mu.Lock()

@@ -118,7 +118,7 @@ func (cc *clientConn) roundTrip(req *http.Request, body io.ReadCloser) (*http.Re
 	s := &cs.stream
 	s.init(c, id)
 	s.sendWindow = int64(c.peer.initialWindow)
-	s.recv.setWindow(c.streamWindow)
+	s.recv.setWindow(c.limits.streamWindow)
 	c.streams[id] = s
 	s.hdr = fl
 	switch {
@@ -296,14 +296,20 @@ func (cs *clientStream) writeBody(body io.ReadCloser, total int64) {
 	s := &cs.stream
 	// Reads as large as a streaming caller's queue (package rpc queues up
 	// to 256 KiB) take everything queued at once, so the caller's buffer
-	// empties instead of growing.
-	buf := getBuf(writeBodyChunk)
-	defer func() { putBuf(buf) }()
-	for {
+	// empties instead of growing. Two buffers take turns: one is read
+	// into while the socket write of the other is still going on.
+	bufs := [2][]byte{getBuf(writeBodyChunk), getBuf(writeBodyChunk)}
+	defer func() {
+		s.waitWritten() // no batch refers to the buffers any more
+		putBuf(bufs[0])
+		putBuf(bufs[1])
+	}()
+	for turn := 0; ; turn ^= 1 {
+		buf := bufs[turn]
 		n, err := body.Read(buf[:cap(buf)])
 		if n > 0 {
 			total += int64(n)
-			if _, werr := s.write(buf[:n], true); werr != nil {
+			if _, werr := s.writeOverlapped(buf[:n]); werr != nil {
 				return
 			}
 		}
@@ -405,6 +411,7 @@ func (cs *clientStream) onResponseHeaders(hb *headerBlock) error {
 		return nil
 	}
 	c := cs.cc.c
+	c.useful()
 	h := c.buildHeader(hb.fields[n:])
 	cs.gotResp = true
 	cs.resp = http.Response{

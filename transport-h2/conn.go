@@ -28,21 +28,25 @@ type conn struct {
 	limits limits
 
 	// Owned by the reader goroutine.
-	br              *bufio.Reader
-	fr              *http2.Framer
-	dec             *hpack.Decoder
-	hb              headerBlock
-	canonCache      map[string]string
-	recvConnAvail   int64 // what the peer may still send on the connection
-	recvConnUnacked int64 // received since the last connection WINDOW_UPDATE
-	bdp             bdpEstimator
-	calm            calmMeter
-	sawSettings     bool
-	streamWindow    int32         // the stream window we advertise now
-	connWindow      int32         // the connection window we keep open now
-	deferredRecv    []*recvBuffer // consumers to wake once the buffered frames are read
-	hdrPayload      []byte        // the payload of the HEADERS frame being read
-	dataPayload     []byte        // a DATA payload that was not all buffered
+	br             *bufio.Reader
+	fr             *http2.Framer
+	dec            *hpack.Decoder
+	hb             headerBlock
+	canonCache     map[string]string
+	bdp            bdpEstimator
+	answers        floodMeter // frames the peer made us answer (defense.go)
+	junkFrames     floodMeter // frames that cost reading and moved nothing
+	deliveredBytes int        // DATA delivered towards the next junk payback
+	lastPingAt     time.Time  // when the peer's last PING came (keep-alive enforcement)
+	pingStrikes    int        // PINGs that came too early (keepalive.go)
+	sawSettings    bool
+	deferredRecv   []*recvBuffer // consumers to wake once the buffered frames are read
+	hdrPayload     []byte        // the payload of the HEADERS frame being read
+	dataPayload    []byte        // a DATA payload that was not all buffered
+
+	// The receive window and what the streams hold (flow.go).
+	flow         connRecv
+	streamWindow streamTarget // the window a stream that is read may grow to
 
 	// Read by the timer, written by the reader.
 	lastRead    atomic.Int64 // unix nanoseconds of the last frame read
@@ -63,6 +67,8 @@ type conn struct {
 	writeClosed      bool // no frame will be written any more
 	lingerAfterFlush bool // a final GOAWAY is queued: flush, then shut down
 	ctrlOverflow     bool
+	dataSincePing    bool      // DATA written since the last free PING (defense.go)
+	sentSincePing    bool      // headers or DATA written since the peer's last PING (keepalive.go)
 	flushing         time.Time // when the write in progress started
 	closeErr         error     // why the connection failed, once it has
 	wake             chan struct{}
@@ -92,8 +98,9 @@ type role interface {
 	onRSTStream(f *http2.RSTStreamFrame) error
 	// onGoAway handles a GOAWAY frame.
 	onGoAway(f *http2.GoAwayFrame)
-	// onPingAck handles the acknowledgement of a PING the role sent.
-	onPingAck(data [8]byte)
+	// onPingAck handles the acknowledgement of a PING the role sent; it
+	// reports false if the role sent no such PING.
+	onPingAck(data [8]byte) bool
 	// idle reports whether an ID that is not in the stream table names a
 	// stream that was never opened (rather than one that closed).
 	idle(id uint32) bool
@@ -112,6 +119,8 @@ type role interface {
 	connClosed(err error, streams []*stream)
 	// tick runs on the connection's timer, for the role's timeouts.
 	tick(now time.Time)
+	// hasCalls reports whether the connection carries a call.
+	hasCalls() bool
 	// flushDeferred runs, on the reader goroutine, what the role put off
 	// until the frames already buffered are read (starting handlers,
 	// handing responses to callers).
@@ -129,12 +138,12 @@ type limits struct {
 	maxConnWindow       int32         // how far BDP estimation may grow it
 	bdp                 bool          // grow windows from measured bandwidth-delay
 	handshakeTimeout    time.Duration // and header-block timeout
-	pingInterval        time.Duration // keep-alive PINGs after this much silence; 0: none
-	pingTimeout         time.Duration
+	keepalive           keepalive     // keep-alive PINGs and their enforcement (keepalive.go)
 	flowControlTimeout  time.Duration // 0: none
 	writeStallTimeout   time.Duration // one write to the socket may take this long; 0: none
 	idleTimeout         time.Duration // the role's idle timeout, for the timer's period
 	maxStreamSendBuffer int           // bytes a stream may queue before its writer waits
+	connBufferLimit     int64         // received bytes unread plus window granted, per connection
 }
 
 // peerSettings are the peer's SETTINGS that bind what we send.
@@ -209,22 +218,23 @@ func (e goAwayError) Error() string {
 // until start.
 func newConn(nc net.Conn, r role, server bool, lim limits, logf func(string, ...any)) *conn {
 	c := &conn{
-		nc:            nc,
-		role:          r,
-		server:        server,
-		logf:          logf,
-		limits:        lim,
-		streams:       make(map[uint32]*stream),
-		peer:          defaultPeerSettings(),
-		sendWindow:    65535,
-		recvConnAvail: 65535,
-		streamWindow:  lim.streamWindow,
-		connWindow:    65535,
-		wake:          make(chan struct{}, 1),
-		writerDone:    make(chan struct{}),
-		closed:        make(chan struct{}),
-		readerDone:    make(chan struct{}),
+		nc:         nc,
+		role:       r,
+		server:     server,
+		logf:       logf,
+		limits:     lim,
+		streams:    make(map[uint32]*stream),
+		peer:       defaultPeerSettings(),
+		sendWindow: 65535,
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		closed:     make(chan struct{}),
+		readerDone: make(chan struct{}),
 	}
+	c.flow.avail = 65535
+	c.flow.window = 65535
+	c.flow.budget = max(lim.connBufferLimit, int64(lim.connWindow), 65535)
+	c.streamWindow.v.Store(lim.streamWindow)
 	c.br = bufio.NewReaderSize(nc, 32<<10)
 	c.fr = http2.NewFramer(nil, c.br)
 	c.fr.SetMaxReadFrameSize(lim.maxReadFrame)
@@ -251,8 +261,8 @@ func (c *conn) start(settings []http2.Setting) {
 	if c.limits.connWindow > 65535 {
 		inc := c.limits.connWindow - 65535
 		c.ctrl = append(c.ctrl, ctrlFrame{kind: ctrlWindowUpdate, n: uint32(inc)})
-		c.recvConnAvail += int64(inc)
-		c.connWindow = c.limits.connWindow
+		c.flow.avail += int64(inc)
+		c.flow.window = int64(c.limits.connWindow)
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	go c.writeLoop()
@@ -302,7 +312,7 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return c.fail(c.readError(err))
 		}
-		if c.limits.pingInterval > 0 {
+		if c.limits.keepalive.pingInterval > 0 {
 			c.lastRead.Store(time.Now().UnixNano())
 		}
 		if c.sawSettings && (fh.Type == http2.FrameHeaders || fh.Type == http2.FrameData) {
@@ -409,8 +419,8 @@ func (c *conn) fail(err error) error {
 
 // streamFailed answers a stream error with RST_STREAM and tells the role.
 func (c *conn) streamFailed(se streamError) error {
-	if !c.calm.junk(1) {
-		return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "too many stream errors"}
+	if err := c.answer("stream error"); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	s := c.streams[se.id]
@@ -455,25 +465,23 @@ func (c *conn) handleFrame(f http2.Frame) error {
 	case *http2.RSTStreamFrame:
 		return c.handleRSTStream(f)
 	case *http2.GoAwayFrame:
+		if err := c.junk("GOAWAY"); err != nil {
+			return err
+		}
 		c.role.onGoAway(f)
 		return nil
 	case *http2.PriorityFrame:
 		if f.StreamDep == f.StreamID {
 			return streamError{id: f.StreamID, code: http2.ErrCodeProtocol, reason: "stream depends on itself"}
 		}
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "PRIORITY flood"}
-		}
-		return nil
+		return c.junk("PRIORITY")
 	case *http2.PushPromiseFrame:
 		return connError{code: http2.ErrCodeProtocol, reason: "PUSH_PROMISE is not allowed"}
 	default:
-		// Unknown frame types (extensions) are ignored, but not without
-		// limit.
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "too many unknown frames"}
-		}
-		return nil
+		// Unknown frame types (extensions, and PRIORITY_UPDATE, which
+		// the Framer parses) are ignored, as RFC 9113 section 5.5 says,
+		// but not without limit.
+		return c.junk("unknown frame")
 	}
 }
 
@@ -526,43 +534,48 @@ func (c *conn) dataPayloadFrame(fh http2.FrameHeader, p []byte) error {
 
 func (c *conn) handleData(fh http2.FrameHeader, data []byte) error {
 	end := fh.Flags.Has(http2.FlagDataEndStream)
-	n := int64(fh.Length)
-	c.recvConnAvail -= n
-	if c.recvConnAvail < 0 {
+	if !c.received(int64(fh.Length)) {
 		return connError{code: http2.ErrCodeFlowControl, reason: "DATA beyond the connection window"}
 	}
-	// The connection window is returned on receipt: memory is bounded by
-	// the stream windows, which are returned only as handlers read, so a
-	// slow stream cannot stall the others.
-	c.recvConnUnacked += n
-	if c.recvConnUnacked >= int64(c.connWindow)/4 {
-		c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, n: uint32(c.recvConnUnacked)})
-		c.recvConnAvail += c.recvConnUnacked
-		c.recvConnUnacked = 0
-	}
 	if len(data) == 0 && !end {
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "empty DATA frame flood"}
+		if err := c.junk("empty DATA frame"); err != nil {
+			return err
 		}
-	} else {
-		c.calm.useful()
 	}
 	if c.bdp.enabled && c.bdp.onData(len(data)) {
 		c.queueCtrl(ctrlFrame{kind: ctrlPing, data: bdpPingData})
 	}
-	return c.role.onData(fh.StreamID, data, int(fh.Length), end)
+	err := c.role.onData(fh.StreamID, data, int(fh.Length), end)
+	// The connection window goes back as the data is buffered, while the
+	// streams' buffers are within the connection's budget (flow.go).
+	c.returnConnWindow()
+	return err
 }
 
-// handleSettings applies the peer's SETTINGS and acknowledges them.
+// maxSettingsPerFrame bounds the entries of one SETTINGS frame. HTTP/2
+// defines seven settings and its extensions a few more; a frame with more
+// entries than this costs work for nothing (net/http refuses them too).
+const maxSettingsPerFrame = 100
+
+// handleSettings applies the peer's SETTINGS and acknowledges them. Each
+// frame costs an answer (defense.go), at most maxSettingsPerFrame entries,
+// and one walk over the open streams however many INITIAL_WINDOW_SIZE
+// entries it has.
 func (c *conn) handleSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
-		return nil
+		return c.junk("SETTINGS acknowledgement")
 	}
-	if !c.calm.junk(1) {
-		return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "SETTINGS flood"}
+	if err := c.answer("SETTINGS"); err != nil {
+		return err
 	}
-	var err error
+	if f.NumSettings() > maxSettingsPerFrame {
+		return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "SETTINGS frame with too many entries"}
+	}
 	c.mu.Lock()
+	// The stream windows move by the last INITIAL_WINDOW_SIZE; the largest
+	// one decides whether any window would have passed 2^31-1 on the way.
+	oldInitial := int64(c.peer.initialWindow)
+	var maxInitial int64 = -1
 	ferr := f.ForeachSetting(func(s http2.Setting) error {
 		if verr := s.Valid(); verr != nil {
 			var ce http2.ConnectionError
@@ -582,14 +595,8 @@ func (c *conn) handleSettings(f *http2.SettingsFrame) error {
 		case http2.SettingMaxConcurrentStreams:
 			c.peer.maxConcurrent = s.Val
 		case http2.SettingInitialWindowSize:
-			delta := int64(s.Val) - int64(c.peer.initialWindow)
 			c.peer.initialWindow = int32(s.Val)
-			for _, st := range c.streams {
-				st.sendWindow += delta
-				if st.sendWindow > math.MaxInt32 {
-					return connError{code: http2.ErrCodeFlowControl, reason: "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window"}
-				}
-			}
+			maxInitial = max(maxInitial, int64(s.Val))
 		case http2.SettingMaxFrameSize:
 			c.peer.maxFrameSize = s.Val
 		case http2.SettingMaxHeaderListSize:
@@ -597,6 +604,17 @@ func (c *conn) handleSettings(f *http2.SettingsFrame) error {
 		}
 		return nil
 	})
+	if ferr == nil && maxInitial >= 0 {
+		delta := int64(c.peer.initialWindow) - oldInitial
+		peak := maxInitial - oldInitial
+		for _, st := range c.streams {
+			if st.sendWindow+peak > math.MaxInt32 {
+				ferr = connError{code: http2.ErrCodeFlowControl, reason: "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window"}
+				break
+			}
+			st.sendWindow += delta
+		}
+	}
 	if ferr != nil {
 		c.mu.Unlock()
 		return ferr
@@ -615,9 +633,9 @@ func (c *conn) handleSettings(f *http2.SettingsFrame) error {
 		c.wakeWriter()
 	}
 	if overflow {
-		err = errControlFlood
+		return errControlFlood
 	}
-	return err
+	return nil
 }
 
 // Distinct PING payloads tell apart what a PING acknowledgement answers.
@@ -630,18 +648,32 @@ func (c *conn) handlePing(f *http2.PingFrame) error {
 	if f.IsAck() {
 		switch f.Data {
 		case bdpPingData:
-			if inc, ok := c.bdp.onAck(time.Now(), c.streamWindow); ok {
+			if inc, ok := c.bdp.onAck(time.Now(), c.streamWindow.v.Load()); ok {
 				c.growWindows(inc)
 			}
 		case keepalivePingData:
 			c.pingSent.Store(0)
 		default:
-			c.role.onPingAck(f.Data)
+			if !c.role.onPingAck(f.Data) {
+				return c.junk("unsolicited PING acknowledgement")
+			}
 		}
 		return nil
 	}
-	if !c.calm.junk(1) {
-		return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "PING flood"}
+	c.mu.Lock()
+	free := c.freePingLocked()
+	sent := c.sentSincePing
+	c.sentSincePing = false
+	c.mu.Unlock()
+	if c.server {
+		if err := c.enforcePing(time.Now(), sent); err != nil {
+			return err
+		}
+	}
+	if !free {
+		if err := c.answer("PING"); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	wake := c.queueCtrlLocked(ctrlFrame{kind: ctrlPingAck, data: f.Data})
@@ -709,43 +741,6 @@ func (c *conn) handleRSTStream(f *http2.RSTStreamFrame) error {
 		return connError{code: http2.ErrCodeProtocol, reason: "RST_STREAM on an idle stream"}
 	}
 	return c.role.onRSTStream(f)
-}
-
-// growWindows raises the stream and connection windows by inc after a
-// bandwidth-delay sample showed the current ones limit throughput.
-func (c *conn) growWindows(inc int32) {
-	newStream := min(int64(c.streamWindow)+int64(inc), int64(c.limits.maxStreamWindow))
-	newConn := min(int64(c.connWindow)+int64(inc), int64(c.limits.maxConnWindow))
-	sdelta := int32(newStream) - c.streamWindow
-	cdelta := int32(newConn) - c.connWindow
-	if sdelta <= 0 && cdelta <= 0 {
-		c.bdp.enabled = false
-		return
-	}
-	c.mu.Lock()
-	var wake bool
-	if cdelta > 0 {
-		c.connWindow += cdelta
-		c.recvConnAvail += int64(cdelta)
-		wake = c.queueCtrlLocked(ctrlFrame{kind: ctrlWindowUpdate, n: uint32(cdelta)})
-	}
-	var grow []*stream
-	if sdelta > 0 {
-		c.streamWindow += sdelta
-		if c.queueCtrlLocked(ctrlFrame{kind: ctrlSettings, settings: []http2.Setting{{ID: http2.SettingInitialWindowSize, Val: uint32(c.streamWindow)}}}) {
-			wake = true
-		}
-		for _, s := range c.streams {
-			grow = append(grow, s)
-		}
-	}
-	c.mu.Unlock()
-	if wake {
-		c.wakeWriter()
-	}
-	for _, s := range grow {
-		s.recv.grow(sdelta)
-	}
 }
 
 // goAwayAndClose says GOAWAY with code and closes the connection once it
@@ -839,7 +834,8 @@ func (c *conn) closeWithError(err error) {
 // startTimer arms the connection's timer for its timeouts.
 func (c *conn) startTimer() {
 	period := time.Second
-	for _, d := range []time.Duration{c.limits.handshakeTimeout, c.limits.pingInterval, c.limits.pingTimeout, c.limits.flowControlTimeout, c.limits.writeStallTimeout, c.limits.idleTimeout} {
+	k := c.limits.keepalive
+	for _, d := range []time.Duration{c.limits.handshakeTimeout, k.pingInterval, k.pingTimeout, k.maxAge, k.maxAgeGrace, c.limits.flowControlTimeout, c.limits.writeStallTimeout, c.limits.idleTimeout} {
 		if d > 0 && d/4 < period {
 			period = d / 4
 		}
@@ -888,16 +884,8 @@ func (c *conn) onTimer() {
 	for _, s := range stalled {
 		s.reset(http2.ErrCodeCancel, errors.New("h2: the peer kept the stream's flow-control window shut"))
 	}
-	if lim.pingInterval > 0 {
-		if sent := c.pingSent.Load(); sent != 0 {
-			if now.Sub(time.Unix(0, sent)) > lim.pingTimeout {
-				c.closeWithError(errors.New("h2: keep-alive PING not answered in time"))
-				return
-			}
-		} else if now.Sub(time.Unix(0, c.lastRead.Load())) > lim.pingInterval {
-			c.pingSent.Store(now.UnixNano())
-			c.queueCtrl(ctrlFrame{kind: ctrlPing, data: keepalivePingData})
-		}
+	if !c.keepaliveTick(now) {
+		return
 	}
 	c.role.tick(now)
 	select {

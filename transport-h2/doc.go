@@ -27,7 +27,9 @@
 // caller once per burst of frames, and handlers run on kept goroutines.
 // Flow-control windows start at 256 KiB per stream and 1 MiB per
 // connection and grow, up to 8 MiB and 16 MiB, when the bandwidth-delay
-// product measured with PINGs asks for it.
+// product measured with PINGs asks for it, a stream's only once its reader
+// has drained it; what a connection holds unread, plus the window its peer
+// may still use, stays within WithConnBufferLimit.
 //
 // Servers serve any http.Handler: http.Flusher, trailers (keys with
 // http.TrailerPrefix, or announced in a "Trailer" header), full-duplex
@@ -38,14 +40,22 @@
 // steps and lets streams in flight finish.
 //
 // Servers defend themselves against what HTTP/2 servers have got wrong in
-// public: streams reset as soon as they are opened (rapid reset: no more
-// than MaxConcurrentStreams handlers run at once, and a client that keeps
-// more waiting is told ENHANCE_YOUR_CALM), endless CONTINUATION frames,
-// HPACK bombs and oversize header lists (431, decoding bounded by
-// MaxHeaderBytes), floods of SETTINGS, PING, PRIORITY, empty or unknown
-// frames, peers that do not read what they ask for, peers that keep a
-// flow-control window shut (WithFlowControlTimeout), and connections that
-// stall in the handshake, inside a header block, or idle.
+// public: streams reset as soon as they are opened, or made to be reset by
+// the server (rapid reset and MadeYouReset: no more than
+// MaxConcurrentStreams handlers run at once, and a client that keeps more
+// waiting is told ENHANCE_YOUR_CALM), endless CONTINUATION frames, HPACK
+// bombs and oversize header lists (431, decoding bounded by
+// MaxHeaderBytes, and the headers of a connection's requests in flight by
+// a budget), floods of SETTINGS, PING, PRIORITY, empty or unknown frames
+// and of frames that earn a reset (answers have a budget only time pays
+// back, and junk one that only real work does), peers that do not read what
+// they ask for, peers that keep a flow-control window shut
+// (WithFlowControlTimeout), clients that ping too often (GOAWAY
+// too_many_pings), and connections that stall in the handshake, inside a
+// header block, or idle. transport.Config's keep-alive and connection
+// lifetime fields (PingInterval, PingTimeout, MinPingInterval,
+// PermitPingsWithoutCalls, MaxConnectionAge, MaxConnectionAgeGrace,
+// IdleTimeout) work as grpc-go's keep-alive options do.
 //
 // Clients keep a pool of connections per host, put as many concurrent
 // requests on one as the server's SETTINGS_MAX_CONCURRENT_STREAMS allows

@@ -216,6 +216,41 @@ func serverFrameSeeds() [][]byte {
 			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(":method", "GET", ":path", "/", "X-Upper", "v"), EndStream: true, EndHeaders: true})
 			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 2, BlockFragment: enc(get...), EndStream: true, EndHeaders: true})
 		}),
+		// SETTINGS with repeated INITIAL_WINDOW_SIZE entries over an open
+		// stream (one walk, the largest deciding overflow), and one with
+		// more entries than allowed.
+		frameBytes(func(fr *http2.Framer, enc func(...string) []byte) {
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(post...), EndHeaders: true})
+			_ = fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 30}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 10}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 65535})
+			settings := make([]http2.Setting, 101)
+			for i := range settings {
+				settings[i] = http2.Setting{ID: http2.SettingMaxFrameSize, Val: 16384}
+			}
+			_ = fr.WriteSettings(settings...)
+		}),
+		// Frame types HTTP/2 does not define, and PRIORITY_UPDATE, which
+		// the Framer parses.
+		frameBytes(func(fr *http2.Framer, enc func(...string) []byte) {
+			for typ := 0x0a; typ <= 0x0f; typ++ {
+				_ = fr.WriteRawFrame(http2.FrameType(typ), 0xff, uint32(typ%2), []byte{byte(typ)})
+			}
+			_ = fr.WriteRawFrame(0x10, 0, 0, append([]byte{0, 0, 0, 1}, "u=1"...))
+			_ = fr.WriteRawFrame(0x10, 0, 3, []byte{0})
+		}),
+		// What the answer budget counts: a zero WINDOW_UPDATE on an open
+		// stream, an empty padded HEADERS, DATA on a closed stream, PINGs
+		// between one-byte DATA frames.
+		frameBytes(func(fr *http2.Framer, enc func(...string) []byte) {
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: enc(post...), EndHeaders: true})
+			_ = fr.WriteRawFrame(http2.FrameWindowUpdate, 0, 1, []byte{0, 0, 0, 0})
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, EndStream: true, EndHeaders: true, PadLength: 8})
+			_ = fr.WriteData(1, false, []byte("x"))
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 5, BlockFragment: enc(get...), EndStream: true, EndHeaders: true})
+			for i := range 4 {
+				_ = fr.WritePing(false, [8]byte{byte(i)})
+				_ = fr.WriteData(5, false, []byte("y"))
+			}
+		}),
 	}
 }
 

@@ -58,6 +58,11 @@ const (
 	// DefaultPingTimeout is how long a keep-alive PING may go unanswered
 	// before the connection is closed as dead.
 	DefaultPingTimeout = transport.DefaultPingTimeout
+	// DefaultConnBufferLimit bounds what one connection holds of the data
+	// it has received and not yet handed to a reader, plus what the peer
+	// may still send: 16 MiB, the largest connection window. See
+	// WithConnBufferLimit.
+	DefaultConnBufferLimit = 16 << 20
 	// DefaultFlowControlTimeout is how long a stream (or a connection) may
 	// have data to send while the peer keeps its flow-control window shut
 	// before the stream is reset (or the connection closed). A peer that

@@ -96,8 +96,8 @@ func (c *conn) readHeadersFrame(fh http2.FrameHeader) error {
 		fields:    hb.fields[:0],
 	}
 	if len(frag) == 0 && !ended {
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "empty header fragments"}
+		if err := c.junk("empty header fragment"); err != nil {
+			return err
 		}
 	}
 	return c.headerFragment(frag, ended)
@@ -108,8 +108,8 @@ func (c *conn) handleContinuation(f *http2.ContinuationFrame) error {
 	// frame of the same stream without END_HEADERS.
 	frag := f.HeaderBlockFragment()
 	if len(frag) == 0 && !f.HeadersEnded() {
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "CONTINUATION flood"}
+		if err := c.junk("empty CONTINUATION"); err != nil {
+			return err
 		}
 	}
 	return c.headerFragment(frag, f.HeadersEnded())

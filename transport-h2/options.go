@@ -31,6 +31,14 @@ type commonOptions struct {
 	initStream         int32
 	initConn           int32
 	bdp                bool
+	connBuffer         int64
+}
+
+func (o *commonOptions) connBufferLimit() int64 {
+	if o.connBuffer > 0 {
+		return o.connBuffer
+	}
+	return DefaultConnBufferLimit
 }
 
 func (o *commonOptions) streamWindow() int32 {
@@ -129,6 +137,23 @@ func WithInitialWindows(stream, conn int32) Option {
 		}
 		if conn >= 65535 {
 			o.initConn = conn
+		}
+	})
+}
+
+// WithConnBufferLimit bounds the memory a connection may hold for data it
+// has received and its handlers (or, on a client, its callers) have not
+// read yet: the bytes its streams' buffers hold plus the bytes the peer
+// may still send within the connection window never exceed n. While the
+// buffers stay nearly empty the connection window goes back to the peer
+// as data arrives; as they fill, it is held back until readers catch up,
+// and streams that are read then share what is left. Zero keeps the
+// default, DefaultConnBufferLimit; values below the connection window are
+// raised to it.
+func WithConnBufferLimit(n int64) Option {
+	return commonOptionFunc(func(o *commonOptions) {
+		if n > 0 {
+			o.connBuffer = n
 		}
 	})
 }

@@ -13,14 +13,15 @@ import (
 // recvBuffer holds the DATA a stream has received and not yet read, and
 // does the stream's receive-side flow control: the window goes back to the
 // peer as the consumer reads, so a consumer that stops reading stops the
-// peer.
+// peer, and it grows (to the connection's target) only when the consumer
+// has drained it, so a stream nobody reads keeps its initial window. What
+// it holds counts against the connection's budget (flow.go).
 type recvBuffer struct {
 	s       *stream
 	mu      sync.Mutex
 	cond    sync.Cond
-	buf     []byte
-	off     int
-	err     error // returned once buf is drained: io.EOF at the end
+	data    chunkQueue // received, not yet read
+	err     error      // returned once data is drained: io.EOF at the end
 	waiting bool
 	avail   int64 // what the peer may still send on the stream
 	window  int64 // the window the consumer keeps open
@@ -57,14 +58,10 @@ func (b *recvBuffer) push(data []byte, frameLen int, end bool) (inc uint32, err 
 		returned = int64(frameLen)
 	} else {
 		if len(data) > 0 {
-			if b.buf == nil {
-				b.buf = getBuf(len(data))
-			} else if cap(b.buf)-len(b.buf) < len(data) && b.off > 0 {
-				// Make room by moving the unread bytes to the front.
-				n := copy(b.buf, b.buf[b.off:])
-				b.buf, b.off = b.buf[:n], 0
-			}
-			b.buf = append(growBuf(b.buf, len(data)), data...)
+			b.data.write(data)
+			c := b.s.c
+			c.hold(len(data))
+			c.delivered(len(data))
 		}
 		if end {
 			b.err = io.EOF
@@ -116,26 +113,37 @@ func (b *recvBuffer) takeIncLocked() uint32 {
 func (b *recvBuffer) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	for {
-		if n := len(b.buf) - b.off; n > 0 {
-			n = copy(p, b.buf[b.off:])
-			b.off += n
-			if b.off == len(b.buf) {
-				b.buf, b.off = b.buf[:0], 0
-				if b.err != nil {
-					putBuf(b.buf)
-					b.buf = nil
-				}
+		if b.data.len() > 0 {
+			n := b.data.read(p)
+			if n == 0 {
+				b.mu.Unlock()
+				return 0, nil
+			}
+			drained := b.data.len() == 0
+			if drained && b.err != nil {
+				b.data.release()
 			}
 			b.unacked += int64(n)
+			c := b.s.c
+			if drained && b.err == nil {
+				// Drained: the reader keeps up, and the window may be
+				// what holds the peer back. Grow it to the target.
+				if target := int64(c.streamWindow.v.Load()); b.window < target {
+					b.unacked += target - b.window
+					b.window = target
+				}
+			}
 			inc := b.takeIncLocked()
 			b.mu.Unlock()
+			c.release(n)
 			if inc > 0 {
-				b.s.c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, streamID: b.s.id, n: inc})
+				c.queueCtrl(ctrlFrame{kind: ctrlWindowUpdate, streamID: b.s.id, n: inc})
 			}
 			return n, nil
 		}
 		if b.err != nil {
 			err := b.err
+			b.data.release() // the chunk kept for more data
 			if err == io.EOF && !b.eofSeen {
 				b.eofSeen = true
 				b.s.copyTrailers(b.trailer)
@@ -177,37 +185,56 @@ func (b *recvBuffer) endWithTrailers(t http.Header) {
 // peer had already ended the stream cleanly: what it sent stays readable.
 func (b *recvBuffer) fail(err error) {
 	b.mu.Lock()
+	dropped := 0
 	if b.err == nil {
 		b.err = err
-		if b.buf != nil {
-			putBuf(b.buf)
-			b.buf, b.off = nil, 0
-		}
+		dropped = b.dropLocked()
 	}
 	if b.rtimer != nil {
 		b.rtimer.Stop()
 	}
 	b.cond.Broadcast()
 	b.mu.Unlock()
+	if dropped > 0 {
+		b.s.c.release(dropped)
+	}
 }
 
 // close is the consumer giving up: later data is dropped and reads fail
 // with err.
 func (b *recvBuffer) close(err error) {
+	if dropped := b.closeBuffer(err); dropped > 0 {
+		b.s.c.release(dropped)
+	}
+}
+
+// closeLocked is close for a caller that holds the connection's lock.
+func (b *recvBuffer) closeLocked(err error) {
+	if dropped := b.closeBuffer(err); dropped > 0 {
+		b.s.c.releaseLocked(dropped)
+	}
+}
+
+// closeBuffer does close's work and returns how many unread bytes it
+// dropped.
+func (b *recvBuffer) closeBuffer(err error) int {
 	b.mu.Lock()
 	b.closed = true
 	if b.err == nil || b.err == io.EOF {
 		b.err = err
 	}
-	if b.buf != nil {
-		putBuf(b.buf)
-		b.buf, b.off = nil, 0
-	}
+	dropped := b.dropLocked()
 	if b.rtimer != nil {
 		b.rtimer.Stop()
 	}
 	b.cond.Broadcast()
 	b.mu.Unlock()
+	return dropped
+}
+
+// dropLocked frees the buffer and returns how many unread bytes it held.
+func (b *recvBuffer) dropLocked() int {
+	return b.data.release()
 }
 
 // ended reports whether the peer ended the stream cleanly and everything
@@ -215,16 +242,7 @@ func (b *recvBuffer) close(err error) {
 func (b *recvBuffer) drained() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.err == io.EOF && b.off == len(b.buf)
-}
-
-// grow raises the window by delta after the connection grew its stream
-// window.
-func (b *recvBuffer) grow(delta int32) {
-	b.mu.Lock()
-	b.window += int64(delta)
-	b.avail += int64(delta)
-	b.mu.Unlock()
+	return b.err == io.EOF && b.data.len() == 0
 }
 
 // setReadDeadline makes blocked and later reads fail once t has passed. The

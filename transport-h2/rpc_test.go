@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,4 +227,116 @@ func runRPCCalls(t *testing.T, hc rpc.HTTPClient, url string, opts ...rpc.Client
 		t.Errorf("cancelled bidi: %v", err)
 	}
 	_ = bidi.CloseReceive()
+}
+
+// TestClientStreamsBackToBack: client streams of 10,000 small messages, one
+// call after another on one connection, for Connect and gRPC. The server's
+// bandwidth PINGs once counted against the client as a flood, and such
+// calls failed after two or three seconds with "ENHANCE_YOUR_CALM: PING
+// flood".
+func TestClientStreamsBackToBack(t *testing.T) {
+	calls := 30
+	if raceEnabled {
+		calls = 8
+	}
+	srv := startServer(t, serverConfig(t, NameH2C), echoService())
+	hc := newClient(t, clientConfig(t, NameH2C))
+	msg := &sv{Value: strings.Repeat("m", 100)}
+	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC} {
+		t.Run(p.String(), func(t *testing.T) {
+			client := rpc.NewClient[sv, sv](hc, srv.URL(), specClient, rpc.WithProtocol(p))
+			start := time.Now()
+			for call := range calls {
+				cs, err := client.CallClientStream(context.Background())
+				if err != nil {
+					t.Fatalf("call %d: %v", call, err)
+				}
+				for range 10000 {
+					if err := cs.Send(msg); err != nil {
+						break // CloseAndReceive reports why
+					}
+				}
+				res, err := cs.CloseAndReceive()
+				if err != nil {
+					t.Fatalf("call %d, after %v: %v", call, time.Since(start), err)
+				}
+				if len(res.Value) != 10000*100 {
+					t.Fatalf("call %d: %d bytes echoed", call, len(res.Value))
+				}
+			}
+		})
+	}
+}
+
+// TestNoGoroutinePerStream: a streaming call on the engine costs the server
+// no goroutine beyond its handler's and package rpc's writer. package rpc
+// follows the call's context with context.AfterFunc; the engine's request
+// context supports AfterFunc directly, but rpc wraps it (WithValue) before
+// the writer sees it, which hid that, and context started a goroutine per
+// call to watch it (200 streams, 200 goroutines in propagateCancel).
+func TestNoGoroutinePerStream(t *testing.T) {
+	const streams = 200
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(streams)
+	mux := http.NewServeMux()
+	mux.Handle(specServer.Procedure, rpc.NewServerStreamHandler(specServer, func(ctx context.Context, req *sv, s *rpc.ServerStream[sv]) error {
+		if err := s.Send(req); err != nil {
+			return err
+		}
+		started.Done()
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}))
+	srv := startServer(t, serverConfig(t, NameH2C), mux)
+	hc := newClient(t, clientConfig(t, NameH2C))
+	client := rpc.NewClient[sv, sv](hc, srv.URL(), specServer)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls []*rpc.ServerStreamCall[sv]
+	for range streams {
+		call, err := client.CallServerStream(ctx, &sv{Value: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, call)
+	}
+	started.Wait()
+	watchers := goroutinesIn("context.(*cancelCtx).propagateCancel")
+	close(release)
+	for _, call := range calls {
+		for _, err := range call.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The client side, which follows the caller's own context, and
+	// whatever else runs may account for a few; one per call is the bug.
+	if watchers >= streams/2 {
+		t.Errorf("%d goroutines watching contexts for %d streams", watchers, streams)
+	}
+}
+
+// goroutinesIn counts the goroutines whose stack has a frame of fn.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }

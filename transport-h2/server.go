@@ -37,7 +37,10 @@ type Server struct {
 	lim     limits
 	idle    time.Duration
 	readTO  time.Duration
-	writeTO time.Duration
+	// headerBudget bounds the request headers a connection holds for its
+	// streams in flight.
+	headerBudget int64
+	writeTO      time.Duration
 
 	workers workers // goroutines that run handlers
 
@@ -70,7 +73,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		return nil, errors.New("h2: NewServer with a nil handler")
 	}
 	var o serverOptions
-	o.pingTimeout, o.flowControlTimeout, o.bdp = DefaultPingTimeout, DefaultFlowControlTimeout, true
+	o.flowControlTimeout, o.bdp = DefaultFlowControlTimeout, true
 	for _, opt := range opts {
 		opt.applyServer(&o)
 	}
@@ -94,6 +97,10 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	maxStreams := orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)
+	ka, err := keepaliveConfig(cfg, o.pingInterval, o.pingTimeout, true)
+	if err != nil {
+		return nil, err
+	}
 	if maxHeader < 0 || maxStreams < 0 {
 		return nil, errors.New("h2: MaxHeaderBytes and MaxConcurrentStreams may not be negative")
 	}
@@ -119,11 +126,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 			maxConnWindow:       maxConnWindow,
 			bdp:                 o.bdp,
 			handshakeTimeout:    orDefault(cfg.ReadHeaderTimeout, DefaultHandshakeTimeout),
-			pingInterval:        o.pingInterval,
-			pingTimeout:         o.pingTimeout,
+			keepalive:           ka,
 			flowControlTimeout:  o.flowControlTimeout,
 			writeStallTimeout:   o.writeStallTimeout,
 			maxStreamSendBuffer: defaultStreamSendBuffer,
+			connBufferLimit:     o.connBufferLimit(),
 		},
 	}
 	s.lim.idleTimeout = s.idle
@@ -133,6 +140,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		s.logger = cfg.ServerErrorLog()
 	}
 	s.life.Name = "h2: " + cfg.Name + " server"
+	s.headerBudget = max(minConnHeaderBudget, 4*int64(s.lim.maxHeaderList))
 	return s, nil
 }
 
@@ -144,6 +152,11 @@ const (
 	maxStreamWindow         = 8 << 20
 	maxConnWindow           = 16 << 20
 	defaultStreamSendBuffer = 64 << 10
+	// minConnHeaderBudget is the least memory a connection may spend on
+	// the request headers of its streams in flight: 250 streams (the
+	// default limit) with 128 KiB of headers each. The budget is four
+	// times MaxHeaderBytes when that is more.
+	minConnHeaderBudget = 32 << 20
 )
 
 // prepareTLS sets what HTTP/2 needs on a server or client TLS

@@ -18,10 +18,12 @@ type serverConn struct {
 	srv        *Server
 	rawConn    net.Conn      // as accepted
 	done       chan struct{} // closed when serve returns
-	mu         sync.Mutex    // guards c, closing and draining
+	mu         sync.Mutex    // guards c, stopping, draining, agedAt and graceEnds
 	c          *conn         // set once the handshake is done
 	stopping   bool          // Close came before the handshake ended
 	draining   bool          // Shutdown came before the handshake ended
+	agedAt     time.Time     // when the connection reaches its max age (keepalive.go)
+	graceEnds  time.Time     // when calls in flight past the max age are cut
 	baseCtx    context.Context
 	tlsState   *tls.ConnectionState
 	remoteAddr string
@@ -32,7 +34,7 @@ type serverConn struct {
 	handlers     uint32          // handlers running
 	queue        []*serverStream // streams waiting for a handler slot
 	recent       [64]uint32      // recently closed stream IDs (ring)
-	recentReset  [64]uint32      // streams recently reset by us (ring)
+	recentReset  [64]resetStream // streams recently reset by us (ring)
 	recentN      int
 	recentResetN int
 	idleSince    time.Time
@@ -41,6 +43,7 @@ type serverConn struct {
 	goAwayID     uint32 // the last stream ID of the second GOAWAY
 	closing      bool   // closing once everything is written
 	shutdownTmr  *time.Timer
+	headerBytes  int64 // the request headers of streams that hold them
 
 	// The reader goroutine's: handlers to start once the frames already
 	// buffered are read, so that a request's DATA is there when its
@@ -54,6 +57,20 @@ func (sc *serverConn) flushDeferred() {
 		sc.toStart[i] = nil
 	}
 	sc.toStart = sc.toStart[:0]
+}
+
+// resetStream is a stream this side reset, and how much DATA the client
+// may still have in flight on it: what its window allowed when it was
+// reset. DATA within that is dropped quietly; more is a stream error.
+type resetStream struct {
+	id     uint32
+	window int64
+}
+
+// noteResetLocked records a stream reset by us (c.mu held).
+func (sc *serverConn) noteResetLocked(id uint32, window int64) {
+	sc.recentReset[sc.recentResetN%len(sc.recentReset)] = resetStream{id: id, window: window}
+	sc.recentResetN++
 }
 
 // shutdownPingData marks the PING of the first GOAWAY.
@@ -89,6 +106,7 @@ func (sc *serverConn) serve() {
 		return
 	}
 	sc.c = c
+	sc.agedAt = s.lim.keepalive.agedAt(time.Now())
 	draining := sc.draining
 	sc.mu.Unlock()
 	c.start(c.localSettings())
@@ -189,10 +207,12 @@ func (sc *serverConn) maybeCloseLocked() bool {
 	return true
 }
 
-func (sc *serverConn) onPingAck(data [8]byte) {
+func (sc *serverConn) onPingAck(data [8]byte) bool {
 	if data == shutdownPingData {
 		sc.sendFinalGoAway()
+		return true
 	}
+	return false
 }
 
 func (sc *serverConn) onGoAway(f *http2.GoAwayFrame) {
@@ -229,7 +249,7 @@ func (sc *serverConn) sentEnd(s *stream) {
 		s.resetByUs = true
 		s.recvDone = true
 		sc.c.removeLocked(s)
-		s.recv.close(errBodyAfterResponse)
+		s.recv.closeLocked(errBodyAfterResponse)
 	}
 }
 
@@ -238,8 +258,10 @@ func (sc *serverConn) streamClosedLocked(s *stream) {
 	sc.recent[sc.recentN%len(sc.recent)] = s.id
 	sc.recentN++
 	if s.resetByUs {
-		sc.recentReset[sc.recentResetN%len(sc.recentReset)] = s.id
-		sc.recentResetN++
+		s.recv.mu.Lock()
+		window := max(s.recv.avail, 0)
+		s.recv.mu.Unlock()
+		sc.noteResetLocked(s.id, window)
 	}
 	if sc.open == 0 && sc.handlers == 0 {
 		sc.idleSince = time.Now()
@@ -252,10 +274,8 @@ func (sc *serverConn) streamClosedLocked(s *stream) {
 // recentlyClosed reports whether id is among the streams closed lately,
 // and whether we reset it.
 func (sc *serverConn) recentlyClosedLocked(id uint32) (closed, resetByUs bool) {
-	for _, r := range sc.recentReset {
-		if r == id {
-			return true, true
-		}
+	if sc.resetLocked(id) != nil {
+		return true, true
 	}
 	for _, r := range sc.recent {
 		if r == id {
@@ -263,6 +283,16 @@ func (sc *serverConn) recentlyClosedLocked(id uint32) (closed, resetByUs bool) {
 		}
 	}
 	return false, false
+}
+
+// resetLocked returns the record of a stream we reset lately, or nil.
+func (sc *serverConn) resetLocked(id uint32) *resetStream {
+	for i := range sc.recentReset {
+		if r := &sc.recentReset[i]; r.id == id {
+			return r
+		}
+	}
+	return nil
 }
 
 func (sc *serverConn) connClosed(err error, streams []*stream) {
@@ -284,7 +314,15 @@ func (sc *serverConn) connClosed(err error, streams []*stream) {
 	}
 }
 
+func (sc *serverConn) hasCalls() bool {
+	c := sc.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sc.open > 0
+}
+
 func (sc *serverConn) tick(now time.Time) {
+	sc.ageTick(now)
 	idle := sc.srv.idle
 	if idle <= 0 {
 		return
@@ -325,13 +363,20 @@ func (sc *serverConn) onData(id uint32, data []byte, frameLen int, end bool) err
 	s := c.streams[id]
 	if s == nil {
 		idle := id%2 == 0 || id > sc.maxClientID
-		_, ours := sc.recentlyClosedLocked(id)
+		inFlight := false
+		if r := sc.resetLocked(id); r != nil && !idle {
+			// In flight when we reset the stream, as far as its window
+			// allowed: dropped. The connection window goes back all
+			// the same.
+			r.window -= int64(frameLen)
+			inFlight = r.window >= 0
+		}
 		c.mu.Unlock()
 		if idle {
 			return connError{code: http2.ErrCodeProtocol, reason: "DATA on an idle stream"}
 		}
-		if ours {
-			return nil // in flight when we reset it
+		if inFlight {
+			return nil
 		}
 		return streamError{id: id, code: http2.ErrCodeStreamClosed, reason: "DATA on a closed stream"}
 	}
@@ -387,17 +432,15 @@ func (sc *serverConn) onHeaders(hb *headerBlock) error {
 	if refuse {
 		sc.recent[sc.recentN%len(sc.recent)] = id
 		sc.recentN++
-		sc.recentReset[sc.recentResetN%len(sc.recentReset)] = id
-		sc.recentResetN++
+		sc.noteResetLocked(id, int64(c.limits.streamWindow))
 		c.mu.Unlock()
-		if !c.calm.junk(1) {
-			return connError{code: http2.ErrCodeEnhanceYourCalm, reason: "streams beyond the concurrency limit"}
+		if err := c.answer("refused stream"); err != nil {
+			return err
 		}
 		c.queueCtrl(ctrlFrame{kind: ctrlRSTStream, streamID: id, code: http2.ErrCodeRefusedStream})
 		return nil
 	}
 	c.mu.Unlock()
-	c.calm.useful()
 
 	st, status, err := sc.newStream(hb)
 	if err != nil {
@@ -408,15 +451,26 @@ func (sc *serverConn) onHeaders(hb *headerBlock) error {
 		c.mu.Unlock()
 		return err
 	}
+	c.mu.Lock()
+	if status == 0 && sc.headerBytes+int64(hb.size) > sc.srv.headerBudget {
+		// The headers of the requests in flight would take more memory
+		// than the connection may hold.
+		status = http.StatusRequestHeaderFieldsTooLarge
+	}
 	if status != 0 {
+		c.mu.Unlock()
+		if err := c.answer("refused request"); err != nil {
+			return err
+		}
 		sc.answerWithoutHandler(st, status)
 		return nil
 	}
-	c.mu.Lock()
 	if c.closeErr != nil {
 		c.mu.Unlock()
 		return nil
 	}
+	st.headerSize = int64(hb.size)
+	sc.headerBytes += st.headerSize
 	c.streams[id] = &st.stream
 	sc.open++
 	start := false
@@ -437,6 +491,7 @@ func (sc *serverConn) onHeaders(hb *headerBlock) error {
 		st.stream.recvDone = true
 	}
 	c.mu.Unlock()
+	c.useful()
 	if start {
 		sc.toStart = append(sc.toStart, st)
 	}
@@ -488,16 +543,17 @@ func (sc *serverConn) onTrailers(st *serverStream, hb *headerBlock) error {
 func (sc *serverConn) runHandler(st *serverStream) {
 	for st != nil {
 		st.serve()
-		st = sc.handlerDone()
+		st = sc.handlerDone(st)
 	}
 }
 
-// handlerDone frees a handler slot and returns the next queued stream to
-// serve on it, if any.
-func (sc *serverConn) handlerDone() *serverStream {
+// handlerDone frees the handler slot done held, and its request headers,
+// and returns the next queued stream to serve on it, if any.
+func (sc *serverConn) handlerDone(done *serverStream) *serverStream {
 	c := sc.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	sc.headerBytes -= done.headerSize
 	for len(sc.queue) > 0 {
 		next := sc.queue[0]
 		sc.queue[0] = nil
@@ -505,6 +561,8 @@ func (sc *serverConn) handlerDone() *serverStream {
 		if !next.stream.removed {
 			return next
 		}
+		// Reset while it waited: it never runs.
+		sc.headerBytes -= next.headerSize
 	}
 	sc.handlers--
 	if sc.open == 0 && sc.handlers == 0 {

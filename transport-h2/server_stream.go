@@ -30,7 +30,8 @@ type serverStream struct {
 	received      int64 // DATA bytes received (reader goroutine)
 	endOnHeaders  bool
 	expect100     bool
-	rstAfterEnd   bool // guarded by c.mu: reset the request side once the response is out
+	rstAfterEnd   bool  // guarded by c.mu: reset the request side once the response is out
+	headerSize    int64 // what the request headers count against the connection's budget
 }
 
 // newStream validates a request's header block and builds the stream and
@@ -43,7 +44,7 @@ func (sc *serverConn) newStream(hb *headerBlock) (*serverStream, int, error) {
 	st.stream.init(c, id)
 	st.stream.srv = st
 	st.stream.sendWindow = int64(c.peer.initialWindow)
-	st.stream.recv.setWindow(c.streamWindow)
+	st.stream.recv.setWindow(c.limits.streamWindow)
 	st.body.st = st
 	st.rw.st = st
 	if hb.tooLarge {
@@ -249,7 +250,7 @@ func (st *serverStream) serve() {
 		if e == nil {
 			// runtime.Goexit: this goroutine ends here, so hand its slot
 			// on.
-			if next := st.sc.handlerDone(); next != nil {
+			if next := st.sc.handlerDone(st); next != nil {
 				st.sc.srv.workers.run(next)
 			}
 		}

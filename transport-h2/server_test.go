@@ -386,7 +386,7 @@ func TestWindowGrowth(t *testing.T) {
 	}
 	c.mu.Unlock()
 	cc.c.mu.Lock()
-	w := cc.c.streamWindow
+	w := cc.c.streamWindow.v.Load()
 	cc.c.mu.Unlock()
 	if w <= defaultStreamWindow {
 		t.Errorf("stream window still %d after 24 MiB", w)

@@ -127,9 +127,33 @@ const bigWrite = 32 << 10
 
 // write queues p as DATA. Small writes are copied and return at once
 // (unless the stream has queued maxStreamSendBuffer bytes, then they wait);
-// large ones wait until the writer has framed them. If flush is set, or
-// enough is queued, the writer is woken. One goroutine at a time may write.
+// large ones wait until the writer has framed them and the socket write
+// that carries them is done. If flush is set, or enough is queued, the
+// writer is woken. One goroutine at a time may write.
 func (s *stream) write(p []byte, flush bool) (int, error) {
+	return s.writeData(p, flush, false)
+}
+
+// writeOverlapped is write for a caller that alternates between two
+// buffers: a large p is lent once the previous lent buffer has gone out,
+// and the call returns as soon as p is framed, while the socket write that
+// refers to it may still be running, so that the caller fills its other
+// buffer meanwhile. The caller must not touch p again before its next
+// writeOverlapped or waitWritten.
+func (s *stream) writeOverlapped(p []byte) (int, error) {
+	return s.writeData(p, true, true)
+}
+
+// waitWritten waits until no batch refers to bytes the stream lent.
+func (s *stream) waitWritten() {
+	s.c.mu.Lock()
+	for s.lent > 0 {
+		s.waitLocked()
+	}
+	s.c.mu.Unlock()
+}
+
+func (s *stream) writeData(p []byte, flush, overlapped bool) (int, error) {
 	c := s.c
 	limit := c.limits.maxStreamSendBuffer
 	c.mu.Lock()
@@ -145,6 +169,16 @@ func (s *stream) write(p []byte, flush bool) (int, error) {
 		}
 		queued := s.queuedLocked()
 		if len(p) >= bigWrite {
+			if overlapped {
+				// The previous buffer goes out before this one is lent.
+				for s.lent > 0 {
+					s.waitLocked()
+				}
+				if err := s.writeErrLocked(); err != nil {
+					c.mu.Unlock()
+					return written, err
+				}
+			}
 			// Lend p to the writer and wait until it is framed.
 			s.borrowed = p
 			if c.scheduleLocked(s) {
@@ -159,7 +193,7 @@ func (s *stream) write(p []byte, flush bool) (int, error) {
 			for s.borrowed != nil && s.sendErr == nil && !s.writeExpiredLocked() {
 				s.waitLocked()
 			}
-			for s.lent > 0 {
+			for s.lent > 0 && !overlapped {
 				// A batch being written still refers to p: one write.
 				s.waitLocked()
 			}

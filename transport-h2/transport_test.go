@@ -469,7 +469,8 @@ func TestConfigApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	if srv.lim.handshakeTimeout != 3*time.Second || srv.readTO != 4*time.Second || srv.writeTO != 5*time.Second ||
-		srv.idle != 6*time.Second || srv.lim.maxHeaderList != 7000 || srv.lim.maxConcurrent != 8 {
+		srv.idle != 6*time.Second || srv.lim.maxHeaderList != 7000 || srv.lim.maxConcurrent != 8 ||
+		srv.lim.keepalive != (keepalive{pingTimeout: DefaultPingTimeout, minPingInterval: DefaultMinPingInterval}) {
 		t.Errorf("server settings %+v, read %v, write %v, idle %v", srv.lim, srv.readTO, srv.writeTO, srv.idle)
 	}
 	srv, err = NewServer(transport.Config{Name: NameH2C, Addr: "127.0.0.1:0", IdleTimeout: -1, ReadHeaderTimeout: -1}, http.NotFoundHandler())
@@ -479,6 +480,29 @@ func TestConfigApplied(t *testing.T) {
 	if srv.idle != 0 || srv.lim.handshakeTimeout != 0 || srv.lim.maxHeaderList != DefaultMaxHeaderBytes || srv.lim.maxConcurrent != DefaultMaxConcurrentStreams {
 		t.Errorf("negative durations turn timeouts off, zero limits take defaults: %+v, idle %v", srv.lim, srv.idle)
 	}
+	srv, err = NewServer(transport.Config{
+		Name: NameH2C, Addr: "127.0.0.1:0",
+		PingInterval: transport.Duration(time.Second), PingTimeout: transport.Duration(2 * time.Second),
+		MinPingInterval: transport.Duration(3 * time.Second), PermitPingsWithoutCalls: true,
+		MaxConnectionAge: transport.Duration(4 * time.Second), MaxConnectionAgeGrace: transport.Duration(5 * time.Second),
+	}, http.NotFoundHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := srv.lim.keepalive; k != (keepalive{pingInterval: time.Second, pingTimeout: 2 * time.Second, minPingInterval: 3 * time.Second,
+		permitWithoutCalls: true, maxAge: 4 * time.Second, maxAgeGrace: 5 * time.Second}) {
+		t.Errorf("server keep-alive %+v", k)
+	}
+	srv, err = NewServer(transport.Config{Name: NameH2C, Addr: "127.0.0.1:0", MinPingInterval: -1}, http.NotFoundHandler(), WithKeepalive(time.Second, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := srv.lim.keepalive; k != (keepalive{pingInterval: time.Second, pingTimeout: 2 * time.Second}) {
+		t.Errorf("server keep-alive from WithKeepalive, enforcement off: %+v", k)
+	}
+	if _, err := NewServer(transport.Config{Name: NameH2C, Addr: "127.0.0.1:0", MaxConnectionAgeGrace: transport.Duration(time.Second)}, http.NotFoundHandler()); err == nil {
+		t.Error("MaxConnectionAgeGrace without MaxConnectionAge was accepted")
+	}
 	c, err := NewClient(transport.Config{
 		Name: NameH2C, TLSHandshakeTimeout: transport.Duration(2 * time.Second), IdleTimeout: transport.Duration(3 * time.Second),
 		MaxIdleConns: 4, MaxIdleConnsPerHost: 5, MaxConnsPerHost: 6, PingInterval: transport.Duration(7 * time.Second), MaxHeaderBytes: 8000,
@@ -487,7 +511,7 @@ func TestConfigApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.tlsTimeout != 2*time.Second || c.idleTimeout != 3*time.Second || c.maxIdle != 4 || c.maxIdlePerHost != 5 ||
-		c.maxConnsPerHost != 6 || c.lim.pingInterval != 7*time.Second || c.lim.maxHeaderList != 8000 {
+		c.maxConnsPerHost != 6 || c.lim.keepalive.pingInterval != 7*time.Second || c.lim.maxHeaderList != 8000 {
 		t.Errorf("client settings: %+v", c)
 	}
 	c, err = NewClient(transport.Config{Name: NameH2C})
@@ -495,7 +519,7 @@ func TestConfigApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.idleTimeout != DefaultClientIdleTimeout || c.maxIdle != DefaultMaxIdleConns || c.maxIdlePerHost != DefaultMaxIdleConnsPerHost ||
-		c.maxConnsPerHost != 0 || c.lim.pingInterval != 0 || c.tlsTimeout != DefaultTLSHandshakeTimeout {
+		c.maxConnsPerHost != 0 || c.lim.keepalive.pingInterval != 0 || c.tlsTimeout != DefaultTLSHandshakeTimeout {
 		t.Errorf("client defaults: %+v", c)
 	}
 }

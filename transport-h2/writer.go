@@ -403,6 +403,7 @@ func (c *conn) writeStreamLocked(s *stream) {
 	}
 	if s.hdr != nil {
 		end := s.hdrEnd
+		c.sentSincePing = true
 		c.writeHeaderBlockLocked(s.id, s.hdr, end)
 		putFieldList(s.hdr)
 		s.hdr = nil
@@ -434,6 +435,8 @@ func (c *conn) writeStreamLocked(s *stream) {
 		s.consumeLocked(int(n))
 		s.sendWindow -= n
 		c.sendWindow -= n
+		c.dataSincePing = true
+		c.sentSincePing = true
 		wrote += int(n)
 		if last {
 			c.sentEndLocked(s)

@@ -24,6 +24,7 @@ type serverOptions struct {
 	allow0RTT  bool
 	logger     *slog.Logger
 	hooks      []func(*http3.Server, *quic.Config)
+	handshakes handshakeLimits // handshake.go
 }
 
 type clientOptions struct {

@@ -196,8 +196,15 @@ func (p *pool) dial(ctx context.Context, addr string, tlsConf *tls.Config, conf 
 	}
 	// Dial, not DialEarly: the client sends no 0-RTT data, and a
 	// connection is handed over with its handshake complete.
+	ctx, refused := context.WithCancelCause(ctx)
+	defer refused(nil)
+	stopProbe := probeRefused(udpAddr, refused)
 	conn, err := qt.Dial(ctx, udpAddr, tlsConf, conf)
+	stopProbe()
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errNothingListening) {
+			err = cause
+		}
 		return nil, &dialError{addr: addr, err: err}
 	}
 	p.mu.Lock()

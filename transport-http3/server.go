@@ -31,6 +31,7 @@ type Server struct {
 	presetC   net.PacketConn // from WithPacketConn
 	companion *companion     // nil without WithHTTP2Companion
 	logger    *slog.Logger
+	guard     *handshakeGuard // handshake.go
 
 	life transport.Lifecycle
 
@@ -113,6 +114,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		early:   o.allow0RTT || cfg.Allow0RTT,
 		presetC: o.packetConn,
 		logger:  o.logger,
+		guard:   newHandshakeGuard(o.handshakes),
 		quicConf: &quic.Config{
 			MaxIncomingStreams: int64(orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)),
 			Allow0RTT:          o.allow0RTT || cfg.Allow0RTT,
@@ -198,6 +200,7 @@ func (s *Server) listen() (func() error, error) {
 		return nil, transport.ListenError(s.life.Name, s.addr, err)
 	}
 	qt := &quic.Transport{Conn: conn}
+	s.guard.install(qt)
 	var ln http3.QUICListener
 	if s.early {
 		ln, err = qt.ListenEarly(s.tls, s.quicConf)
@@ -212,6 +215,7 @@ func (s *Server) listen() (func() error, error) {
 		}
 		return nil, fmt.Errorf("h3: %w", err)
 	}
+	ln = guardedListener{ln}
 	s.mu.Lock()
 	s.conn, s.qt, s.ln = conn, qt, ln
 	s.mu.Unlock()

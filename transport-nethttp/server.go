@@ -113,7 +113,7 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 		errorLog = cfg.ServerErrorLog()
 	}
 	s.srv = &http.Server{
-		Handler:           typedBodies(h),
+		Handler:           originForm(typedBodies(h)),
 		Protocols:         &protocols,
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),

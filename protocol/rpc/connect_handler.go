@@ -408,7 +408,7 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	}
 	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
-	c.out = newStreamWriter(c.ctx, c.w)
+	c.out = newStreamWriter(c.ctx, c.r.Context(), c.w)
 }
 
 func (c *connectHandlerConn) abandon() {

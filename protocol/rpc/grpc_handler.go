@@ -359,7 +359,7 @@ func (c *grpcHandlerConn) writeHeader() {
 	}
 	c.w.WriteHeader(http.StatusOK)
 	if c.flushEach {
-		c.out = newStreamWriter(c.ctx, c.w)
+		c.out = newStreamWriter(c.ctx, c.r.Context(), c.w)
 	}
 }
 

@@ -50,12 +50,29 @@ type streamWriter struct {
 	aborted   chan struct{} // closed when abort has returned
 }
 
-func newStreamWriter(ctx context.Context, w http.ResponseWriter) *streamWriter {
+// newStreamWriter returns a writer for w that follows ctx, the call's
+// context, which derives from reqCtx, the request's.
+func newStreamWriter(ctx, reqCtx context.Context, w http.ResponseWriter) *streamWriter {
 	s := &streamWriter{w: w, ctx: ctx, wake: make(chan struct{}, 1), done: make(chan struct{}), aborted: make(chan struct{})}
 	s.space.L = &s.mu
-	s.stopAbort = context.AfterFunc(ctx, s.abort)
+	s.stopAbort = afterFunc(ctx, reqCtx, s.abort)
 	go s.run()
 	return s
+}
+
+// afterFunc is context.AfterFunc(ctx, f) without the goroutine it would
+// start for a call on a transport whose request context implements
+// AfterFunc itself (transport-h2's does): the call's context adds values to
+// the request's (its CallInfo, what gates add), which hides that method
+// from package context, so context would watch ctx from a goroutine of its
+// own. A context that shares reqCtx's Done channel ends exactly when reqCtx
+// does, so f is registered with reqCtx directly; a call with a deadline of
+// its own (another Done channel) goes through package context as before.
+func afterFunc(ctx, reqCtx context.Context, f func()) (stop func() bool) {
+	if a, ok := reqCtx.(interface{ AfterFunc(func()) func() bool }); ok && ctx.Done() == reqCtx.Done() {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }
 
 // abort runs when the call's context ends.

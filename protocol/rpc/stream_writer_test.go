@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gateWriter is a ResponseWriter whose first Write waits for a gate, and
@@ -43,7 +44,7 @@ func (w *gateWriter) Flush() {
 // together, in order, with far fewer flushes than messages.
 func TestStreamWriterCoalescesWithinTheBound(t *testing.T) {
 	w := &gateWriter{gate: make(chan struct{})}
-	s := newStreamWriter(context.Background(), w)
+	s := newStreamWriter(context.Background(), context.Background(), w)
 	const n, size = 2000, 1000 // about 2 MB: several times the bound
 	var want bytes.Buffer
 	done := make(chan error, 1)
@@ -84,7 +85,7 @@ func TestStreamWriterCoalescesWithinTheBound(t *testing.T) {
 // room, and is what close reports.
 func TestStreamWriterWriteError(t *testing.T) {
 	w := &gateWriter{gate: make(chan struct{}), failWith: errors.New("connection reset")}
-	s := newStreamWriter(context.Background(), w)
+	s := newStreamWriter(context.Background(), context.Background(), w)
 	if err := s.write(make([]byte, maxQueuedBytes)); err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +121,52 @@ func TestPayloadBodyGetBodyCopies(t *testing.T) {
 	if string(got[:n]) != "retry me" {
 		t.Fatalf("retried body %q", got[:n])
 	}
+}
+
+// afterFuncCtx is a request context that implements AfterFunc, as
+// transport-h2's does, and counts the functions registered with it.
+type afterFuncCtx struct {
+	context.Context
+	registered int
+	afters     []func()
+}
+
+func (c *afterFuncCtx) AfterFunc(f func()) func() bool {
+	c.registered++
+	c.afters = append(c.afters, f)
+	return func() bool { return true }
+}
+
+// A streaming call whose context only adds values to the request's follows
+// it through the request context's own AfterFunc, with no goroutine of
+// package context's; one with a deadline of its own goes through package
+// context.
+func TestStreamWriterFollowsRequestContextAfterFunc(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := &afterFuncCtx{Context: parent}
+	ctx := context.WithValue(req, struct{}{}, "call info")
+	s := newStreamWriter(ctx, req, &gateWriter{gate: make(chan struct{})})
+	if req.registered != 1 {
+		t.Fatalf("%d functions registered with the request context, want 1", req.registered)
+	}
+	// Calling it is the request context ending: the writer aborts.
+	req.afters[0]()
+	<-s.aborted
+	if err := s.write([]byte("x")); err == nil {
+		t.Error("write after the context ended succeeded")
+	}
+	_ = s.close()
+
+	req2 := &afterFuncCtx{Context: parent}
+	tctx, tcancel := context.WithTimeout(req2, time.Hour)
+	defer tcancel()
+	before := req2.registered
+	s2 := newStreamWriter(tctx, req2, &gateWriter{gate: make(chan struct{})})
+	defer s2.close()
+	if req2.registered != before {
+		t.Fatal("the writer registered with the request context for a call with a deadline of its own")
+	}
+	tcancel()
+	<-s2.aborted // package context ran abort when the deadline's context ended
 }

@@ -238,16 +238,24 @@ func TestEjectedReplicaIsProbedBack(t *testing.T) {
 
 func TestCancelledCallsDoNotEject(t *testing.T) {
 	release := make(chan struct{})
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Slow") != "" {
-			select {
-			case <-release:
-			case <-r.Context().Done():
+	// fast counts each replica's requests without the Slow header: a
+	// cancelled request may reach its replica at any time, even after the
+	// counts below are read, so replica.hits cannot tell the two apart.
+	var fast [2]atomic.Int64
+	slow := func(i int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Slow") != "" {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			} else {
+				fast[i].Add(1)
 			}
-		}
-		echo(w, r)
-	})
-	rs := []*replica{newReplica(t, "127.0.0.1", "0", slow), newReplica(t, "127.0.0.1", "0", slow)}
+			echo(w, r)
+		})
+	}
+	rs := []*replica{newReplica(t, "127.0.0.1", "0", slow(0)), newReplica(t, "127.0.0.1", "0", slow(1))}
 	c, err := balance.New(target, balance.Static(addrsOf(rs...)...), backendFor("h2c"),
 		balance.WithEjection(time.Hour, time.Hour))
 	if err != nil {
@@ -272,13 +280,12 @@ func TestCancelledCallsDoNotEject(t *testing.T) {
 	}
 	// Had a cancellation ejected a replica (for an hour), the other would
 	// take every call.
-	base0, base1 := rs[0].hits.Load(), rs[1].hits.Load()
 	for range 10 {
 		if _, err := get(t.Context(), c, target, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if d0, d1 := rs[0].hits.Load()-base0, rs[1].hits.Load()-base1; d0 != 5 || d1 != 5 {
+	if d0, d1 := fast[0].Load(), fast[1].Load(); d0 != 5 || d1 != 5 {
 		t.Errorf("after cancellations: %d and %d requests, want 5 each", d0, d1)
 	}
 }
