@@ -102,19 +102,23 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 		c.host, c.nHost = addressAttributes(info.Host(), semconv.ServerAddressKey, semconv.ServerPortKey)
 	}
 	if metrics && i.cfg.messageMetrics {
-		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0])...)
+		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0], true)...)
 	}
 	return c
 }
 
-// baseAttributes appends the attributes known when the call starts.
-func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
+// baseAttributes appends the attributes known when the call starts, for
+// its span or, if metric, for its metrics: a handler's server.address and
+// server.port go on metrics only with WithServerAddressMetrics.
+func (c *call) baseAttributes(attrs []attribute.KeyValue, forMetrics bool) []attribute.KeyValue {
 	attrs = append(attrs, systemName(c.protocol), semconv.RPCMethodKey.String(methodName(c.procedure)))
 	switch c.kind {
 	case kindClient:
 		attrs = append(attrs, c.addr[:c.nAddr]...)
 	case kindServer:
-		attrs = append(attrs, c.host[:c.nHost]...)
+		if !forMetrics || c.i.cfg.serverAddressMetrics {
+			attrs = append(attrs, c.host[:c.nHost]...)
+		}
 	}
 	return attrs
 }
@@ -123,7 +127,7 @@ func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
 // headers into the request and returns the call's context.
 func (c *call) startClient(ctx context.Context) context.Context {
 	if c.tracing {
-		attrs := c.baseAttributes(c.attrs[:0])
+		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
 		opts := append(c.startOpts[:0], clientKind, trace.WithAttributes(attrs...))
 		ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
@@ -143,7 +147,7 @@ func (c *call) startClient(ctx context.Context) context.Context {
 // handler's context. A valid link makes the span a new root linked to it.
 func (c *call) startServer(ctx context.Context, link trace.SpanContext) context.Context {
 	if c.tracing {
-		attrs := c.baseAttributes(c.attrs[:0])
+		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = append(attrs, c.addr[:c.nAddr]...)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
 		o := append(c.startOpts[:0], serverKind, trace.WithAttributes(attrs...))
@@ -231,7 +235,8 @@ func (c *call) finish(err error) { c.end(err, true) }
 
 func (c *call) end(err error, readResponse bool) {
 	o := outcomeOf(err)
-	attrs := c.baseAttributes(c.attrs[:0])
+	// The span has the base attributes already; these are the metrics'.
+	attrs := c.baseAttributes(c.attrs[:0], true)
 	base := len(attrs)
 	attrs, status, description := appendStatus(attrs, o, c.protocol, c.kind == kindServer)
 	if c.span != nil {
@@ -249,8 +254,12 @@ func (c *call) end(err error, readResponse bool) {
 	}
 	elapsed := time.Since(c.start).Seconds()
 	key := recordKey{procedure: c.procedure, protocol: c.protocol, code: o.code}
-	if c.kind == kindClient {
+	switch {
+	case c.kind == kindClient:
 		key.addr = c.info.Peer().Addr
+	case c.i.cfg.serverAddressMetrics:
+		// Each request names its own authority: the key must too.
+		key.addr = c.info.Host()
 	}
 	c.recordOpt[0] = c.ins.sets.get(key, attrs)
 	c.ins.duration.Record(c.ctx, elapsed, c.recordOpt[:]...)

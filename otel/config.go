@@ -26,6 +26,9 @@ type config struct {
 	responseKeys   []metadataKey
 	messageEvents  bool
 	messageMetrics bool
+	// serverAddressMetrics: server.address and server.port on the server's
+	// metrics (WithServerAddressMetrics).
+	serverAddressMetrics bool
 }
 
 // metadataKey is a header to record: its canonical name (to look it up) and
@@ -172,4 +175,16 @@ func WithMessageEvents() Option {
 // before); v1.43.0 defines only the call durations. Off by default.
 func WithMessageMetrics() Option {
 	return optionFunc(func(c *config) { c.messageMetrics = true })
+}
+
+// WithServerAddressMetrics records server.address and server.port on the
+// handler's metrics (rpc.server.call.duration and, with
+// WithMessageMetrics, the message metrics). The conventions (v1.43.0) make
+// them opt-in there, and they are off by default: a handler takes them from
+// the authority each request was addressed to (its Host header), which the
+// caller chooses, so they would let callers add series at will. Turn them
+// on only behind a proxy that fixes the Host header, or where every name
+// the server answers to is known. Handler spans carry them either way.
+func WithServerAddressMetrics() Option {
+	return optionFunc(func(c *config) { c.serverAddressMetrics = true })
 }

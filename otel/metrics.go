@@ -85,7 +85,10 @@ func handle(err error) {
 }
 
 // recordKey identifies the attributes of a duration measurement: the call's
-// procedure, protocol and code, and on clients the server's address.
+// procedure, protocol and code, and the server's address on clients and on
+// handlers with WithServerAddressMetrics (where it is the request's
+// authority). Every attribute of the set must be in the key, or calls that
+// differ in it would share the first call's set.
 type recordKey struct {
 	procedure string
 	protocol  rpc.Protocol

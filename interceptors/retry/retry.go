@@ -35,7 +35,8 @@
 //
 // A [Budget] is shared by all calls through the interceptor: every failure
 // with a retryable code costs a token, every success gives back a fraction of
-// one, and retries stop while fewer than half the tokens are left — the
+// one, and retries go on only while more than half the tokens are left
+// (they stop once half or fewer remain, as a test pins) — the
 // scheme of gRPC's retry throttling, so that a struggling server is not
 // hammered by retries. Pass one Budget to several interceptors to share it.
 //
