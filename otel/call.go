@@ -102,7 +102,7 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 		c.host, c.nHost = addressAttributes(info.Host(), semconv.ServerAddressKey, semconv.ServerPortKey)
 	}
 	if metrics && i.cfg.messageMetrics {
-		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0], true)...)
+		c.msgSet = attribute.NewSet(i.cfg.filterAttributes(c.baseAttributes(c.attrs[:0], true))...)
 	}
 	return c
 }
@@ -129,6 +129,7 @@ func (c *call) startClient(ctx context.Context) context.Context {
 	if c.tracing {
 		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
+		attrs = c.i.cfg.filterAttributes(attrs)
 		opts := append(c.startOpts[:0], clientKind, trace.WithAttributes(attrs...))
 		ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
 	}
@@ -150,6 +151,7 @@ func (c *call) startServer(ctx context.Context, link trace.SpanContext) context.
 		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = append(attrs, c.addr[:c.nAddr]...)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
+		attrs = c.i.cfg.filterAttributes(attrs)
 		o := append(c.startOpts[:0], serverKind, trace.WithAttributes(attrs...))
 		if link.IsValid() {
 			o = append(o, newRoot, trace.WithLinks(trace.Link{SpanContext: link}))
@@ -240,9 +242,14 @@ func (c *call) end(err error, readResponse bool) {
 	base := len(attrs)
 	attrs, status, description := appendStatus(attrs, o, c.protocol, c.kind == kindServer)
 	if c.span != nil {
-		c.span.SetAttributes(attrs[base:]...)
+		if c.i.cfg.attrFilter == nil {
+			c.span.SetAttributes(attrs[base:]...)
+		} else {
+			// A copy: attrs is still needed, whole, for the metrics.
+			c.span.SetAttributes(c.i.cfg.filterAttributes(append([]attribute.KeyValue(nil), attrs[base:]...))...)
+		}
 		if readResponse && len(c.i.cfg.responseKeys) > 0 {
-			c.span.SetAttributes(appendMetadata(nil, c.i.cfg.responseKeys, c.info.ResponseHeader(), c.info.ResponseTrailer())...)
+			c.span.SetAttributes(c.i.cfg.filterAttributes(appendMetadata(nil, c.i.cfg.responseKeys, c.info.ResponseHeader(), c.info.ResponseTrailer()))...)
 		}
 		if status == codes.Error {
 			c.span.SetStatus(status, description)
@@ -261,7 +268,7 @@ func (c *call) end(err error, readResponse bool) {
 		// Each request names its own authority: the key must too.
 		key.addr = c.info.Host()
 	}
-	c.recordOpt[0] = c.ins.sets.get(key, attrs)
+	c.recordOpt[0] = c.ins.sets.get(key, attrs, c.i.cfg.attrFilter)
 	c.ins.duration.Record(c.ctx, elapsed, c.recordOpt[:]...)
 	if c.i.cfg.messageMetrics {
 		requests, responses := c.sent.Load(), c.received.Load()

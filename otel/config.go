@@ -29,6 +29,9 @@ type config struct {
 	// serverAddressMetrics: server.address and server.port on the server's
 	// metrics (WithServerAddressMetrics).
 	serverAddressMetrics bool
+	attrFilter           AttributeFilter
+	publicEndpointFn     PublicEndpointFunc
+	responsePropagation  bool
 }
 
 // metadataKey is a header to record: its canonical name (to look it up) and

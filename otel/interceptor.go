@@ -193,6 +193,9 @@ func (i *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) r
 			return next(ctx, conn)
 		}
 		ctx = c.startServer(ctx, link)
+		if i.cfg.responsePropagation {
+			i.injectResponse(ctx, info)
+		}
 		if c.countMessages() {
 			conn = &handlerConn{StreamingHandlerConn: conn, call: c}
 		}
@@ -270,7 +273,7 @@ func (i *Interceptor) extract(ctx context.Context, info *rpc.CallInfo) (context.
 		return ctx, trace.SpanContext{}
 	}
 	extracted := i.propagator.Extract(ctx, headerCarrier(info.RequestHeader()))
-	if !i.cfg.publicEndpoint {
+	if !i.cfg.public(ctx, info) {
 		return extracted, trace.SpanContext{}
 	}
 	return ctx, trace.SpanContextFromContext(extracted)

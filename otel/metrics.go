@@ -110,14 +110,15 @@ type recordCache struct {
 }
 
 // get returns the record option for k, building its attribute set from
-// attrs (which it may reorder) the first time.
-func (c *recordCache) get(k recordKey, attrs []attribute.KeyValue) metric.RecordOption {
+// attrs (which it may reorder), less those filter refuses (nil: none), the
+// first time.
+func (c *recordCache) get(k recordKey, attrs []attribute.KeyValue, filter AttributeFilter) metric.RecordOption {
 	if m := c.m.Load(); m != nil {
 		if o, ok := (*m)[k]; ok {
 			return o
 		}
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	o := metric.WithAttributeSet(attribute.NewSet(filterWith(filter, attrs)...))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()
