@@ -56,6 +56,13 @@
 // per attempt (credentials, per-attempt logging or tracing) after this one in
 // the list, and those that must run once per call before it.
 //
+// # Hooks and per-call options
+//
+// WithRetryable replaces the retried codes with a function of the error;
+// WithOnRetry calls a hook before each retry (to log or count them).
+// ContextWithOptions changes the options for the calls made with a
+// context: more attempts for one call, none for another.
+//
 // # Hedging
 //
 // With WithHedging(delay), a unary call to a method with no side effects
@@ -111,6 +118,8 @@ type config struct {
 	budget         *Budget
 	hedgeDelay     time.Duration
 	streamBuffer   int
+	retryable      func(error) bool // WithRetryable; nil: codes decide
+	onRetry        RetryHook
 
 	// Test hooks: the clock, the wait, and the jitter.
 	now    func() time.Time
@@ -218,9 +227,6 @@ func NotReceived(err error) bool {
 func idempotent(spec rpc.Spec) bool {
 	return spec.IdempotencyLevel == rpc.IdempotencyIdempotent || spec.IdempotencyLevel == rpc.IdempotencyNoSideEffects
 }
-
-// retryableCode reports whether err's code is retried.
-func (c *config) retryableCode(err error) bool { return c.codes[rpc.CodeOf(err)] }
 
 // backoff returns the delay before retry n (1 for the first retry), given
 // the trailers of the attempt that failed; ok is false if the server asked
