@@ -181,10 +181,36 @@ var (
 )
 
 const (
-	messageIDKey   = attribute.Key("rpc.message.id")
-	messageSizeKey = attribute.Key("rpc.message.uncompressed_size")
-	messageEvent   = "rpc.message"
+	messageIDKey             = attribute.Key("rpc.message.id")
+	messageSizeKey           = attribute.Key("rpc.message.uncompressed_size")
+	messageCompressedSizeKey = attribute.Key("rpc.message.compressed_size")
+	messageEvent             = "rpc.message"
 )
+
+// messageSize returns the sizes of the message msg just sent or received
+// (-1: unknown): the encoded and compressed sizes that the rpc package
+// recorded on the call's CallInfo, as they went over the wire with the
+// call's codec. Where it recorded none (a client call whose attempts ran
+// with CallInfos of their own, under a retry interceptor placed after this
+// one), the size of a protobuf message's binary encoding, uncompressed
+// only.
+func (c *call) messageSize(d direction, msg any) (uncompressed, compressed int) {
+	s := c.info.LastReceivedSize()
+	if d == sent {
+		s = c.info.LastSentSize()
+	}
+	if s.Compressed > 0 {
+		return s.Uncompressed, s.Compressed
+	}
+	if m, ok := msg.(proto.Message); ok {
+		n := proto.Size(m)
+		if n == 0 {
+			return 0, 0
+		}
+		return n, -1
+	}
+	return -1, -1
+}
 
 // message notes a message sent or received: it counts it and, when asked
 // for, adds an event and records its size. It may run concurrently for the
@@ -203,18 +229,18 @@ func (c *call) message(d direction, msg any) {
 	if !c.countMessages() {
 		return
 	}
-	size := -1
-	if m, ok := msg.(proto.Message); ok {
-		size = proto.Size(m)
-	}
+	size, compressed := c.messageSize(d, msg)
 	if c.span != nil && c.i.cfg.messageEvents {
 		typ := messageTypeSent
 		if d == received {
 			typ = messageTypeReceived
 		}
-		if size >= 0 {
+		switch {
+		case compressed >= 0:
+			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n), messageSizeKey.Int(size), messageCompressedSizeKey.Int(compressed)))
+		case size >= 0:
 			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n), messageSizeKey.Int(size)))
-		} else {
+		default:
 			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n)))
 		}
 	}

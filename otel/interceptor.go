@@ -223,9 +223,10 @@ func (i *Interceptor) unaryClient(ctx context.Context, info *rpc.CallInfo, req a
 		return next(ctx, req)
 	}
 	ctx = c.startClient(ctx)
-	c.message(sent, req)
 	res, err := next(ctx, req)
 	c.carrier.restore()
+	// After the call, when the CallInfo has the request's wire size.
+	c.message(sent, req)
 	if err == nil {
 		c.message(received, res)
 	}
