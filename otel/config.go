@@ -32,6 +32,7 @@ type config struct {
 	attrFilter           AttributeFilter
 	publicEndpointFn     PublicEndpointFunc
 	responsePropagation  bool
+	noTracing, noMetrics bool
 }
 
 // metadataKey is a header to record: its canonical name (to look it up) and

@@ -69,6 +69,7 @@ func NewInterceptor(opts ...Option) *Interceptor {
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	cfg.applyWithout()
 	i := &Interceptor{cfg: cfg}
 	tp := cfg.tracerProvider
 	if tp == nil {

@@ -28,13 +28,26 @@ func WithAttributeFilter(f AttributeFilter) Option {
 // WithoutTracing records no spans: metrics only. The trace context still
 // travels (clients write the caller's, handlers read it into the context),
 // so traces recorded by other services stay connected.
+// It wins over WithTracerProvider, in whichever order they come.
 func WithoutTracing() Option {
-	return optionFunc(func(c *config) { c.tracerProvider = tracenoop.NewTracerProvider() })
+	return optionFunc(func(c *config) { c.noTracing = true })
 }
 
-// WithoutMetrics records no metrics: tracing only.
+// WithoutMetrics records no metrics: tracing only. It wins over
+// WithMeterProvider, in whichever order they come.
 func WithoutMetrics() Option {
-	return optionFunc(func(c *config) { c.meterProvider = metricnoop.NewMeterProvider() })
+	return optionFunc(func(c *config) { c.noMetrics = true })
+}
+
+// applyWithout replaces the providers that WithoutTracing and
+// WithoutMetrics turn off with no-op ones.
+func (c *config) applyWithout() {
+	if c.noTracing {
+		c.tracerProvider = tracenoop.NewTracerProvider()
+	}
+	if c.noMetrics {
+		c.meterProvider = metricnoop.NewMeterProvider()
+	}
 }
 
 // PublicEndpointFunc reports whether a handler's call comes from a caller

@@ -79,6 +79,8 @@ type leakProtocol struct {
 var leakProtocols = []leakProtocol{
 	{"connect-post", rpc.ProtocolConnect, []rpc.ClientOption{rpc.WithoutHTTPGet()}},
 	{"connect-get", rpc.ProtocolConnect, nil},
+	// JSON puts the message in the query as escaped text, the secret as is.
+	{"connect-get-json", rpc.ProtocolConnect, []rpc.ClientOption{rpc.WithProtoJSON()}},
 	{"grpc", rpc.ProtocolGRPC, nil},
 	{"grpcweb", rpc.ProtocolGRPCWeb, nil},
 }
