@@ -13,6 +13,8 @@
 //   - [polyconnect.dev/interceptors/timeout]: default and maximum deadlines.
 //   - [polyconnect.dev/interceptors/ratelimit]: RESOURCE_EXHAUSTED beyond a
 //     rate, per procedure or per peer.
+//   - [polyconnect.dev/interceptors/realip]: the client's address behind
+//     trusted proxies.
 //   - [polyconnect.dev/interceptors/selector]: any interceptor for some
 //     procedures only.
 //

@@ -78,8 +78,9 @@ func (c *call) newAttempt(info *rpc.CallInfo) *call {
 
 // startAttempt starts the attempt's span under the call's.
 func (c *call) startAttempt(ctx context.Context) context.Context {
-	attrs := c.baseAttributes(c.attrs[:0])
+	attrs := c.baseAttributes(c.attrs[:0], false)
 	attrs = append(attrs, attemptKey.Int64(c.attempt))
+	attrs = c.i.cfg.filterAttributes(attrs)
 	opts := append(c.startOpts[:0], internalKind, trace.WithAttributes(attrs...))
 	ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
 	c.ctx = ctx

@@ -43,15 +43,15 @@ func TestSplitHostPort(t *testing.T) {
 func TestRecordCache(t *testing.T) {
 	var c recordCache
 	ok := []attribute.KeyValue{attribute.String("rpc.response.status_code", "OK")}
-	a := c.get(recordKey{procedure: "/a/A"}, ok)
-	if b := c.get(recordKey{procedure: "/a/A"}, nil); b != a {
+	a := c.get(recordKey{procedure: "/a/A"}, ok, nil)
+	if b := c.get(recordKey{procedure: "/a/A"}, nil, nil); b != a {
 		t.Error("a second lookup built a new option")
 	}
-	if b := c.get(recordKey{procedure: "/a/B"}, ok); b == a {
+	if b := c.get(recordKey{procedure: "/a/B"}, ok, nil); b == a {
 		t.Error("another key got the same option")
 	}
 	for i := range maxCachedSets + 10 {
-		c.get(recordKey{procedure: "/p", code: rpc.Code(i)}, ok)
+		c.get(recordKey{procedure: "/p", code: rpc.Code(i)}, ok, nil)
 	}
 	if n := len(*c.m.Load()); n != maxCachedSets {
 		t.Errorf("cache holds %d entries, want the bound %d", n, maxCachedSets)

@@ -102,19 +102,23 @@ func (i *Interceptor) newCall(ctx context.Context, info *rpc.CallInfo, kind call
 		c.host, c.nHost = addressAttributes(info.Host(), semconv.ServerAddressKey, semconv.ServerPortKey)
 	}
 	if metrics && i.cfg.messageMetrics {
-		c.msgSet = attribute.NewSet(c.baseAttributes(c.attrs[:0])...)
+		c.msgSet = attribute.NewSet(i.cfg.filterAttributes(c.baseAttributes(c.attrs[:0], true))...)
 	}
 	return c
 }
 
-// baseAttributes appends the attributes known when the call starts.
-func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
+// baseAttributes appends the attributes known when the call starts, for
+// its span or, if metric, for its metrics: a handler's server.address and
+// server.port go on metrics only with WithServerAddressMetrics.
+func (c *call) baseAttributes(attrs []attribute.KeyValue, forMetrics bool) []attribute.KeyValue {
 	attrs = append(attrs, systemName(c.protocol), semconv.RPCMethodKey.String(methodName(c.procedure)))
 	switch c.kind {
 	case kindClient:
 		attrs = append(attrs, c.addr[:c.nAddr]...)
 	case kindServer:
-		attrs = append(attrs, c.host[:c.nHost]...)
+		if !forMetrics || c.i.cfg.serverAddressMetrics {
+			attrs = append(attrs, c.host[:c.nHost]...)
+		}
 	}
 	return attrs
 }
@@ -123,8 +127,9 @@ func (c *call) baseAttributes(attrs []attribute.KeyValue) []attribute.KeyValue {
 // headers into the request and returns the call's context.
 func (c *call) startClient(ctx context.Context) context.Context {
 	if c.tracing {
-		attrs := c.baseAttributes(c.attrs[:0])
+		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
+		attrs = c.i.cfg.filterAttributes(attrs)
 		opts := append(c.startOpts[:0], clientKind, trace.WithAttributes(attrs...))
 		ctx, c.span = c.i.tracer.Start(ctx, methodName(c.procedure), opts...)
 	}
@@ -143,9 +148,10 @@ func (c *call) startClient(ctx context.Context) context.Context {
 // handler's context. A valid link makes the span a new root linked to it.
 func (c *call) startServer(ctx context.Context, link trace.SpanContext) context.Context {
 	if c.tracing {
-		attrs := c.baseAttributes(c.attrs[:0])
+		attrs := c.baseAttributes(c.attrs[:0], false)
 		attrs = append(attrs, c.addr[:c.nAddr]...)
 		attrs = appendMetadata(attrs, c.i.cfg.requestKeys, c.info.RequestHeader())
+		attrs = c.i.cfg.filterAttributes(attrs)
 		o := append(c.startOpts[:0], serverKind, trace.WithAttributes(attrs...))
 		if link.IsValid() {
 			o = append(o, newRoot, trace.WithLinks(trace.Link{SpanContext: link}))
@@ -175,10 +181,36 @@ var (
 )
 
 const (
-	messageIDKey   = attribute.Key("rpc.message.id")
-	messageSizeKey = attribute.Key("rpc.message.uncompressed_size")
-	messageEvent   = "rpc.message"
+	messageIDKey             = attribute.Key("rpc.message.id")
+	messageSizeKey           = attribute.Key("rpc.message.uncompressed_size")
+	messageCompressedSizeKey = attribute.Key("rpc.message.compressed_size")
+	messageEvent             = "rpc.message"
 )
+
+// messageSize returns the sizes of the message msg just sent or received
+// (-1: unknown): the encoded and compressed sizes that the rpc package
+// recorded on the call's CallInfo, as they went over the wire with the
+// call's codec. Where it recorded none (a client call whose attempts ran
+// with CallInfos of their own, under a retry interceptor placed after this
+// one), the size of a protobuf message's binary encoding, uncompressed
+// only.
+func (c *call) messageSize(d direction, msg any) (uncompressed, compressed int) {
+	s := c.info.LastReceivedSize()
+	if d == sent {
+		s = c.info.LastSentSize()
+	}
+	if s.Compressed > 0 {
+		return s.Uncompressed, s.Compressed
+	}
+	if m, ok := msg.(proto.Message); ok {
+		n := proto.Size(m)
+		if n == 0 {
+			return 0, 0
+		}
+		return n, -1
+	}
+	return -1, -1
+}
 
 // message notes a message sent or received: it counts it and, when asked
 // for, adds an event and records its size. It may run concurrently for the
@@ -197,18 +229,18 @@ func (c *call) message(d direction, msg any) {
 	if !c.countMessages() {
 		return
 	}
-	size := -1
-	if m, ok := msg.(proto.Message); ok {
-		size = proto.Size(m)
-	}
+	size, compressed := c.messageSize(d, msg)
 	if c.span != nil && c.i.cfg.messageEvents {
 		typ := messageTypeSent
 		if d == received {
 			typ = messageTypeReceived
 		}
-		if size >= 0 {
+		switch {
+		case compressed >= 0:
+			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n), messageSizeKey.Int(size), messageCompressedSizeKey.Int(compressed)))
+		case size >= 0:
 			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n), messageSizeKey.Int(size)))
-		} else {
+		default:
 			c.span.AddEvent(messageEvent, trace.WithAttributes(typ, messageIDKey.Int64(n)))
 		}
 	}
@@ -231,13 +263,19 @@ func (c *call) finish(err error) { c.end(err, true) }
 
 func (c *call) end(err error, readResponse bool) {
 	o := outcomeOf(err)
-	attrs := c.baseAttributes(c.attrs[:0])
+	// The span has the base attributes already; these are the metrics'.
+	attrs := c.baseAttributes(c.attrs[:0], true)
 	base := len(attrs)
 	attrs, status, description := appendStatus(attrs, o, c.protocol, c.kind == kindServer)
 	if c.span != nil {
-		c.span.SetAttributes(attrs[base:]...)
+		if c.i.cfg.attrFilter == nil {
+			c.span.SetAttributes(attrs[base:]...)
+		} else {
+			// A copy: attrs is still needed, whole, for the metrics.
+			c.span.SetAttributes(c.i.cfg.filterAttributes(append([]attribute.KeyValue(nil), attrs[base:]...))...)
+		}
 		if readResponse && len(c.i.cfg.responseKeys) > 0 {
-			c.span.SetAttributes(appendMetadata(nil, c.i.cfg.responseKeys, c.info.ResponseHeader(), c.info.ResponseTrailer())...)
+			c.span.SetAttributes(c.i.cfg.filterAttributes(appendMetadata(nil, c.i.cfg.responseKeys, c.info.ResponseHeader(), c.info.ResponseTrailer()))...)
 		}
 		if status == codes.Error {
 			c.span.SetStatus(status, description)
@@ -249,10 +287,14 @@ func (c *call) end(err error, readResponse bool) {
 	}
 	elapsed := time.Since(c.start).Seconds()
 	key := recordKey{procedure: c.procedure, protocol: c.protocol, code: o.code}
-	if c.kind == kindClient {
+	switch {
+	case c.kind == kindClient:
 		key.addr = c.info.Peer().Addr
+	case c.i.cfg.serverAddressMetrics:
+		// Each request names its own authority: the key must too.
+		key.addr = c.info.Host()
 	}
-	c.recordOpt[0] = c.ins.sets.get(key, attrs)
+	c.recordOpt[0] = c.ins.sets.get(key, attrs, c.i.cfg.attrFilter)
 	c.ins.duration.Record(c.ctx, elapsed, c.recordOpt[:]...)
 	if c.i.cfg.messageMetrics {
 		requests, responses := c.sent.Load(), c.received.Load()

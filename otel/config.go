@@ -26,6 +26,13 @@ type config struct {
 	responseKeys   []metadataKey
 	messageEvents  bool
 	messageMetrics bool
+	// serverAddressMetrics: server.address and server.port on the server's
+	// metrics (WithServerAddressMetrics).
+	serverAddressMetrics bool
+	attrFilter           AttributeFilter
+	publicEndpointFn     PublicEndpointFunc
+	responsePropagation  bool
+	noTracing, noMetrics bool
 }
 
 // metadataKey is a header to record: its canonical name (to look it up) and
@@ -153,8 +160,13 @@ func appendMetadataKeys(keys []metadataKey, prefix string, headers []string) []m
 
 // WithMessageEvents adds a span event named rpc.message for every message
 // sent or received, with the attributes rpc.message.type (SENT or
-// RECEIVED), rpc.message.id (counting from 1 in each direction) and, for
-// protobuf messages, rpc.message.uncompressed_size. These names come from
+// RECEIVED), rpc.message.id (counting from 1 in each direction),
+// rpc.message.uncompressed_size (the message's encoded size with the call's
+// codec) and rpc.message.compressed_size (its size on the wire after
+// compression), both from the CallInfo (rpc.CallInfo.LastSentSize). Where
+// the CallInfo has none (a client whose attempts have CallInfos of their
+// own, under a retry interceptor placed after this one), a protobuf
+// message gets its uncompressed size alone (proto.Size). These names come from
 // earlier releases of the semantic conventions (v1.39.0 and before); v1.43.0
 // defines no message events. Off by default: a long stream makes a large
 // span.
@@ -164,12 +176,25 @@ func WithMessageEvents() Option {
 
 // WithMessageMetrics records message sizes and counts: the histograms
 // rpc.client.request.size, rpc.client.response.size, rpc.server.request.size
-// and rpc.server.response.size (bytes, one measurement per protobuf message,
-// uncompressed) and rpc.client.requests_per_rpc,
+// and rpc.server.response.size (bytes, one measurement per message: its
+// encoded size, uncompressed, as the CallInfo records it; see
+// WithMessageEvents) and rpc.client.requests_per_rpc,
 // rpc.client.responses_per_rpc, rpc.server.requests_per_rpc and
 // rpc.server.responses_per_rpc (messages, one measurement per call). These
 // names come from earlier releases of the semantic conventions (v1.37.0 and
 // before); v1.43.0 defines only the call durations. Off by default.
 func WithMessageMetrics() Option {
 	return optionFunc(func(c *config) { c.messageMetrics = true })
+}
+
+// WithServerAddressMetrics records server.address and server.port on the
+// handler's metrics (rpc.server.call.duration and, with
+// WithMessageMetrics, the message metrics). The conventions (v1.43.0) make
+// them opt-in there, and they are off by default: a handler takes them from
+// the authority each request was addressed to (its Host header), which the
+// caller chooses, so they would let callers add series at will. Turn them
+// on only behind a proxy that fixes the Host header, or where every name
+// the server answers to is known. Handler spans carry them either way.
+func WithServerAddressMetrics() Option {
+	return optionFunc(func(c *config) { c.serverAddressMetrics = true })
 }

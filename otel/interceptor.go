@@ -69,6 +69,7 @@ func NewInterceptor(opts ...Option) *Interceptor {
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	cfg.applyWithout()
 	i := &Interceptor{cfg: cfg}
 	tp := cfg.tracerProvider
 	if tp == nil {
@@ -193,6 +194,9 @@ func (i *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) r
 			return next(ctx, conn)
 		}
 		ctx = c.startServer(ctx, link)
+		if i.cfg.responsePropagation {
+			i.injectResponse(ctx, info)
+		}
 		if c.countMessages() {
 			conn = &handlerConn{StreamingHandlerConn: conn, call: c}
 		}
@@ -220,9 +224,10 @@ func (i *Interceptor) unaryClient(ctx context.Context, info *rpc.CallInfo, req a
 		return next(ctx, req)
 	}
 	ctx = c.startClient(ctx)
-	c.message(sent, req)
 	res, err := next(ctx, req)
 	c.carrier.restore()
+	// After the call, when the CallInfo has the request's wire size.
+	c.message(sent, req)
 	if err == nil {
 		c.message(received, res)
 	}
@@ -270,7 +275,7 @@ func (i *Interceptor) extract(ctx context.Context, info *rpc.CallInfo) (context.
 		return ctx, trace.SpanContext{}
 	}
 	extracted := i.propagator.Extract(ctx, headerCarrier(info.RequestHeader()))
-	if !i.cfg.publicEndpoint {
+	if !i.cfg.public(ctx, info) {
 		return extracted, trace.SpanContext{}
 	}
 	return ctx, trace.SpanContextFromContext(extracted)

@@ -85,7 +85,10 @@ func handle(err error) {
 }
 
 // recordKey identifies the attributes of a duration measurement: the call's
-// procedure, protocol and code, and on clients the server's address.
+// procedure, protocol and code, and the server's address on clients and on
+// handlers with WithServerAddressMetrics (where it is the request's
+// authority). Every attribute of the set must be in the key, or calls that
+// differ in it would share the first call's set.
 type recordKey struct {
 	procedure string
 	protocol  rpc.Protocol
@@ -107,14 +110,15 @@ type recordCache struct {
 }
 
 // get returns the record option for k, building its attribute set from
-// attrs (which it may reorder) the first time.
-func (c *recordCache) get(k recordKey, attrs []attribute.KeyValue) metric.RecordOption {
+// attrs (which it may reorder), less those filter refuses (nil: none), the
+// first time.
+func (c *recordCache) get(k recordKey, attrs []attribute.KeyValue, filter AttributeFilter) metric.RecordOption {
 	if m := c.m.Load(); m != nil {
 		if o, ok := (*m)[k]; ok {
 			return o
 		}
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	o := metric.WithAttributeSet(attribute.NewSet(filterWith(filter, attrs)...))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()

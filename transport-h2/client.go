@@ -237,10 +237,10 @@ func (c *Client) checkRequest(req *http.Request) error {
 	}
 	if req.URL.Scheme != want {
 		if c.tls == nil && req.URL.Scheme == "https" {
-			return fmt.Errorf("h2: the URL %s is https://, but an %q client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use %q", req.URL.Redacted(), c.name, NameH2)
+			return fmt.Errorf("h2: the URL %s is https://, but an %q client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use %q", transport.RedactedURL(req.URL), c.name, NameH2)
 		}
 		if c.tls != nil && req.URL.Scheme == "http" {
-			return fmt.Errorf("h2: the URL %s is http://, but an %q client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use %q", req.URL.Redacted(), c.name, NameH2C)
+			return fmt.Errorf("h2: the URL %s is http://, but an %q client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use %q", transport.RedactedURL(req.URL), c.name, NameH2C)
 		}
 		return fmt.Errorf("h2: a %s client sends %s:// URLs, not %q", c.name, want, req.URL.Scheme+"://")
 	}

@@ -189,9 +189,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 func (c *Client) checkScheme(u *url.URL) error {
 	switch {
 	case c.name == transport.NameH2C && u.Scheme == "https":
-		return fmt.Errorf(`nethttp: the URL %s is https://, but an "h2c" client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use "h2" (or "http1" with tls)`, u.Redacted())
+		return fmt.Errorf(`nethttp: the URL %s is https://, but an "h2c" client speaks HTTP/2 without TLS and sends http:// URLs; for a TLS server use "h2" (or "http1" with tls)`, transport.RedactedURL(u))
 	case c.name == transport.NameH2 && u.Scheme == "http":
-		return fmt.Errorf(`nethttp: the URL %s is http://, but an "h2" client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use "h2c" (HTTP/2) or "http1"`, u.Redacted())
+		return fmt.Errorf(`nethttp: the URL %s is http://, but an "h2" client speaks HTTP/2 over TLS and sends https:// URLs; for a cleartext server use "h2c" (HTTP/2) or "http1"`, transport.RedactedURL(u))
 	}
 	return nil
 }
@@ -206,7 +206,7 @@ func closeRequestBody(req *http.Request) {
 func (c *Client) noBaseURL(req *http.Request) error {
 	target := ""
 	if req.URL != nil {
-		target = req.URL.String()
+		target = transport.RedactedURL(req.URL)
 	}
 	if c.url == "" {
 		return fmt.Errorf("nethttp: request URL %q has no scheme and host: the %s client's Config.Addr is empty, so its URL() is \"\"; set addr (host:port) in the client config, or pass a base URL such as http://127.0.0.1:8080", target, c.name)

@@ -37,7 +37,18 @@ func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.
 			return next(ctx, req)
 		}
 		start := time.Now()
+		i.logStart(ctx, sideClient, info)
+		finish := i.logs(FinishCall)
+		if !finish && i.logs(PayloadSent) {
+			i.logMessage(ctx, info, "sent", req)
+		}
 		res, err := next(ctx, req)
+		if !finish {
+			if err == nil && i.logs(PayloadReceived) {
+				i.logMessage(ctx, info, "received", res)
+			}
+			return res, err
+		}
 		level := i.level(err)
 		if !i.logger.Enabled(ctx, level) {
 			return res, err
@@ -46,9 +57,12 @@ func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.
 		if err == nil {
 			c.resMsgs, c.resBytes = 1, i.size(res)
 		}
-		if i.payloads {
-			extra := []slog.Attr{slog.Any("rpc.request", payload{req})}
-			if err == nil {
+		if i.logs(PayloadSent | PayloadReceived) {
+			var extra []slog.Attr
+			if i.logs(PayloadSent) {
+				extra = append(extra, slog.Any("rpc.request", payload{req}))
+			}
+			if err == nil && i.logs(PayloadReceived) {
 				extra = append(extra, slog.Any("rpc.response", payload{res}))
 			}
 			i.emit(ctx, level, sideClient, info, start, err, c, extra...)
@@ -71,6 +85,7 @@ func (i *Interceptor) WrapClientStream(_ rpc.Spec, next rpc.ClientStreamFunc) rp
 			return next(ctx)
 		}
 		start := time.Now()
+		i.logStart(ctx, sideClient, info)
 		conn, err := next(ctx)
 		if err != nil {
 			i.log(ctx, sideClient, info, start, err, counts{})
@@ -112,7 +127,7 @@ func (c *clientConn) Send(msg any) error {
 	if err == nil {
 		c.n.reqMsgs.Add(1)
 		c.n.reqBytes.Add(c.i.size(msg))
-		if c.i.payloads {
+		if c.i.logs(PayloadSent) {
 			c.i.logMessage(c.ctx, c.info, "sent", msg)
 		}
 	}
@@ -125,7 +140,7 @@ func (c *clientConn) Receive(msg any) error {
 	case err == nil:
 		c.n.resMsgs.Add(1)
 		c.n.resBytes.Add(c.i.size(msg))
-		if c.i.payloads {
+		if c.i.logs(PayloadReceived) {
 			c.i.logMessage(c.ctx, c.info, "received", msg)
 		}
 	case errors.Is(err, io.EOF):

@@ -22,13 +22,14 @@ func (i *Interceptor) WrapHandlerCall(spec rpc.Spec, next rpc.HandlerCallFunc) r
 			return next(ctx, conn)
 		}
 		start := time.Now()
-		hc := &handlerConn{StreamingHandlerConn: conn, i: i, ctx: ctx, info: info, unary: unary}
+		i.logStart(ctx, sideServer, info)
+		hc := &handlerConn{StreamingHandlerConn: conn, i: i, ctx: ctx, info: info, unary: unary && i.logs(FinishCall)}
 		err := next(ctx, hc)
 		level := i.level(err)
-		if !i.logger.Enabled(ctx, level) {
+		if !i.logs(FinishCall) || !i.logger.Enabled(ctx, level) {
 			return err
 		}
-		if unary && i.payloads {
+		if hc.unary {
 			var extra []slog.Attr
 			if hc.req != nil {
 				extra = append(extra, slog.Any("rpc.request", payload{hc.req}))
@@ -59,8 +60,8 @@ type handlerConn struct {
 	ctx      context.Context
 	info     *rpc.CallInfo
 	n        streamCounts
-	unary    bool
-	req, res any // unary with payloads
+	unary    bool // unary, with a FinishCall record to put payloads in
+	req, res any  // unary with payloads
 }
 
 func (c *handlerConn) Receive(msg any) error {
@@ -68,7 +69,7 @@ func (c *handlerConn) Receive(msg any) error {
 	if err == nil {
 		c.n.reqMsgs.Add(1)
 		c.n.reqBytes.Add(c.i.size(msg))
-		if c.i.payloads {
+		if c.i.logs(PayloadReceived) {
 			if c.unary {
 				c.req = msg
 			} else {
@@ -84,7 +85,7 @@ func (c *handlerConn) Send(msg any) error {
 	if err == nil {
 		c.n.resMsgs.Add(1)
 		c.n.resBytes.Add(c.i.size(msg))
-		if c.i.payloads {
+		if c.i.logs(PayloadSent) {
 			if c.unary {
 				c.res = msg
 			} else {

@@ -27,6 +27,11 @@
 // differs in size. Messages that are not proto messages are counted but not
 // sized. WithoutSizes skips the measurement, which walks each message once.
 //
+// WithEvents chooses the records: a start record ("rpc call started") as
+// well as, or instead of, the finish record, and the payloads of either
+// direction. WithFieldsFromContext adds attributes taken from the call's
+// context (a request ID, a tenant) to every record.
+//
 // The level of a record depends on the code ([DefaultLevel]: Info for
 // success, Warn for errors the caller or the network can cause, Error for
 // the server's own failures); WithLevels changes it. When the logger would
@@ -99,7 +104,10 @@ func WithLevels(fn func(code rpc.Code) slog.Level) Option {
 // message in a record of its own at level Debug ("rpc message", with
 // rpc.direction "sent" or "received"). Messages may hold secrets and
 // personal data: use it for debugging.
-func WithPayloads() Option { return optionFunc(func(i *Interceptor) { i.payloads = true }) }
+// It adds the events PayloadReceived and PayloadSent to those chosen.
+func WithPayloads() Option {
+	return optionFunc(func(i *Interceptor) { i.events |= PayloadReceived | PayloadSent })
+}
 
 // WithoutSizes leaves out rpc.request.bytes and rpc.response.bytes.
 func WithoutSizes() Option { return optionFunc(func(i *Interceptor) { i.noSizes = true }) }
@@ -107,7 +115,7 @@ func WithoutSizes() Option { return optionFunc(func(i *Interceptor) { i.noSizes 
 // New returns an interceptor that logs every call to logger (slog.Default()
 // if nil). One Interceptor may serve any number of clients and handlers.
 func New(logger *slog.Logger, opts ...Option) *Interceptor {
-	i := &Interceptor{logger: logger, levelOf: DefaultLevel}
+	i := &Interceptor{logger: logger, levelOf: DefaultLevel, events: FinishCall}
 	if i.logger == nil {
 		i.logger = slog.Default()
 	}
@@ -131,7 +139,8 @@ type Interceptor struct {
 	levelOf  func(rpc.Code) slog.Level
 	levels   [maxCode + 1]slog.Level
 	topLevel slog.Level
-	payloads bool
+	events   Event
+	fields   func(context.Context) []slog.Attr
 	noSizes  bool
 }
 
@@ -173,7 +182,7 @@ func (i *Interceptor) size(msg any) int64 {
 
 // log writes the record of a call on side that ended with err.
 func (i *Interceptor) log(ctx context.Context, side string, info *rpc.CallInfo, start time.Time, err error, c counts) {
-	if level := i.level(err); i.logger.Enabled(ctx, level) {
+	if level := i.level(err); i.logs(FinishCall) && i.logger.Enabled(ctx, level) {
 		i.emit(ctx, level, side, info, start, err, c)
 	}
 }
@@ -194,11 +203,7 @@ func (i *Interceptor) emit(ctx context.Context, level slog.Level, side string, i
 		slog.String("rpc.code", code),
 		slog.Duration("rpc.duration", time.Since(start)),
 	)
-	if a := info.RequestHeader().Get(attemptHeader); a != "" {
-		if n, perr := strconv.Atoi(a); perr == nil {
-			attrs = append(attrs, slog.Int("rpc.attempt", n))
-		}
-	}
+	attrs = appendAttempt(attrs, info)
 	attrs = append(attrs, slog.Int64("rpc.request.messages", c.reqMsgs), slog.Int64("rpc.response.messages", c.resMsgs))
 	if !i.noSizes {
 		attrs = append(attrs, slog.Int64("rpc.request.bytes", c.reqBytes), slog.Int64("rpc.response.bytes", c.resBytes))
@@ -207,6 +212,7 @@ func (i *Interceptor) emit(ctx context.Context, level slog.Level, side string, i
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	attrs = append(attrs, extra...)
+	attrs = i.appendFields(ctx, attrs)
 	i.logger.LogAttrs(ctx, level, "rpc call", attrs...)
 }
 
@@ -220,13 +226,27 @@ func (p payload) LogValue() slog.Value {
 	return slog.AnyValue(p.msg)
 }
 
-// logMessage logs one stream message when payloads are on.
+// logMessage logs one message in a record of its own: a stream's, or a
+// unary call's without a FinishCall record.
 func (i *Interceptor) logMessage(ctx context.Context, info *rpc.CallInfo, direction string, msg any) {
 	if !i.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	i.logger.LogAttrs(ctx, slog.LevelDebug, "rpc message",
+	attrs := []slog.Attr{
 		slog.String("rpc.procedure", info.Procedure()),
 		slog.String("rpc.direction", direction),
-		slog.Any("rpc.message", payload{msg}))
+		slog.Any("rpc.message", payload{msg}),
+	}
+	i.logger.LogAttrs(ctx, slog.LevelDebug, "rpc message", i.appendFields(ctx, attrs)...)
+}
+
+// appendAttempt appends rpc.attempt, the attempt number the retry
+// interceptor sent, if any.
+func appendAttempt(attrs []slog.Attr, info *rpc.CallInfo) []slog.Attr {
+	if a := info.RequestHeader().Get(attemptHeader); a != "" {
+		if n, err := strconv.Atoi(a); err == nil {
+			attrs = append(attrs, slog.Int("rpc.attempt", n))
+		}
+	}
+	return attrs
 }

@@ -35,7 +35,8 @@
 //
 // A [Budget] is shared by all calls through the interceptor: every failure
 // with a retryable code costs a token, every success gives back a fraction of
-// one, and retries stop while fewer than half the tokens are left — the
+// one, and retries go on only while more than half the tokens are left
+// (they stop once half or fewer remain, as a test pins) — the
 // scheme of gRPC's retry throttling, so that a struggling server is not
 // hammered by retries. Pass one Budget to several interceptors to share it.
 //
@@ -54,6 +55,13 @@
 // attempt are in the caller's call info. Put interceptors that must run once
 // per attempt (credentials, per-attempt logging or tracing) after this one in
 // the list, and those that must run once per call before it.
+//
+// # Hooks and per-call options
+//
+// WithRetryable replaces the retried codes with a function of the error;
+// WithOnRetry calls a hook before each retry (to log or count them).
+// ContextWithOptions changes the options for the calls made with a
+// context: more attempts for one call, none for another.
 //
 // # Hedging
 //
@@ -110,6 +118,8 @@ type config struct {
 	budget         *Budget
 	hedgeDelay     time.Duration
 	streamBuffer   int
+	retryable      func(error) bool // WithRetryable; nil: codes decide
+	onRetry        RetryHook
 
 	// Test hooks: the clock, the wait, and the jitter.
 	now    func() time.Time
@@ -217,9 +227,6 @@ func NotReceived(err error) bool {
 func idempotent(spec rpc.Spec) bool {
 	return spec.IdempotencyLevel == rpc.IdempotencyIdempotent || spec.IdempotencyLevel == rpc.IdempotencyNoSideEffects
 }
-
-// retryableCode reports whether err's code is retried.
-func (c *config) retryableCode(err error) bool { return c.codes[rpc.CodeOf(err)] }
 
 // backoff returns the delay before retry n (1 for the first retry), given
 // the trailers of the attempt that failed; ok is false if the server asked

@@ -19,7 +19,7 @@ func (i *interceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc)
 	if i.cfg.maxAttempts <= 1 {
 		return next
 	}
-	if !idempotent(spec) && !i.cfg.codes[rpc.CodeUnavailable] {
+	if !idempotent(spec) && !i.cfg.codes[rpc.CodeUnavailable] && i.cfg.retryable == nil {
 		// Only a call the server never received could be retried, and
 		// that fails with UNAVAILABLE, which is not retried.
 		return next
@@ -29,11 +29,15 @@ func (i *interceptor) WrapClientStream(spec rpc.Spec, next rpc.ClientStreamFunc)
 		if !ok {
 			return next(ctx)
 		}
+		c := i.callConfig(ctx)
+		if c.maxAttempts <= 1 {
+			return next(ctx)
+		}
 		first, err := next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return &stream{cfg: i.cfg, ctx: ctx, spec: spec, next: next, caller: caller, cur: first, n: 1}, nil
+		return &stream{cfg: c, ctx: ctx, spec: spec, next: next, caller: caller, cur: first, n: 1}, nil
 	}
 }
 
@@ -200,7 +204,7 @@ func (s *stream) commit() {
 func (s *stream) retry(err error) (bool, error) {
 	c := s.cfg
 	s.mu.Lock()
-	if s.committed || !c.retryableCode(err) {
+	if s.committed || !c.retryableErr(err) {
 		s.committed = true
 		s.mu.Unlock()
 		return false, err
@@ -218,6 +222,7 @@ func (s *stream) retry(err error) (bool, error) {
 		s.commit()
 		return false, err
 	}
+	c.retrying(s.ctx, s.n+1, err, delay)
 	if werr := c.wait(s.ctx, delay); werr != nil {
 		s.commit()
 		if errors.Is(werr, errDeadline) {

@@ -12,22 +12,25 @@ func (i *interceptor) WrapClientUnary(spec rpc.Spec, next rpc.ClientUnaryFunc) r
 	if i.cfg.maxAttempts <= 1 {
 		return next
 	}
-	hedge := i.cfg.hedgeDelay > 0 && spec.IdempotencyLevel == rpc.IdempotencyNoSideEffects
+	noSideEffects := spec.IdempotencyLevel == rpc.IdempotencyNoSideEffects
 	return func(ctx context.Context, req any) (any, error) {
 		caller, ok := rpc.ClientCallInfo(ctx)
 		if !ok {
 			return next(ctx, req)
 		}
-		if hedge {
-			return i.hedge(ctx, caller, req, next)
+		c := i.callConfig(ctx)
+		if c.maxAttempts <= 1 {
+			return next(ctx, req)
 		}
-		return i.retryUnary(ctx, spec, caller, req, next)
+		if c.hedgeDelay > 0 && noSideEffects {
+			return hedge(ctx, c, caller, req, next)
+		}
+		return retryUnary(ctx, c, spec, caller, req, next)
 	}
 }
 
 // retryUnary runs the attempts of a unary call one after the other.
-func (i *interceptor) retryUnary(ctx context.Context, spec rpc.Spec, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
-	c := i.cfg
+func retryUnary(ctx context.Context, c *config, spec rpc.Spec, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
 	safe := idempotent(spec)
 	headers := snapshot(caller)
 	for n := 1; ; n++ {
@@ -43,7 +46,7 @@ func (i *interceptor) retryUnary(ctx context.Context, spec rpc.Spec, caller *rpc
 			copyResponse(caller, info)
 			return res, nil
 		}
-		if !c.retryableCode(err) {
+		if !c.retryableErr(err) {
 			copyResponse(caller, info)
 			return nil, err
 		}
@@ -61,6 +64,7 @@ func (i *interceptor) retryUnary(ctx context.Context, spec rpc.Spec, caller *rpc
 			copyResponse(caller, info)
 			return nil, err
 		}
+		c.retrying(ctx, n+1, err, delay)
 		if werr := c.wait(ctx, delay); werr != nil {
 			copyResponse(caller, info)
 			if errors.Is(werr, errDeadline) {
@@ -74,8 +78,7 @@ func (i *interceptor) retryUnary(ctx context.Context, spec rpc.Spec, caller *rpc
 // hedge runs the attempts of a unary call without side effects side by
 // side: a new one each time the hedging delay passes without an answer, or
 // at once after a retryable failure.
-func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
-	c := i.cfg
+func hedge(ctx context.Context, c *config, caller *rpc.CallInfo, req any, next rpc.ClientUnaryFunc) (any, error) {
 	type result struct {
 		res  any
 		err  error
@@ -130,13 +133,14 @@ func (i *interceptor) hedge(ctx context.Context, caller *rpc.CallInfo, req any, 
 				done = true
 				break
 			}
-			if !c.retryableCode(r.err) {
+			if !c.retryableErr(r.err) {
 				done = true
 				break
 			}
 			c.budget.failure()
 			if len(cancels) < c.maxAttempts && c.budget.allow() && ctx.Err() == nil {
 				if _, ok := c.backoff(1, r.info.ResponseTrailer()); ok {
+					c.retrying(ctx, len(cancels)+1, r.err, 0)
 					launch()
 					pending++
 					startTimer()

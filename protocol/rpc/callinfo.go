@@ -62,6 +62,7 @@ type CallInfo struct {
 	reqHeader  http.Header
 	resHeader  http.Header
 	resTrailer http.Header
+	wire       wireSizes  // the last message's sizes (wire_size.go)
 	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).

@@ -210,10 +210,12 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 // step of the interceptor chain, which an interceptor may run more than once
 // (a retry, say). An attempt reports only its own response: headers and
 // trailers that an earlier attempt received are replaced by fresh maps (the
-// old ones stay intact for whoever kept them). The request headers are not
+// old ones stay intact for whoever kept them), and message sizes start at
+// zero. The request headers are not
 // touched here: each attempt sends a copy of them, see attemptRequestHeader.
 func (c *Client[Req, Res]) beginAttempt(info *CallInfo) {
 	c.prepare(info)
+	info.wire = wireSizes{}
 	if len(info.resHeader) > 0 {
 		info.resHeader = make(http.Header)
 	}

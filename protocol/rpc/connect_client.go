@@ -85,7 +85,7 @@ func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method s
 
 func (c *connectClient) unary(ctx context.Context, info *CallInfo, req, res any) error {
 	buf := getBuffer()
-	m := marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin}
+	m := marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin, sizes: info.sentSize()}
 	compressed, err := m.marshal(buf, req)
 	if err != nil {
 		putBuffer(buf)
@@ -155,7 +155,7 @@ func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *htt
 	if !strings.HasPrefix(ct, connectwire.UnaryPrefix) || connectwire.CodecName(ct, connectwire.UnaryPrefix) != c.p.codec.Name() {
 		return unexpectedContentType(ct)
 	}
-	u := unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
+	u := unmarshaler{codec: c.p.codec, readMax: c.p.readMax, sizes: info.receivedSize()}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != compressionIdentity {
 		u.comp = c.p.comps.get(enc)
 		if u.comp == nil {
@@ -253,7 +253,7 @@ func (c *connectClient) unaryError(ctx context.Context, resp *http.Response) err
 
 func (c *connectClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &connectClientStream{c: c}
-	s.init(ctx, info, c.p.httpClient, marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin}, s)
+	s.init(ctx, info, c.p.httpClient, marshaler{codec: c.p.codec, comp: c.p.sendComp, sendMax: c.p.sendMax, compressMin: c.p.compressMin, sizes: info.sentSize()}, s)
 	s.newRequest = s.request
 	s.doError = transportError
 	return s
@@ -318,7 +318,7 @@ func (s *connectClientStream) begin(resp *http.Response) error {
 	if !strings.HasPrefix(ct, connectwire.StreamPrefix) || connectwire.CodecName(ct, connectwire.StreamPrefix) != s.c.p.codec.Name() {
 		return unexpectedContentType(ct)
 	}
-	s.u = unmarshaler{codec: s.c.p.codec, readMax: s.c.p.readMax}
+	s.u = unmarshaler{codec: s.c.p.codec, readMax: s.c.p.readMax, sizes: s.info.receivedSize()}
 	if enc := resp.Header.Get(connectwire.StreamEncoding); enc != "" && enc != compressionIdentity {
 		s.u.comp = s.c.p.comps.get(enc)
 		if s.u.comp == nil {

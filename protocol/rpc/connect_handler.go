@@ -145,8 +145,8 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 			return nil, 0
 		}
 	}
-	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin}
-	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true}
+	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin, sizes: &c.info.wire.sent}
+	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true, sizes: &c.info.wire.received}
 	if !h.compressions.supports(reqEncoding) {
 		c.failEarly(h.compressions.unsupportedError(reqEncoding))
 		return nil, 0

@@ -173,6 +173,7 @@ type marshaler struct {
 	comp        *compressionPool // nil: identity
 	sendMax     int64
 	compressMin int
+	sizes       *sizePair // where each message's sizes go; nil: nowhere
 }
 
 // marshal writes msg into dst (after any bytes already there) and reports
@@ -191,6 +192,7 @@ func (m *marshaler) marshal(dst *buffer, msg any) (compressed bool, err error) {
 			return false, errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(b))+" exceeds the send limit of "+strconv.FormatInt(m.sendMax, 10)+" bytes")
 		}
 		dst.setAppended(b)
+		m.sizes.record(len(b), len(b))
 		return false, nil
 	}
 	raw := getBuffer()
@@ -204,12 +206,14 @@ func (m *marshaler) marshal(dst *buffer, msg any) (compressed bool, err error) {
 	}
 	if len(b) < m.compressMin {
 		dst.Write(b)
+		m.sizes.record(len(b), len(b))
 		return false, nil
 	}
 	if err := m.comp.compress(dst, b); err != nil {
 		dst.Truncate(start)
 		return false, errorf(CodeInternal, "compress message: "+err.Error())
 	}
+	m.sizes.record(len(b), dst.Len()-start)
 	return true, nil
 }
 
@@ -237,6 +241,7 @@ type unmarshaler struct {
 	comp    *compressionPool // nil: identity
 	readMax int64
 	server  bool
+	sizes   *sizePair // where each message's sizes go; nil: nowhere
 }
 
 // unmarshal decodes payload, compressed or not, into msg.
@@ -255,6 +260,7 @@ func (u *unmarshaler) unmarshal(payload []byte, compressed bool, msg any) error 
 			}
 			return u.protocolError("decompress message: " + err.Error())
 		}
+		u.sizes.record(out.Len(), len(payload))
 		payload = out.Bytes()
 		if err := u.codec.Unmarshal(payload, msg); err != nil {
 			return u.decodeError(err)
@@ -264,6 +270,7 @@ func (u *unmarshaler) unmarshal(payload []byte, compressed bool, msg any) error 
 	if u.readMax > 0 && int64(len(payload)) > u.readMax {
 		return errorf(CodeResourceExhausted, "message size "+strconv.Itoa(len(payload))+" exceeds the limit of "+strconv.FormatInt(u.readMax, 10)+" bytes")
 	}
+	u.sizes.record(len(payload), len(payload))
 	if err := u.codec.Unmarshal(payload, msg); err != nil {
 		return u.decodeError(err)
 	}

@@ -112,6 +112,7 @@ func (c *grpcClient) marshaler() marshaler {
 func (c *grpcClient) unary(ctx context.Context, info *CallInfo, req, res any) error {
 	buf := getBuffer()
 	m := c.marshaler()
+	m.sizes = info.sentSize()
 	if err := m.marshalEnvelope(buf, req, 0); err != nil {
 		putBuffer(buf)
 		return err
@@ -221,7 +222,7 @@ func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, 
 		}
 		r.codecMismatch = true
 	}
-	r.u = unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
+	r.u = unmarshaler{codec: c.p.codec, readMax: c.p.readMax, sizes: info.receivedSize()}
 	if enc := resp.Header.Get(grpcwire.HeaderEncoding); enc != "" && enc != compressionIdentity {
 		if r.u.comp = c.p.comps.get(enc); r.u.comp == nil {
 			return errorf(CodeInternal, "protocol error: response uses unknown compression "+strconv.Quote(enc))
@@ -398,7 +399,9 @@ func hasHeaderValues(h http.Header) bool {
 
 func (c *grpcClient) stream(ctx context.Context, info *CallInfo) StreamingClientConn {
 	s := &grpcClientStream{c: c}
-	s.init(ctx, info, c.p.httpClient, c.marshaler(), s)
+	m := c.marshaler()
+	m.sizes = info.sentSize()
+	s.init(ctx, info, c.p.httpClient, m, s)
 	s.base64 = c.text
 	s.newRequest = func() (*http.Request, *Error) { return c.newRequest(s.ctx, s.info) }
 	s.doError = transportError

@@ -102,8 +102,8 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		w.WriteHeader(http.StatusUnsupportedMediaType)
 		return nil, 0
 	}
-	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin}
-	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true}
+	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin, sizes: &c.info.wire.sent}
+	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true, sizes: &c.info.wire.received}
 	reqEnc := r.Header.Get(grpcwire.HeaderEncoding)
 	if !h.compressions.supports(reqEnc) {
 		c.fail(h.compressions.unsupportedError(reqEnc))

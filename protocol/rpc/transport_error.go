@@ -21,6 +21,8 @@ import (
 // read into an RPC error:
 //
 //   - an *Error (from a custom HTTPClient) as it is;
+//   - the URL in any *url.Error of the chain loses its query, which holds
+//     the request of a Connect GET (see redactURLs);
 //   - once the call's deadline has passed, deadline_exceeded, even if the
 //     context's timer has not fired yet: the server may reset the stream at
 //     its copy of the deadline first;
@@ -32,7 +34,12 @@ func transportError(ctx context.Context, err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	redactURLs(err)
 	if ctxErr := callError(ctx); ctxErr != nil {
+		if withoutContextCause(err, ctxErr) {
+			// The transport only saw the context end: one message says it.
+			return asError(ctxErr)
+		}
 		return asError(ctxErr).WithCause(err)
 	}
 	err = transport.NetHTTPClientError(err)
