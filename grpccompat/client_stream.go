@@ -89,6 +89,11 @@ func (s *clientStream) SendMsg(m any) error {
 	if errors.Is(err, io.EOF) {
 		return io.EOF
 	}
+	if c := rpc.CodeOf(err); c == rpc.CodeDeadlineExceeded || c == rpc.CodeCanceled {
+		// The call's context ended (before the call started, say): as on
+		// grpc-go, the stream is over, and RecvMsg reports the status.
+		return io.EOF
+	}
 	return toStatusError(err)
 }
 
