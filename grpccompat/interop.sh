@@ -81,8 +81,8 @@ free_port() {
 	return 1
 }
 
-# start_server LOG COMMAND...: starts COMMAND -port PORT on a free port and waits until it says
-# "listening on" or its TCP port accepts connections (grpc-go's server prints nothing); sets
+# start_server LOG COMMAND...: starts COMMAND -port PORT on a free port and waits until its TCP
+# port accepts connections (an HTTP/3 server, on UDP: until it says "listening on"); sets
 # server_pid and server_port. A server that exits first is retried on another port.
 start_server() {
 	local log="$1" port
@@ -93,7 +93,8 @@ start_server() {
 		server_pid=$!
 		local deadline=$((SECONDS + 60))
 		while kill -0 "$server_pid" 2>/dev/null && ((SECONDS < deadline)); do
-			if grep -q "listening on" "$log" 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			if [[ " $* " == *" -transport h3 "* ]] && grep -q "listening on" "$log" 2>/dev/null ||
+				(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 				server_port="$port"
 				return 0
 			fi
