@@ -85,34 +85,13 @@ func BenchmarkGRPCCompatUnaryParallel(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			procs := runtime.GOMAXPROCS(0)
-			b.SetParallelism((parallelCallers + procs - 1) / procs)
-			b.ReportAllocs()
-			var failed atomic.Bool
-			cpuStart, cpuOK := processCPU()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if failed.Load() {
-						continue
-					}
-					res, err := client.Unary(ctx, msg)
-					if err == nil && len(res.GetPayload()) != len(msg.GetPayload()) {
-						err = errShortResponse
-					}
-					if err != nil && failed.CompareAndSwap(false, true) {
-						b.Error(err)
-					}
+			runParallelUnary(b, func() error {
+				res, err := client.Unary(ctx, msg)
+				if err == nil && len(res.GetPayload()) != len(msg.GetPayload()) {
+					err = errShortResponse
 				}
+				return err
 			})
-			if sec := b.Elapsed().Seconds(); sec > 0 {
-				b.ReportMetric(float64(b.N)/sec, "req/s")
-			}
-			if cpuEnd, ok := processCPU(); cpuOK && ok && b.N > 0 {
-				// Client and server CPU per call: steadier than req/s when
-				// other work shares the machine.
-				b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
-			}
 		})
 	}
 }
@@ -133,4 +112,33 @@ func startTransportServer(b *testing.B, srv transport.Server, err error) string 
 	}
 	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 	return srv.Addr().String()
+}
+
+// runParallelUnary runs call from parallelCallers goroutines and reports
+// req/s and the process's CPU time per call (client and server).
+func runParallelUnary(b *testing.B, call func() error) {
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((parallelCallers + procs - 1) / procs)
+	b.ReportAllocs()
+	var failed atomic.Bool
+	cpuStart, cpuOK := processCPU()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if failed.Load() {
+				continue // drain pb so RunParallel ends
+			}
+			if err := call(); err != nil && failed.CompareAndSwap(false, true) {
+				b.Error(err)
+			}
+		}
+	})
+	if sec := b.Elapsed().Seconds(); sec > 0 {
+		b.ReportMetric(float64(b.N)/sec, "req/s")
+	}
+	if cpuEnd, ok := processCPU(); cpuOK && ok && b.N > 0 {
+		// Client and server CPU per call: steadier than req/s when other
+		// work shares the machine.
+		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
+	}
 }
