@@ -29,41 +29,9 @@ func (d doRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) { ret
 // Connect protocol, GET included, proto and JSON, every compression, all
 // four kinds, bidi full duplex.
 func TestConnectGoOnPolyconnectTransports(t *testing.T) {
-	pki := testPKI(t)
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pki.CAPEM)
 	for _, name := range []string{h2.NameH2C, h2.NameH2, transport.NameH3} {
-		cfg := transport.Config{Name: name, Addr: "127.0.0.1:0"}
-		if name != h2.NameH2C {
-			cfg.TLS = pki.ServerTLS()
-		}
-		srv, err := transport.NewServer(cfg, connectGoService())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = srv.Close() })
-		ccfg := transport.Config{Name: name}
-		if name != h2.NameH2C {
-			ccfg.TLSConfig = &tls.Config{RootCAs: roots}
-		}
-		var hc transport.Client
-		if name == transport.NameH3 {
-			hc, err = h3.NewClient(ccfg)
-		} else {
-			hc, err = h2.NewClient(ccfg)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(hc.CloseIdleConnections)
+		url, hc := startOnPolyconnectTransport(t, name, connectGoService())
 		client := &http.Client{Transport: doRoundTripper{hc.Do}}
-		url := "http://" + srv.Addr().String()
-		if name != h2.NameH2C {
-			url = "https://" + srv.Addr().String()
-		}
 		for _, codec := range codecs {
 			for _, comp := range compressions {
 				t.Run(name+"/"+codec+"/"+comp, func(t *testing.T) {
@@ -79,4 +47,41 @@ func TestConnectGoOnPolyconnectTransports(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startOnPolyconnectTransport serves h with the polyconnect transport
+// registered as name (h2c-rpc, h2-rpc or h3; TLS with the test PKI) and
+// returns its URL and a client of the same transport.
+func startOnPolyconnectTransport(t *testing.T, name string, h http.Handler) (string, transport.Client) {
+	t.Helper()
+	pki := testPKI(t)
+	cfg := transport.Config{Name: name, Addr: "127.0.0.1:0"}
+	ccfg := transport.Config{Name: name}
+	scheme := "http://"
+	if name != h2.NameH2C {
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pki.CAPEM)
+		cfg.TLS = pki.ServerTLS()
+		ccfg.TLSConfig = &tls.Config{RootCAs: roots}
+		scheme = "https://"
+	}
+	srv, err := transport.NewServer(cfg, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	var hc transport.Client
+	if name == transport.NameH3 {
+		hc, err = h3.NewClient(ccfg)
+	} else {
+		hc, err = h2.NewClient(ccfg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hc.CloseIdleConnections)
+	return scheme + srv.Addr().String(), hc
 }

@@ -2,8 +2,6 @@ package interop
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +15,6 @@ import (
 
 	"polyconnect.dev/protocol/transport"
 	h2 "polyconnect.dev/transport-h2"
-	h3 "polyconnect.dev/transport-http3"
 )
 
 var (
@@ -91,9 +88,6 @@ func connectGoV2Service() http.Handler {
 // connecthttp.HTTPClients as they are), on Connect (GET included), gRPC and
 // gRPC-Web, all kinds but client streaming, bidi in lock step.
 func TestConnectGoV2OnPolyconnectTransports(t *testing.T) {
-	pki := testPKI(t)
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pki.CAPEM)
 	protocols := []struct {
 		name string
 		opts []connecthttp.Option
@@ -104,33 +98,7 @@ func TestConnectGoV2OnPolyconnectTransports(t *testing.T) {
 		{"grpcweb", []connecthttp.Option{connecthttp.WithGRPCWeb()}},
 	}
 	for _, name := range []string{h2.NameH2C, h2.NameH2, transport.NameH3} {
-		cfg := transport.Config{Name: name, Addr: "127.0.0.1:0"}
-		ccfg := transport.Config{Name: name}
-		scheme := "http://"
-		if name != h2.NameH2C {
-			cfg.TLS = pki.ServerTLS()
-			ccfg.TLSConfig = &tls.Config{RootCAs: roots}
-			scheme = "https://"
-		}
-		srv, err := transport.NewServer(cfg, connectGoV2Service())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = srv.Close() })
-		var hc transport.Client
-		if name == transport.NameH3 {
-			hc, err = h3.NewClient(ccfg)
-		} else {
-			hc, err = h2.NewClient(ccfg)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(hc.CloseIdleConnections)
-		url := scheme + srv.Addr().String()
+		url, hc := startOnPolyconnectTransport(t, name, connectGoV2Service())
 		for _, p := range protocols {
 			t.Run(name+"/"+p.name, func(t *testing.T) {
 				runConnectGoV2Client(t, connectv2.NewClient(connecthttp.NewTransport(hc, url, p.opts...)), p.name != "grpc" && p.name != "grpcweb")

@@ -103,23 +103,7 @@ func (c *RawClient) Invoke(ctx context.Context, req, res any) error {
 // interceptors. Errors of the call itself surface on Send and Receive; the
 // request goes out with the first Send, CloseRequest or Receive.
 func (c *RawClient) NewStream(ctx context.Context) (StreamingClientConn, error) {
-	in := c.inner
-	if in.err != nil {
-		return nil, in.err
-	}
-	info := clientCallInfo(ctx)
-	if info == nil {
-		ctx, info = NewClientContext(ctx)
-	}
-	in.prepare(info)
-	conn, err := c.stream(ctx)
-	if err != nil {
-		return nil, chainError(err)
-	}
-	if conn == nil {
-		return nil, errorf(CodeInternal, "interceptor returned neither a stream nor an error")
-	}
-	return conn, nil
+	return c.inner.openStreamWith(ctx, c.stream)
 }
 
 // ErrHeaderWaitUnsupported is returned by WaitResponseHeader for a stream
