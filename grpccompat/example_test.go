@@ -3,7 +3,6 @@ package grpccompat_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
@@ -20,7 +19,8 @@ func Example() {
 	srv := httptest.NewServer(reg)                        // any polyconnect transport serves it
 	defer srv.Close()
 
-	conn := grpccompat.NewClientConn(http.DefaultClient, srv.URL,
+	// Any HTTP client: a polyconnect transport's client, for one.
+	conn := grpccompat.NewClientConn(srv.Client(), srv.URL,
 		grpccompat.WithClientOptions(rpc.WithProtocol(rpc.ProtocolConnect)))
 	client := testgrpc.NewTestServiceClient(conn) // the generated NewFooClient
 	res, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{
