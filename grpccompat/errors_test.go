@@ -16,7 +16,9 @@ import (
 )
 
 // faultyServer answers with what grpc-go handlers may get wrong.
-type faultyServer struct{ testgrpc.UnimplementedTestServiceServer }
+type faultyServer struct {
+	testgrpc.UnimplementedTestServiceServer
+}
 
 // EmptyCall returns neither a response nor an error.
 func (faultyServer) EmptyCall(context.Context, *testgrpc.Empty) (*testgrpc.Empty, error) {
