@@ -18,6 +18,7 @@ type keyProbe struct {
 	key any
 }
 
+// Value records the key it is asked for and finds nothing.
 func (p *keyProbe) Value(key any) any {
 	p.key = key
 	return nil

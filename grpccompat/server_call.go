@@ -84,10 +84,15 @@ func peerAddr(addr string) net.Addr {
 	return stringAddr(addr)
 }
 
+// stringAddr is a peer address that is not "ip:port" (an in-memory
+// transport's, say), reported as it is.
 type stringAddr string
 
+// Network implements net.Addr.
 func (a stringAddr) Network() string { return "unknown" }
-func (a stringAddr) String() string  { return string(a) }
+
+// String implements net.Addr.
+func (a stringAddr) String() string { return string(a) }
 
 // Method implements grpc.ServerTransportStream.
 func (c *serverCall) Method() string { return c.method }
