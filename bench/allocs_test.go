@@ -47,6 +47,9 @@ var (
 		{harness.ImplConnectGo, harness.ProtocolGRPC},
 		{harness.ImplConnectGo, harness.ProtocolGRPCWeb},
 		{harness.ImplGRPCGo, harness.ProtocolGRPC},
+		{implGRPCCompat, harness.ProtocolConnect},
+		{implGRPCCompat, harness.ProtocolGRPC},
+		{implGRPCCompat, harness.ProtocolGRPCWeb},
 		{harness.ImplRaw, harness.ProtocolNone},
 	}
 	clientAllocTargets = []allocTarget{
@@ -128,6 +131,8 @@ func serverHandler(t allocTarget) http.Handler {
 		return h
 	case harness.ImplGRPCGo:
 		return harness.NewGRPCGoServer()
+	case implGRPCCompat:
+		return grpcCompatHandler()
 	default:
 		return harness.RawHandler()
 	}

@@ -15,6 +15,7 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/grpccompat v0.1.0
 	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
 	polyconnect.dev/protocol v0.1.0
@@ -49,6 +50,7 @@ require (
 )
 
 replace (
+	polyconnect.dev/grpccompat => ../grpccompat
 	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/otel => ../otel
 	polyconnect.dev/protocol => ../protocol

@@ -11,7 +11,9 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/grpccompat v0.1.0
 	polyconnect.dev/health v0.1.0
 	polyconnect.dev/interceptors v0.1.0
 	polyconnect.dev/otel v0.1.0
@@ -39,9 +41,10 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab // indirect
 )
 
 require (
@@ -50,6 +53,7 @@ require (
 )
 
 replace (
+	polyconnect.dev/grpccompat => ../grpccompat
 	polyconnect.dev/health => ../health
 	polyconnect.dev/interceptors => ../interceptors
 	polyconnect.dev/otel => ../otel

@@ -16,6 +16,7 @@ PRODUCT_MODULES=(
 	interceptors/validate
 	otel
 	transcode
+	grpccompat
 )
 
 # Unpublished modules: examples, tests against peers, the conformance programs and benchmarks.
@@ -23,6 +24,7 @@ UNPUBLISHED_MODULES=(
 	codegen/compiletest
 	conformance
 	interop
+	grpccompat/interoptest
 	examples
 	bench
 	scripts/releasecheck

@@ -98,7 +98,7 @@ if [[ -z "${QUICK:-}" ]]; then
 		step "h2spec against transport-h2 (h2c-rpc and h2-rpc)" bash transport-h2/h2spec.sh
 		step "transport-h2 fuzz targets, briefly" bash transport-h2/fuzz.sh
 	fi
-	for suite in conformance/grpc-interop.sh; do
+	for suite in conformance/grpc-interop.sh grpccompat/interop.sh; do
 		[[ -f "$suite" ]] && step "gRPC interop suite ($suite)" bash "$suite"
 	done
 	if [[ -f scripts/fuzz.sh ]]; then

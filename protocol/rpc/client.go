@@ -242,6 +242,11 @@ func attemptRequestHeader(info *CallInfo, extra int) http.Header {
 
 // openStream opens a streaming call through the interceptors.
 func (c *Client[Req, Res]) openStream(ctx context.Context) (StreamingClientConn, error) {
+	return c.openStreamWith(ctx, c.stream)
+}
+
+// openStreamWith opens a streaming call through the chain stream.
+func (c *Client[Req, Res]) openStreamWith(ctx context.Context, stream ClientStreamFunc) (StreamingClientConn, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -250,7 +255,7 @@ func (c *Client[Req, Res]) openStream(ctx context.Context) (StreamingClientConn,
 		ctx, info = NewClientContext(ctx)
 	}
 	c.prepare(info)
-	conn, err := c.stream(ctx)
+	conn, err := stream(ctx)
 	if err != nil {
 		return nil, chainError(err)
 	}

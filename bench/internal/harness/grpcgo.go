@@ -66,8 +66,15 @@ func (grpcGoService) Bidi(stream grpc.BidiStreamingServer[benchv1.Payload, bench
 // registered and the given options.
 func NewGRPCGoServer(opts ...grpc.ServerOption) *grpc.Server {
 	s := grpc.NewServer(opts...)
-	benchv1.RegisterBenchServiceServer(s, grpcGoService{})
+	RegisterGRPCGoService(s)
 	return s
+}
+
+// RegisterGRPCGoService registers the grpc-go implementation of the bench
+// service on r: a grpc.Server, or a grpccompat.Registrar (the same code on
+// polyconnect).
+func RegisterGRPCGoService(r grpc.ServiceRegistrar) {
+	benchv1.RegisterBenchServiceServer(r, grpcGoService{})
 }
 
 // startGRPCGoServer serves with grpc-go's own HTTP/2 transport, as grpc-go

@@ -1,0 +1,20 @@
+module polyconnect.dev/grpccompat
+
+go 1.26.0
+
+require (
+	go.uber.org/goleak v1.3.0
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+	polyconnect.dev/protocol v0.1.0
+)
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+)
+
+replace polyconnect.dev/protocol => ../protocol
