@@ -44,6 +44,10 @@ type Server struct {
 
 	workers workers // goroutines that run handlers
 
+	// h1 takes the HTTP/1.x connections (one-port mode); nil with
+	// WithoutHTTP1.
+	h1 *http1Side
+
 	life     transport.Lifecycle
 	stopOnce sync.Once
 
@@ -94,6 +98,9 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	if tlsConf != nil {
 		prepareTLS(tlsConf)
+		if !o.noHTTP1 {
+			tlsConf.NextProtos = append(tlsConf.NextProtos, "http/1.1")
+		}
 	}
 	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	maxStreams := orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)
@@ -141,6 +148,9 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	s.life.Name = "h2: " + cfg.Name + " server"
 	s.headerBudget = max(minConnHeaderBudget, 4*int64(s.lim.maxHeaderList))
+	if !o.noHTTP1 {
+		s.h1 = newHTTP1Side(cfg, h, s, maxHeader)
+	}
 	return s, nil
 }
 
@@ -208,6 +218,9 @@ func (s *Server) listen() (func() error, error) {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
+	if s.h1 != nil {
+		s.h1.serve(ln.Addr())
+	}
 	return func() error { return s.acceptLoop(ln) }, nil
 }
 
@@ -282,6 +295,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, sc := range conns {
 		sc.shutdown()
 	}
+	h1Err := make(chan error, 1)
+	if s.h1 != nil {
+		go func() { h1Err <- s.h1.shutdown(ctx) }()
+	} else {
+		h1Err <- nil
+	}
 	var err error
 	for _, sc := range conns {
 		select {
@@ -296,6 +315,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		s.closeAll()
 	}
+	if e := <-h1Err; err == nil {
+		err = e
+	}
 	s.waitServe()
 	s.markStopped()
 	return err
@@ -305,6 +327,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // connection, which cancels the contexts of the streams in flight.
 func (s *Server) Close() error {
 	s.stop()
+	if s.h1 != nil {
+		s.h1.close()
+	}
 	s.closeAll()
 	s.waitServe()
 	s.markStopped()
@@ -378,8 +403,10 @@ func (s *Server) logf(format string, args ...any) {
 }
 
 // handshake runs the TLS handshake (for "h2-rpc") and reads the client
-// preface, within the handshake timeout. A client that speaks HTTP/1.1
-// gets a plain answer saying this server speaks HTTP/2 only.
+// preface, within the handshake timeout. It returns a nil connection and
+// no error for a connection it handed to the HTTP/1.x side (one-port
+// mode). Without that side, a client that speaks HTTP/1.1 gets a plain
+// answer saying this server speaks HTTP/2 only.
 func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) {
 	deadline := time.Time{}
 	if s.lim.handshakeTimeout > 0 {
@@ -393,14 +420,34 @@ func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) 
 			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		st := tc.ConnectionState()
-		if st.NegotiatedProtocol != "h2" && st.NegotiatedProtocol != "" {
+		switch {
+		case st.NegotiatedProtocol == "http/1.1" && s.h1 != nil:
+			s.handToHTTP1(tc)
+			return nil, nil, nil
+		case st.NegotiatedProtocol != "h2" && st.NegotiatedProtocol != "":
 			return nil, nil, fmt.Errorf("the client negotiated %q, not h2", st.NegotiatedProtocol)
 		}
 		state = &st
 		nc = tc
 	}
 	var preface [len(http2.ClientPreface)]byte
-	if _, err := io.ReadFull(nc, preface[:]); err != nil {
+	if s.h1 != nil {
+		// Read no further than the preface, and stop at the first byte
+		// that differs from it: an HTTP/1.x request may be shorter.
+		n := 0
+		for n < len(preface) {
+			m, err := nc.Read(preface[n:])
+			n += m
+			if string(preface[:n]) != http2.ClientPreface[:n] {
+				_ = nc.SetDeadline(time.Time{})
+				s.handToHTTP1(&replayConn{Conn: nc, pending: append([]byte(nil), preface[:n]...), tls: state})
+				return nil, nil, nil
+			}
+			if err != nil && n < len(preface) {
+				return nil, nil, fmt.Errorf("read the client preface: %w", err)
+			}
+		}
+	} else if _, err := io.ReadFull(nc, preface[:]); err != nil {
 		return nil, nil, fmt.Errorf("read the client preface: %w", err)
 	}
 	if string(preface[:]) != http2.ClientPreface {

@@ -334,9 +334,10 @@ func TestTLS(t *testing.T) {
 			t.Error("a client without the CA reached the server")
 		}
 	})
-	t.Run("HTTP/1.1 client", func(t *testing.T) {
+	t.Run("HTTP/1.1 client, WithoutHTTP1", func(t *testing.T) {
 		// Go's TLS server lets a client that offers only http/1.1 in
 		// without ALPN; it then hears that this server speaks HTTP/2 only.
+		srv := startServer(t, serverConfig(t, NameH2), http.NotFoundHandler(), WithoutHTTP1())
 		conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
@@ -368,8 +369,8 @@ func TestTLS(t *testing.T) {
 	})
 }
 
-func TestCleartextServerAnswersHTTP1(t *testing.T) {
-	srv := startServer(t, serverConfig(t, NameH2C), http.NotFoundHandler())
+func TestCleartextServerWithoutHTTP1Answers505(t *testing.T) {
+	srv := startServer(t, serverConfig(t, NameH2C), http.NotFoundHandler(), WithoutHTTP1())
 	conn, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
