@@ -32,9 +32,25 @@ func TestDemo(t *testing.T) {
 		for _, p := range protocolsFor(name) {
 			for _, method := range []string{"Say", "Introduce", "Confide", "Converse"} {
 				want++
-				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/\S+\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/[23]\S*\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				if name == transport.NameHTTP1 {
+					row = regexp.MustCompile(`(?m)^` + name + `\s+HTTP/1.1\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				}
 				if !row.MatchString(s) {
 					t.Errorf("no ok row for %s %s %s", name, p, method)
+				}
+			}
+		}
+		if !servesHTTP1(name) {
+			continue
+		}
+		// The one-port servers answered an HTTP/1.1 client too.
+		for _, p := range protocolsFor(transport.NameHTTP1) {
+			for _, method := range []string{"Say", "Introduce", "Confide", "Converse"} {
+				want++
+				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/1.1\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				if !row.MatchString(s) {
+					t.Errorf("no ok HTTP/1.1 row for %s %s %s", name, p, method)
 				}
 			}
 		}
@@ -122,6 +138,20 @@ func TestServeAndCall(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "calls succeeded") {
 			t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
 		}
+	}
+}
+
+// TestServeDefault serves with no -transport: HTTP/2 on transport-h2's
+// engine, which HTTP/2 and HTTP/1.1 clients reach on the same port.
+func TestServeDefault(t *testing.T) {
+	url := server(t)
+	code, out, errOut := client(t, "-url", url)
+	if code != 0 || !strings.Contains(out, "all 12 calls succeeded") || !strings.Contains(out, "h2c-rpc    HTTP/2.0") {
+		t.Errorf("HTTP/2 client: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = client(t, "-url", url, "-transport", "http1", "-protocol", "connect,grpcweb")
+	if code != 0 || !strings.Contains(out, "all 8 calls succeeded") || !strings.Contains(out, "http1      HTTP/1.1") {
+		t.Errorf("HTTP/1.1 client on the same port: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
