@@ -24,8 +24,9 @@ var ErrServerClosed = transport.ErrServerClosed
 
 // Server serves an http.Handler over HTTP/2 with this package's engine:
 // cleartext with prior knowledge ("h2c-rpc") or over TLS with ALPN
-// ("h2-rpc"). It speaks HTTP/2 only. It implements transport.Server; its
-// methods are safe for concurrent use.
+// ("h2-rpc"). HTTP/1.x connections on the same port go to a net/http
+// server for the same handler, unless WithoutHTTP1 is given. It implements
+// transport.Server; its methods are safe for concurrent use.
 type Server struct {
 	name    string
 	addr    string
@@ -288,8 +289,9 @@ func (s *Server) URL() string {
 // lost. Streams in flight, unary and streaming, keep working in both
 // directions until they end; each connection closes when its last stream
 // does. If ctx ends first, Shutdown cancels the remaining streams, closes
-// their connections and returns ctx's error. Serve returns once Shutdown
-// has finished.
+// their connections and returns ctx's error. HTTP/1.x connections stop as
+// with net/http's Server.Shutdown: idle ones close at once, the others once
+// their request is answered. Serve returns once Shutdown has finished.
 func (s *Server) Shutdown(ctx context.Context) error {
 	conns := s.stop()
 	for _, sc := range conns {
@@ -324,7 +326,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Close stops the server at once: it closes the listener and every
-// connection, which cancels the contexts of the streams in flight.
+// connection, HTTP/1.x ones included, which cancels the contexts of the
+// streams and requests in flight.
 func (s *Server) Close() error {
 	s.stop()
 	if s.h1 != nil {
