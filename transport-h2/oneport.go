@@ -1,10 +1,14 @@
 package h2
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -209,6 +213,59 @@ func (t tlsStateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t.h.ServeHTTP(w, r)
+}
+
+// sniffHTTP1 reads on from the first bytes of a connection that are not
+// the HTTP/2 preface until its first line is complete (within the
+// handshake deadline and the header limit), and hands the connection to
+// the HTTP/1.x side if that line is an HTTP/1.x request line. Anything
+// else is neither HTTP/2 nor HTTP/1.x, and the connection is closed, as
+// RFC 9113 asks of an invalid preface.
+func (s *Server) sniffHTTP1(nc net.Conn, first []byte, state *tls.ConnectionState) (net.Conn, *tls.ConnectionState, error) {
+	errNeither := errors.New("the client sent neither the HTTP/2 preface nor an HTTP/1.x request line")
+	limit := max(int(s.lim.maxHeaderList), 4<<10)
+	buf := append(make([]byte, 0, 1<<10), first...)
+	scanned := 0 // buf[:scanned] holds no line end
+	for bytes.IndexByte(buf[scanned:], '\n') < 0 {
+		scanned = len(buf)
+		if len(buf) >= limit {
+			return nil, nil, errNeither
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(len(buf), limit-len(buf)))
+		}
+		m, err := nc.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+m]
+		if err != nil && bytes.IndexByte(buf[scanned:], '\n') < 0 {
+			return nil, nil, fmt.Errorf("read the first line: %w", err)
+		}
+	}
+	line, _, _ := bytes.Cut(buf, []byte("\n"))
+	if !isHTTP1RequestLine(bytes.TrimSuffix(line, []byte("\r"))) {
+		return nil, nil, errNeither
+	}
+	s.handToHTTP1(&replayConn{Conn: nc, pending: buf, tls: state})
+	return nil, nil, nil
+}
+
+// isHTTP1RequestLine reports whether line is "METHOD TARGET HTTP/1.x", with
+// a method of token characters.
+func isHTTP1RequestLine(line []byte) bool {
+	method, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(method) == 0 {
+		return false
+	}
+	for _, c := range method {
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte("\"(),/:;<=>?@[\\]{}"), c) >= 0 {
+			return false
+		}
+	}
+	i := bytes.LastIndexByte(rest, ' ')
+	if i <= 0 {
+		return false
+	}
+	version := rest[i+1:]
+	return len(version) == len("HTTP/1.1") && bytes.HasPrefix(version, []byte("HTTP/1."))
 }
 
 // handToHTTP1 gives a connection that speaks HTTP/1.x to the net/http

@@ -361,3 +361,69 @@ func dialTCP(t *testing.T, srv *Server) net.Conn {
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
+
+// TestOnePortNeitherProtocol checks that a connection whose first line is
+// neither the HTTP/2 preface nor an HTTP/1.x request line is closed
+// without an answer (RFC 9113 section 3.4, which h2spec checks), and that
+// a first line longer than the header limit is not buffered without end.
+func TestOnePortNeitherProtocol(t *testing.T) {
+	cfg := serverConfig(t, NameH2C)
+	cfg.MaxHeaderBytes = 8 << 10
+	srv := startServer(t, cfg, protoHandler)
+	for _, send := range []string{
+		"INVALID CONNECTION PREFACE\r\n\r\n",
+		"GET / HTTP/2.0\r\n\r\n",
+		"GET /\r\n",
+		"G(T / HTTP/1.1\r\n\r\n",
+		"GET " + strings.Repeat("a", 16<<10), // no line end within the limit
+	} {
+		conn := dialTCP(t, srv)
+		_, _ = io.WriteString(conn, send)
+		_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // generous: the server closes at once
+		b, err := io.ReadAll(conn)
+		if len(b) > 0 || err != nil {
+			t.Errorf("%.30q got %q, %v; want the connection closed without an answer", send, b, err)
+		}
+	}
+}
+
+// TestOnePortRequestLineInPieces sends an HTTP/1.1 request a byte at a
+// time: the server must wait for the whole first line, then answer.
+func TestOnePortRequestLineInPieces(t *testing.T) {
+	srv := startServer(t, serverConfig(t, NameH2C), protoHandler)
+	conn := dialTCP(t, srv)
+	for _, c := range []byte("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\npiece") {
+		if _, err := conn.Write([]byte{c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "HTTP/1.1 cleartext piece" {
+		t.Errorf("got %d %q", resp.StatusCode, b)
+	}
+}
+
+func TestIsHTTP1RequestLine(t *testing.T) {
+	for line, want := range map[string]bool{
+		"GET / HTTP/1.1":                   true,
+		"OPTIONS * HTTP/1.0":               true,
+		"POST /a%20b?c=d HTTP/1.1":         true,
+		"CONNECT example.com:443 HTTP/1.1": true,
+		"PRI * HTTP/2.0":                   false,
+		"GET / HTTP/1.10":                  false,
+		"GET /":                            false,
+		" / HTTP/1.1":                      false,
+		"GET HTTP/1.1":                     false,
+		"G@T / HTTP/1.1":                   false,
+		"":                                 false,
+	} {
+		if got := isHTTP1RequestLine([]byte(line)); got != want {
+			t.Errorf("isHTTP1RequestLine(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

@@ -434,7 +434,7 @@ func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) 
 		nc = tc
 	}
 	var preface [len(http2.ClientPreface)]byte
-	if s.h1 != nil {
+	if s.h1 != nil && (state == nil || state.NegotiatedProtocol == "") {
 		// Read no further than the preface, and stop at the first byte
 		// that differs from it: an HTTP/1.x request may be shorter.
 		n := 0
@@ -442,9 +442,7 @@ func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) 
 			m, err := nc.Read(preface[n:])
 			n += m
 			if string(preface[:n]) != http2.ClientPreface[:n] {
-				_ = nc.SetDeadline(time.Time{})
-				s.handToHTTP1(&replayConn{Conn: nc, pending: append([]byte(nil), preface[:n]...), tls: state})
-				return nil, nil, nil
+				return s.sniffHTTP1(nc, preface[:n], state)
 			}
 			if err != nil && n < len(preface) {
 				return nil, nil, fmt.Errorf("read the client preface: %w", err)
