@@ -85,6 +85,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	if cfg.Addr == "" && o.listener == nil {
 		return nil, errors.New(`h2: Config.Addr is empty (use ":8080", or "127.0.0.1:0" for a free port)`)
 	}
+	if cfg.Addr != "" && o.listener == nil {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
 	tlsConf, err := cfg.ServerTLSConfig()
 	if err != nil {
 		return nil, err

@@ -557,3 +557,15 @@ func TestStreamTimeouts(t *testing.T) {
 		t.Errorf("write: %v, want a deadline error", err)
 	}
 }
+
+// TestAddrWithScheme checks that an address given as a URL is refused
+// with a hint, on servers and clients, as on every transport.
+func TestAddrWithScheme(t *testing.T) {
+	const want = `has a scheme: give host:port`
+	if _, err := NewServer(transport.Config{Name: NameH2C, Addr: "http://127.0.0.1:8080"}, http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("server: %v, want %q", err, want)
+	}
+	if _, err := NewClient(transport.Config{Name: NameH2C, Addr: "http://127.0.0.1:8080"}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("client: %v, want %q", err, want)
+	}
+}

@@ -218,7 +218,7 @@ func TestFrontDoorErrors(t *testing.T) {
 		want string
 	}{
 		{"port in use", []string{"-serve", "-addr", busy.Addr().String()}, 1,
-			"eliza: nethttp: h2c server cannot listen on " + busy.Addr().String() + ": address already in use"},
+			"eliza: h2: h2c-rpc server cannot listen on " + busy.Addr().String() + ": address already in use"},
 		{"unknown transport", []string{"-serve", "-transport", "h4"}, 1,
 			`eliza: transport: unknown transport "h4" (registered: `},
 		{"missing certificate", []string{"-serve", "-transport", "h2", "-addr", "127.0.0.1:0"}, 1,
