@@ -30,8 +30,8 @@
 // and the writer turns everything queued, on every stream, into frames and
 // hands them to the socket in one write, so that under load many calls
 // share a system call. Small writes are copied into the stream's queue;
-// large ones are lent to the writer, which refers to them in the batch
-// (writev) while the caller waits. The reader wakes a waiting handler or
+// large ones are lent to the writer, which copies them straight into the
+// batch while the caller waits. The reader wakes a waiting handler or
 // caller once per burst of frames, and handlers run on kept goroutines.
 // Flow-control windows start at 256 KiB per stream and 1 MiB per
 // connection and grow, up to 8 MiB and 16 MiB, when the bandwidth-delay

@@ -569,3 +569,12 @@ func TestAddrWithScheme(t *testing.T) {
 		t.Errorf("client: %v, want %q", err, want)
 	}
 }
+
+// TestEchoVectored runs TestEcho with vectored writes on (lent payloads
+// referred to and written with writev on plain TCP), which are off by
+// default, so that the path keeps working.
+func TestEchoVectored(t *testing.T) {
+	vectoredWrites.Store(true)
+	t.Cleanup(func() { vectoredWrites.Store(false) })
+	TestEcho(t)
+}
