@@ -132,6 +132,9 @@ func NewClient(cfg transport.Config, opts ...ClientOption) (*Client, error) {
 	c.pingInterval.Store(int64(ka.pingInterval))
 	c.lim.idleTimeout = c.idleTimeout
 	if cfg.Addr != "" {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
 		if c.tls != nil {
 			c.url = "https://" + cfg.Addr
 		} else {

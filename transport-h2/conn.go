@@ -242,7 +242,8 @@ func newConn(nc net.Conn, r role, server bool, lim limits, logf func(string, ...
 	c.dec = hpack.NewDecoder(4096, c.emitField)
 	c.dec.SetMaxStringLength(int(lim.maxHeaderList))
 	c.bw.nc = nc
-	_, c.bw.vectored = nc.(*net.TCPConn)
+	_, isTCP := nc.(*net.TCPConn)
+	c.bw.vectored = isTCP && vectoredWrites.Load()
 	c.wfr = http2.NewFramer(&c.bw, nil)
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	c.bdp.init(lim)

@@ -11,19 +11,27 @@
 //
 //	import _ "polyconnect.dev/transport-h2"
 //
-// Importing it registers two names with package transport. Both are
-// opt-in: nothing uses them unless a Config names them.
+// Importing it registers two names with package transport; a Config
+// that names one selects it (polyconnect's quick start and examples do).
 //
 //   - "h2c-rpc": cleartext HTTP/2 with prior knowledge.
 //   - "h2-rpc": HTTP/2 over TLS, negotiated with ALPN ("h2").
+//
+// Servers of both names take HTTP/1.x clients on the same port (the
+// one-port mode): a cleartext connection whose first bytes are not the
+// HTTP/2 connection preface, or a TLS connection that negotiated
+// "http/1.1" (or nothing) with ALPN, is handed to a net/http server for the
+// same handler, with the bytes already read replayed, so curl, browsers and
+// HTTP/1.1 clients reach the service where HTTP/2 clients do.
+// [WithoutHTTP1] makes a server speak HTTP/2 only.
 //
 // Each connection has one goroutine that reads and dispatches frames and
 // one that writes: handlers and callers queue headers, data and trailers,
 // and the writer turns everything queued, on every stream, into frames and
 // hands them to the socket in one write, so that under load many calls
 // share a system call. Small writes are copied into the stream's queue;
-// large ones are lent to the writer, which refers to them in the batch
-// (writev) while the caller waits. The reader wakes a waiting handler or
+// large ones are lent to the writer, which copies them straight into the
+// batch while the caller waits. The reader wakes a waiting handler or
 // caller once per burst of frames, and handlers run on kept goroutines.
 // Flow-control windows start at 256 KiB per stream and 1 MiB per
 // connection and grow, up to 8 MiB and 16 MiB, when the bandwidth-delay
@@ -66,8 +74,9 @@
 // front, up to 64 KiB, and leaves with the headers in one write; any other
 // body streams as the caller writes it.
 //
-// What it does not do: HTTP/1.1 (servers answer an HTTP/1.1 request with
-// 505 and close; use transport-nethttp for HTTP/1.1 and gRPC-Web from
-// browsers), the HTTP/1.1 Upgrade to h2c, server push, proxies, and
-// stream priorities (frames are scheduled round-robin).
+// What it does not do: HTTP/1.1 of its own (servers hand it to net/http;
+// clients speak HTTP/2 only: use transport-nethttp's "http1" to call an
+// HTTP/1.1 server), the HTTP/1.1 Upgrade to h2c (such a request is
+// answered in HTTP/1.1), server push, proxies, and stream priorities
+// (frames are scheduled round-robin).
 package h2

@@ -17,7 +17,9 @@ import (
 
 // TestH2Spec runs h2spec (github.com/summerwind/h2spec, the binary named by
 // $H2SPEC; h2spec.sh installs it) against the server, cleartext and over
-// TLS, and fails unless every test case passes. It is behind the h2spec
+// TLS, in the default one-port mode (HTTP/1.x handed to net/http on the
+// same port) and HTTP/2 only (WithoutHTTP1), and fails unless every test
+// case passes. It is behind the h2spec
 // build tag because it needs the tool: run it with `bash h2spec.sh`.
 func TestH2Spec(t *testing.T) {
 	bin := os.Getenv("H2SPEC")
@@ -29,13 +31,22 @@ func TestH2Spec(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "hello from h2\n")
 	})
-	for _, name := range []string{NameH2C, NameH2} {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode string
+		opts       []ServerOption
+	}{
+		{NameH2C, "one-port", nil},
+		{NameH2, "one-port", nil},
+		{NameH2C, "http2-only", []ServerOption{WithoutHTTP1()}},
+		{NameH2, "http2-only", []ServerOption{WithoutHTTP1()}},
+	} {
+		name := tc.name
+		t.Run(name+"/"+tc.mode, func(t *testing.T) {
 			cfg := transport.Config{Name: name, Addr: "127.0.0.1:0"}
 			if name == NameH2 {
 				cfg.TLS = testPKI(t).serverTLS()
 			}
-			srv, err := NewServer(cfg, handler)
+			srv, err := NewServer(cfg, handler, tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +64,7 @@ func TestH2Spec(t *testing.T) {
 			if summary == nil {
 				t.Fatalf("h2spec printed no summary (%v):\n%s", err, out)
 			}
-			t.Logf("h2spec %s: %s", name, summary[0])
+			t.Logf("h2spec %s %s: %s", name, tc.mode, summary[0])
 			if err != nil || string(summary[4]) != "0" || string(summary[3]) != "0" {
 				t.Fatalf("h2spec failed (%v):\n%s", err, out)
 			}

@@ -59,6 +59,7 @@ type serverOptions struct {
 	commonOptions
 	listener net.Listener
 	errorLog *log.Logger
+	noHTTP1  bool
 }
 
 type clientOptions struct {
@@ -91,6 +92,17 @@ func WithListener(l net.Listener) ServerOption {
 // such as panics in handlers. By default it is the standard logger.
 func WithErrorLog(l *log.Logger) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) { o.errorLog = l })
+}
+
+// WithoutHTTP1 makes the server speak HTTP/2 only. By default a server
+// serves HTTP/2 on this package's engine and hands every HTTP/1.x
+// connection on the same port to a net/http server for the same handler
+// (the one-port mode): over TLS it offers ALPN "h2" and "http/1.1", in
+// cleartext it tells the two apart by the HTTP/2 connection preface.
+// Without HTTP/1.x, a cleartext HTTP/1.1 request gets a 505 answer and TLS
+// offers "h2" alone.
+func WithoutHTTP1() ServerOption {
+	return serverOptionFunc(func(o *serverOptions) { o.noHTTP1 = true })
 }
 
 // WithKeepalive makes the server send a PING on a connection it has heard

@@ -24,8 +24,9 @@ var ErrServerClosed = transport.ErrServerClosed
 
 // Server serves an http.Handler over HTTP/2 with this package's engine:
 // cleartext with prior knowledge ("h2c-rpc") or over TLS with ALPN
-// ("h2-rpc"). It speaks HTTP/2 only. It implements transport.Server; its
-// methods are safe for concurrent use.
+// ("h2-rpc"). HTTP/1.x connections on the same port go to a net/http
+// server for the same handler, unless WithoutHTTP1 is given. It implements
+// transport.Server; its methods are safe for concurrent use.
 type Server struct {
 	name    string
 	addr    string
@@ -43,6 +44,10 @@ type Server struct {
 	writeTO      time.Duration
 
 	workers workers // goroutines that run handlers
+
+	// h1 takes the HTTP/1.x connections (one-port mode); nil with
+	// WithoutHTTP1.
+	h1 *http1Side
 
 	life     transport.Lifecycle
 	stopOnce sync.Once
@@ -80,6 +85,11 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	if cfg.Addr == "" && o.listener == nil {
 		return nil, errors.New(`h2: Config.Addr is empty (use ":8080", or "127.0.0.1:0" for a free port)`)
 	}
+	if cfg.Addr != "" && o.listener == nil {
+		if err := transport.CheckAddr(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
 	tlsConf, err := cfg.ServerTLSConfig()
 	if err != nil {
 		return nil, err
@@ -94,6 +104,9 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	if tlsConf != nil {
 		prepareTLS(tlsConf)
+		if !o.noHTTP1 {
+			tlsConf.NextProtos = append(tlsConf.NextProtos, "http/1.1")
+		}
 	}
 	maxHeader := orDefaultInt(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	maxStreams := orDefaultInt(cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)
@@ -141,6 +154,9 @@ func NewServer(cfg transport.Config, h http.Handler, opts ...ServerOption) (*Ser
 	}
 	s.life.Name = "h2: " + cfg.Name + " server"
 	s.headerBudget = max(minConnHeaderBudget, 4*int64(s.lim.maxHeaderList))
+	if !o.noHTTP1 {
+		s.h1 = newHTTP1Side(cfg, h, s, maxHeader)
+	}
 	return s, nil
 }
 
@@ -208,6 +224,9 @@ func (s *Server) listen() (func() error, error) {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
+	if s.h1 != nil {
+		s.h1.serve(ln.Addr())
+	}
 	return func() error { return s.acceptLoop(ln) }, nil
 }
 
@@ -275,12 +294,19 @@ func (s *Server) URL() string {
 // lost. Streams in flight, unary and streaming, keep working in both
 // directions until they end; each connection closes when its last stream
 // does. If ctx ends first, Shutdown cancels the remaining streams, closes
-// their connections and returns ctx's error. Serve returns once Shutdown
-// has finished.
+// their connections and returns ctx's error. HTTP/1.x connections stop as
+// with net/http's Server.Shutdown: idle ones close at once, the others once
+// their request is answered. Serve returns once Shutdown has finished.
 func (s *Server) Shutdown(ctx context.Context) error {
 	conns := s.stop()
 	for _, sc := range conns {
 		sc.shutdown()
+	}
+	h1Err := make(chan error, 1)
+	if s.h1 != nil {
+		go func() { h1Err <- s.h1.shutdown(ctx) }()
+	} else {
+		h1Err <- nil
 	}
 	var err error
 	for _, sc := range conns {
@@ -296,15 +322,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		s.closeAll()
 	}
+	if e := <-h1Err; err == nil {
+		err = e
+	}
 	s.waitServe()
 	s.markStopped()
 	return err
 }
 
 // Close stops the server at once: it closes the listener and every
-// connection, which cancels the contexts of the streams in flight.
+// connection, HTTP/1.x ones included, which cancels the contexts of the
+// streams and requests in flight.
 func (s *Server) Close() error {
 	s.stop()
+	if s.h1 != nil {
+		s.h1.close()
+	}
 	s.closeAll()
 	s.waitServe()
 	s.markStopped()
@@ -378,8 +411,10 @@ func (s *Server) logf(format string, args ...any) {
 }
 
 // handshake runs the TLS handshake (for "h2-rpc") and reads the client
-// preface, within the handshake timeout. A client that speaks HTTP/1.1
-// gets a plain answer saying this server speaks HTTP/2 only.
+// preface, within the handshake timeout. It returns a nil connection and
+// no error for a connection it handed to the HTTP/1.x side (one-port
+// mode). Without that side, a client that speaks HTTP/1.1 gets a plain
+// answer saying this server speaks HTTP/2 only.
 func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) {
 	deadline := time.Time{}
 	if s.lim.handshakeTimeout > 0 {
@@ -393,14 +428,32 @@ func (s *Server) handshake(nc net.Conn) (net.Conn, *tls.ConnectionState, error) 
 			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		st := tc.ConnectionState()
-		if st.NegotiatedProtocol != "h2" && st.NegotiatedProtocol != "" {
+		switch {
+		case st.NegotiatedProtocol == "http/1.1" && s.h1 != nil:
+			s.handToHTTP1(tc)
+			return nil, nil, nil
+		case st.NegotiatedProtocol != "h2" && st.NegotiatedProtocol != "":
 			return nil, nil, fmt.Errorf("the client negotiated %q, not h2", st.NegotiatedProtocol)
 		}
 		state = &st
 		nc = tc
 	}
 	var preface [len(http2.ClientPreface)]byte
-	if _, err := io.ReadFull(nc, preface[:]); err != nil {
+	if s.h1 != nil && (state == nil || state.NegotiatedProtocol == "") {
+		// Read no further than the preface, and stop at the first byte
+		// that differs from it: an HTTP/1.x request may be shorter.
+		n := 0
+		for n < len(preface) {
+			m, err := nc.Read(preface[n:])
+			n += m
+			if string(preface[:n]) != http2.ClientPreface[:n] {
+				return s.sniffHTTP1(nc, preface[:n], state)
+			}
+			if err != nil && n < len(preface) {
+				return nil, nil, fmt.Errorf("read the client preface: %w", err)
+			}
+		}
+	} else if _, err := io.ReadFull(nc, preface[:]); err != nil {
 		return nil, nil, fmt.Errorf("read the client preface: %w", err)
 	}
 	if string(preface[:]) != http2.ClientPreface {

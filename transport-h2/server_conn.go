@@ -95,6 +95,9 @@ func (sc *serverConn) serve() {
 		closeGently(sc.rawConn)
 		return
 	}
+	if nc == nil {
+		return // handed to the HTTP/1.x side (one-port mode)
+	}
 	sc.tlsState = state
 	sc.baseCtx = context.WithValue(context.Background(), http.LocalAddrContextKey, nc.LocalAddr())
 	c := newConn(nc, sc, true, s.lim, s.logf)

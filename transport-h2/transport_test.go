@@ -334,9 +334,10 @@ func TestTLS(t *testing.T) {
 			t.Error("a client without the CA reached the server")
 		}
 	})
-	t.Run("HTTP/1.1 client", func(t *testing.T) {
+	t.Run("HTTP/1.1 client, WithoutHTTP1", func(t *testing.T) {
 		// Go's TLS server lets a client that offers only http/1.1 in
 		// without ALPN; it then hears that this server speaks HTTP/2 only.
+		srv := startServer(t, serverConfig(t, NameH2), http.NotFoundHandler(), WithoutHTTP1())
 		conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
@@ -368,8 +369,8 @@ func TestTLS(t *testing.T) {
 	})
 }
 
-func TestCleartextServerAnswersHTTP1(t *testing.T) {
-	srv := startServer(t, serverConfig(t, NameH2C), http.NotFoundHandler())
+func TestCleartextServerWithoutHTTP1Answers505(t *testing.T) {
+	srv := startServer(t, serverConfig(t, NameH2C), http.NotFoundHandler(), WithoutHTTP1())
 	conn, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -555,4 +556,25 @@ func TestStreamTimeouts(t *testing.T) {
 	if err := recv(t, writeErr, "the write to time out"); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("write: %v, want a deadline error", err)
 	}
+}
+
+// TestAddrWithScheme checks that an address given as a URL is refused
+// with a hint, on servers and clients, as on every transport.
+func TestAddrWithScheme(t *testing.T) {
+	const want = `has a scheme: give host:port`
+	if _, err := NewServer(transport.Config{Name: NameH2C, Addr: "http://127.0.0.1:8080"}, http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("server: %v, want %q", err, want)
+	}
+	if _, err := NewClient(transport.Config{Name: NameH2C, Addr: "http://127.0.0.1:8080"}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("client: %v, want %q", err, want)
+	}
+}
+
+// TestEchoVectored runs TestEcho with vectored writes on (lent payloads
+// referred to and written with writev on plain TCP), which are off by
+// default, so that the path keeps working.
+func TestEchoVectored(t *testing.T) {
+	vectoredWrites.Store(true)
+	t.Cleanup(func() { vectoredWrites.Store(false) })
+	TestEcho(t)
 }

@@ -116,7 +116,7 @@ func serverConfig(req *v1.ServerCompatRequest, http2 string) (transport.Config, 
 	var err error
 	switch v := req.GetHttpVersion(); v {
 	case v1.HTTPVersion_HTTP_VERSION_1:
-		cfg.Name, err = engine.HTTP1Name(http2)
+		cfg.Name, err = engine.ServerHTTP1Name(http2, req.GetUseTls())
 	case v1.HTTPVersion_HTTP_VERSION_2:
 		cfg.Name, err = engine.HTTP2Name(http2, req.GetUseTls())
 	case v1.HTTPVersion_HTTP_VERSION_3:

@@ -1,8 +1,10 @@
 // Package engine lets the programs under test choose whose HTTP/2 they
 // speak, from a flag: net/http's, through transport-nethttp ("h2c" and
 // "h2", the default), or transport-h2's engine written for RPC ("h2c-rpc"
-// and "h2-rpc"). HTTP/1.1 always comes from transport-nethttp, and
-// transport-h2 has none: with it, only HTTP/2 configs can run.
+// and "h2-rpc"). A transport-h2 server serves HTTP/1.1 on the same port
+// (its one-port mode hands those connections to net/http), so HTTP/1.1
+// server configs run on it too; an HTTP/1.1 client always comes from
+// transport-nethttp.
 package engine
 
 import (
@@ -44,11 +46,21 @@ func HTTP2Name(engine string, tls bool) (string, error) {
 	return "", fmt.Errorf("unknown HTTP/2 engine %q (want %q or %q)", engine, NetHTTP, H2)
 }
 
-// HTTP1Name returns the transport name for HTTP/1.1, which engine h2 does
-// not have.
+// HTTP1Name returns the transport name for an HTTP/1.1 client, which
+// engine h2 does not have.
 func HTTP1Name(engine string) (string, error) {
 	if engine == H2 {
-		return "", fmt.Errorf("transport-h2 speaks HTTP/2 only: run HTTP/1.1 configs with -http2 %s", NetHTTP)
+		return "", fmt.Errorf("transport-h2 has no HTTP/1.1 client: run HTTP/1.1 client configs with -http2 %s", NetHTTP)
 	}
 	return transport.NameHTTP1, nil
+}
+
+// ServerHTTP1Name returns the transport name for a server that HTTP/1.1
+// clients reach, cleartext or over TLS: on engine h2 the same server as
+// for HTTP/2, whose one-port mode hands HTTP/1.1 to net/http.
+func ServerHTTP1Name(engine string, tls bool) (string, error) {
+	if engine == H2 {
+		return HTTP2Name(engine, tls)
+	}
+	return HTTP1Name(engine)
 }

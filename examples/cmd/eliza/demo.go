@@ -84,5 +84,21 @@ func demoTransport(ctx context.Context, name string, h http.Handler, pki *certs.
 	for _, p := range protocolsFor(name) {
 		rows = append(rows, callEveryMethod(ctx, client, client.URL(), name, p)...)
 	}
+	if servesHTTP1(name) {
+		// The same server, on the same port, called by an HTTP/1.1
+		// client: the rows say the server's transport, and HTTP/1.1.
+		h1Cfg := transport.Config{Name: transport.NameHTTP1, Addr: clientCfg.Addr, TLS: clientCfg.TLS}
+		h1, err := transport.NewClient(h1Cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer h1.CloseIdleConnections()
+		for _, p := range protocolsFor(transport.NameHTTP1) {
+			for _, r := range callEveryMethod(ctx, h1, h1.URL(), transport.NameHTTP1, p) {
+				r.transport = name
+				rows = append(rows, r)
+			}
+		}
+	}
 	return rows, nil
 }

@@ -9,9 +9,10 @@
 //
 // Flags make it a standalone server or a client:
 //
-//	eliza -serve -transport h2c -addr 127.0.0.1:8080     # serve until interrupted
+//	eliza -serve -addr 127.0.0.1:8080                     # h2c-rpc: HTTP/2 and HTTP/1.1 on one port
+//	eliza -serve -transport h2c -addr 127.0.0.1:8080     # net/http's HTTP/2 instead
 //	eliza -serve -config server.yaml                      # a transport.Config in YAML or JSON
-//	eliza -serve -transport h2 -self-signed               # TLS with a throw-away certificate
+//	eliza -serve -transport h2-rpc -self-signed           # TLS with a throw-away certificate
 //	eliza -serve -cors http://localhost:5173              # let browser pages of that origin call
 //	eliza -url http://127.0.0.1:8080                      # call every method of a running server
 //	eliza -url https://127.0.0.1:8443 -insecure -protocol grpc
@@ -99,7 +100,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&opts.serve, "serve", false, "serve Eliza until interrupted")
 	fs.StringVar(&opts.url, "url", "", "call every method of the Eliza server at `URL`, such as http://127.0.0.1:8080")
 	fs.StringVar(&opts.addr, "addr", "", "`HOST:PORT` to serve on (default 127.0.0.1:8080); port 0 picks a free one")
-	fs.StringVar(&opts.name, "transport", "", "transport `NAME`: "+strings.Join(transport.Names(), ", ")+" (default h2c; for -url, h2 for https URLs)")
+	fs.StringVar(&opts.name, "transport", "", "transport `NAME`: "+strings.Join(transport.Names(), ", ")+" (default "+defaultTransport+": HTTP/2 on transport-h2 and HTTP/1.1 on the same port; for -url, "+defaultTLSTransport+" for https URLs)")
 	fs.StringVar(&opts.configFile, "config", "", "transport.Config `FILE` in YAML or JSON (.json); -transport and -addr override it")
 	fs.BoolVar(&opts.selfSigned, "self-signed", false, "with -serve and a TLS transport, use a throw-away self-signed certificate when the config has none")
 	fs.BoolVar(&opts.insecure, "insecure", false, "with -url, accept any server certificate (for -self-signed servers)")
@@ -170,9 +171,9 @@ func callServer(ctx context.Context, opts *options, stdout io.Writer) error {
 	case opts.set["transport"]:
 		cfg.Name = opts.name
 	case cfg.Name == "" && strings.HasPrefix(opts.url, "https://"):
-		cfg.Name = transport.NameH2
+		cfg.Name = defaultTLSTransport
 	case cfg.Name == "":
-		cfg.Name = transport.NameH2C
+		cfg.Name = defaultTransport
 	}
 	if opts.set["addr"] {
 		cfg.Addr = opts.addr

@@ -32,9 +32,25 @@ func TestDemo(t *testing.T) {
 		for _, p := range protocolsFor(name) {
 			for _, method := range []string{"Say", "Introduce", "Confide", "Converse"} {
 				want++
-				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/\S+\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/[23]\S*\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				if name == transport.NameHTTP1 {
+					row = regexp.MustCompile(`(?m)^` + name + `\s+HTTP/1.1\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				}
 				if !row.MatchString(s) {
 					t.Errorf("no ok row for %s %s %s", name, p, method)
+				}
+			}
+		}
+		if !servesHTTP1(name) {
+			continue
+		}
+		// The one-port servers answered an HTTP/1.1 client too.
+		for _, p := range protocolsFor(transport.NameHTTP1) {
+			for _, method := range []string{"Say", "Introduce", "Confide", "Converse"} {
+				want++
+				row := regexp.MustCompile(`(?m)^` + name + `\s+HTTP/1.1\s+` + p.String() + `\s+` + method + `\s+ok\s`)
+				if !row.MatchString(s) {
+					t.Errorf("no ok HTTP/1.1 row for %s %s %s", name, p, method)
 				}
 			}
 		}
@@ -125,6 +141,20 @@ func TestServeAndCall(t *testing.T) {
 	}
 }
 
+// TestServeDefault serves with no -transport: HTTP/2 on transport-h2's
+// engine, which HTTP/2 and HTTP/1.1 clients reach on the same port.
+func TestServeDefault(t *testing.T) {
+	url := server(t)
+	code, out, errOut := client(t, "-url", url)
+	if code != 0 || !strings.Contains(out, "all 12 calls succeeded") || !strings.Contains(out, "h2c-rpc    HTTP/2.0") {
+		t.Errorf("HTTP/2 client: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = client(t, "-url", url, "-transport", "http1", "-protocol", "connect,grpcweb")
+	if code != 0 || !strings.Contains(out, "all 8 calls succeeded") || !strings.Contains(out, "http1      HTTP/1.1") {
+		t.Errorf("HTTP/1.1 client on the same port: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
 func TestServeSelfSigned(t *testing.T) {
 	url := server(t, "-transport", "h2", "-self-signed")
 	if !strings.HasPrefix(url, "https://") {
@@ -188,7 +218,7 @@ func TestFrontDoorErrors(t *testing.T) {
 		want string
 	}{
 		{"port in use", []string{"-serve", "-addr", busy.Addr().String()}, 1,
-			"eliza: nethttp: h2c server cannot listen on " + busy.Addr().String() + ": address already in use"},
+			"eliza: h2: h2c-rpc server cannot listen on " + busy.Addr().String() + ": address already in use"},
 		{"unknown transport", []string{"-serve", "-transport", "h4"}, 1,
 			`eliza: transport: unknown transport "h4" (registered: `},
 		{"missing certificate", []string{"-serve", "-transport", "h2", "-addr", "127.0.0.1:0"}, 1,

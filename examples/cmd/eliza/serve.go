@@ -25,7 +25,7 @@ func serve(ctx context.Context, opts *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if opts.set["transport"] || cfg.Name == "" {
-		cfg.Name = or(opts.name, transport.NameH2C)
+		cfg.Name = or(opts.name, defaultTransport)
 	}
 	if opts.set["addr"] || cfg.Addr == "" {
 		cfg.Addr = or(opts.addr, "127.0.0.1:8080")

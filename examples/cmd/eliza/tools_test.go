@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"polyconnect.dev/protocol/transport"
+	"polyconnect.dev/transport-nethttp/certs"
 )
 
 // requireTools reports whether a missing tool fails the test rather than
@@ -77,6 +78,58 @@ func TestToolsWithoutProtos(t *testing.T) {
 			if !strings.Contains(c.out, w) {
 				t.Errorf("output lacks %q:\n%s", w, c.out)
 			}
+		}
+	}
+}
+
+// TestCurlOnOnePort calls the default server (h2c-rpc, and h2-rpc with a
+// throw-away certificate) with curl in every HTTP version it offers, on
+// one port: HTTP/1.1, the HTTP/1.1 Upgrade to h2c (answered in HTTP/1.1),
+// HTTP/2 with prior knowledge, and over TLS HTTP/1.1 and HTTP/2 by ALPN.
+func TestCurlOnOnePort(t *testing.T) {
+	curl := toolPath(t, "curl", "scripts/tools.sh")
+	pki, err := certs.NewTestPKI("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(cfg transport.Config) string {
+		t.Helper()
+		srv, err := transport.NewServer(cfg, newHandler(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.Close() })
+		return srv.URL()
+	}
+	plain := start(transport.Config{Name: defaultTransport, Addr: "127.0.0.1:0"})
+	secure := start(transport.Config{Name: defaultTLSTransport, Addr: "127.0.0.1:0", TLS: pki.ServerTLS()})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pki.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		url, flag, version string
+	}{
+		{plain, "--http1.1", "1.1"},
+		{plain, "--http2", "1.1"}, // Upgrade: h2c, ignored
+		{plain, "--http2-prior-knowledge", "2"},
+		{secure, "--http1.1", "1.1"},
+		{secure, "--http2", "2"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // generous: a busy machine
+		out, err := exec.CommandContext(ctx, curl, "-sS", "--cacert", caFile, tt.flag,
+			"-H", "Content-Type: application/json", "-d", `{"sentence": "Hello"}`,
+			"-w", "\n%{http_version} %{http_code}", tt.url+"/connectrpc.eliza.v1.ElizaService/Say").CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Errorf("curl %s %s: %v\n%s", tt.flag, tt.url, err, out)
+			continue
+		}
+		if want := "\n" + tt.version + " 200"; !strings.HasSuffix(string(out), want) || !strings.Contains(string(out), `"sentence"`) {
+			t.Errorf("curl %s %s: %q, want a sentence and HTTP %s 200", tt.flag, tt.url, out, tt.version)
 		}
 	}
 }

@@ -41,7 +41,7 @@ import (
 	otelrpc "polyconnect.dev/otel"
 	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/protocol/transport"
-	nethttp "polyconnect.dev/transport-nethttp"
+	h2 "polyconnect.dev/transport-h2"
 )
 
 func main() {
@@ -106,7 +106,7 @@ func run(out io.Writer) error {
 		otelrpc.Telemetry(),
 		rpc.WithHandlerInterceptors(auth.NewServer(check)),
 	))
-	srv, err := nethttp.NewServer(transport.Config{Name: transport.NameH2C, Addr: "127.0.0.1:0"}, mux)
+	srv, err := h2.NewServer(transport.Config{Name: h2.NameH2C, Addr: "127.0.0.1:0"}, mux)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func run(out io.Writer) error {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}()
-	hc, err := nethttp.NewClient(transport.Config{Name: transport.NameH2C})
+	hc, err := h2.NewClient(transport.Config{Name: h2.NameH2C})
 	if err != nil {
 		return err
 	}

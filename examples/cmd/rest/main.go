@@ -21,7 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"polyconnect.dev/protocol/transport"
 	"polyconnect.dev/transcode"
-	_ "polyconnect.dev/transport-nethttp" // registers http1, h2c and h2
+	h2 "polyconnect.dev/transport-h2" // registers h2c-rpc and h2-rpc
 
 	bookstorev1 "polyconnect.dev/examples/gen/bookstore/v1"
 	"polyconnect.dev/examples/gen/bookstore/v1/bookstorev1rpc"
@@ -61,8 +61,9 @@ func run(ctx context.Context, addr string, stdout io.Writer, started chan<- stri
 	if err != nil {
 		return err
 	}
-	// h2c: HTTP/1.1, and HTTP/2 without TLS, on one port.
-	srv, err := transport.NewServer(transport.Config{Name: transport.NameH2C, Addr: addr}, h)
+	// h2c-rpc: HTTP/2 without TLS on transport-h2's engine, and HTTP/1.1
+	// (curl, browsers) on the same port.
+	srv, err := transport.NewServer(transport.Config{Name: h2.NameH2C, Addr: addr}, h)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ import (
 
 // publishedModules are the folders of the modules the walkthrough uses,
 // served at the release version.
-var publishedModules = []string{"protocol", "codegen", "transport-nethttp", "reflection", "interceptors"}
+var publishedModules = []string{"protocol", "codegen", "transport-h2", "transport-nethttp", "reflection", "interceptors"}
 
 func main() {
 	if err := run(); err != nil {
