@@ -6,7 +6,7 @@ SHELL := bash
 MODULES := $(shell . scripts/modules.sh && all_modules)
 
 .DEFAULT_GOAL := help
-.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench demo walkthrough \
+.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench demo goproxy walkthrough \
 	$(addprefix test-,$(subst /,-,$(MODULES)))
 
 help: ## print the targets (what `make` alone does)
@@ -47,6 +47,9 @@ bench: ## the side-by-side benchmarks (bench/run.sh; slow, wants a quiet machine
 
 demo: ## Eliza on every transport, called every way (the quick start's first command)
 	go run ./examples/cmd/eliza
+
+goproxy: ## serve this clone's modules as a local module proxy; prints the exports to eval
+	@bash scripts/goproxy.sh
 
 walkthrough: ## the README's "Your first service", run as written in a temporary folder
 	bash scripts/walkthrough.sh

@@ -112,8 +112,8 @@ if [[ -z "${QUICK:-}" ]]; then
 		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
 	fi
 	if [[ -d examples/internal/walkthrough ]]; then
-		step "README walkthrough (Your first service), run as written in a temporary module" \
-			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
+		step "README walkthrough (Your first service), run as written from a folder outside the clone" \
+			bash scripts/walkthrough.sh
 	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
 	step "no quic-go without transport-http3" bash scripts/quicfree.sh
