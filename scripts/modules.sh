@@ -26,6 +26,7 @@ UNPUBLISHED_MODULES=(
 	examples
 	bench
 	scripts/releasecheck
+	scripts/apicheck
 )
 
 # Modules whose tests run without -race: generated-code compile checks, and the conformance and
@@ -36,6 +37,7 @@ PLAIN_TEST_MODULES=(
 	conformance
 	bench
 	scripts/releasecheck
+	scripts/apicheck
 )
 
 # all_modules prints every module folder that exists, products first.

@@ -87,6 +87,8 @@ for m in "${modules[@]}"; do
 		step "tests: $m (-race)" module_tests "$m" -race
 	fi
 done
+step "docs/api.md names every exported identifier, and only those (scripts/apicheck)" \
+	bash -c 'cd scripts/apicheck && GOWORK=off go run . -root ../..'
 
 if [[ -z "${QUICK:-}" ]]; then
 	if [[ -f conformance/run.sh ]]; then

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"polyconnect.dev/protocol/rpc/internal/connectwire"
 )
 
 // endedDrainWait bounds how long closing a stream whose response was read
@@ -31,8 +33,8 @@ func copyResponseHeaders(info *CallInfo, h http.Header, split bool) {
 		return
 	}
 	for k, vs := range h {
-		if split && len(k) > len(connectUnaryTrailerPre) && k[:len(connectUnaryTrailerPre)] == connectUnaryTrailerPre {
-			info.resTrailer[http.CanonicalHeaderKey(k[len(connectUnaryTrailerPre):])] = vs
+		if split && len(k) > len(connectwire.UnaryTrailerPrefix) && k[:len(connectwire.UnaryTrailerPrefix)] == connectwire.UnaryTrailerPrefix {
+			info.resTrailer[http.CanonicalHeaderKey(k[len(connectwire.UnaryTrailerPrefix):])] = vs
 			continue
 		}
 		info.resHeader[k] = vs

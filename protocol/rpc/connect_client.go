@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"polyconnect.dev/protocol/rpc/internal/connectwire"
 )
 
 type connectClient struct {
@@ -27,8 +29,8 @@ type connectClient struct {
 
 func newConnectClient(p *clientParams) protocolClient {
 	c := &connectClient{p: p}
-	c.unaryCT = []string{connectUnaryPrefix + p.codec.Name()}
-	c.streamCT = []string{connectStreamPrefix + p.codec.Name()}
+	c.unaryCT = []string{connectwire.UnaryPrefix + p.codec.Name()}
+	c.streamCT = []string{connectwire.StreamPrefix + p.codec.Name()}
 	c.acceptEncoding = []string{p.comps.acceptWithIdentity()}
 	c.streamAccept = c.acceptEncoding
 	if p.sendName != "" {
@@ -63,11 +65,11 @@ func connectTimeout(ctx context.Context) (string, bool, *Error) {
 
 func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method string) (*http.Request, *Error) {
 	h := attemptRequestHeader(info, 6)
-	h[connectVersionHeader] = headerVersion1
+	h[connectwire.VersionHeader] = headerVersion1
 	if t, ok, err := connectTimeout(ctx); err != nil {
 		return nil, err
 	} else if ok {
-		h[connectTimeoutHeader] = []string{t}
+		h[connectwire.TimeoutHeader] = []string{t}
 	}
 	req := &http.Request{
 		Method:     method,
@@ -134,7 +136,7 @@ func (c *connectClient) unaryGet(ctx context.Context, info *CallInfo, query stri
 	u := *c.p.url
 	u.RawQuery = query
 	hreq.URL = &u
-	delete(hreq.Header, connectVersionHeader)
+	delete(hreq.Header, connectwire.VersionHeader)
 	hreq.Header["Accept-Encoding"] = c.acceptEncoding
 	resp, derr := c.p.httpClient.Do(hreq)
 	if derr != nil {
@@ -150,7 +152,7 @@ func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *htt
 		return c.unaryError(ctx, resp)
 	}
 	ct := resp.Header.Get("Content-Type")
-	if !strings.HasPrefix(ct, connectUnaryPrefix) || contentTypeCodecName(ct, connectUnaryPrefix) != c.p.codec.Name() {
+	if !strings.HasPrefix(ct, connectwire.UnaryPrefix) || connectwire.CodecName(ct, connectwire.UnaryPrefix) != c.p.codec.Name() {
 		return unexpectedContentType(ct)
 	}
 	u := unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
@@ -175,7 +177,7 @@ func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *htt
 // stream type is broken: Internal.
 func unexpectedContentType(ct string) *Error {
 	code := CodeInternal
-	if !strings.HasPrefix(ct, connectUnaryPrefix) {
+	if !strings.HasPrefix(ct, connectwire.UnaryPrefix) {
 		code = CodeUnknown
 	}
 	return errorf(code, "unexpected response content type "+strconv.Quote(ct))
@@ -214,11 +216,11 @@ func readBody(ctx context.Context, buf *buffer, resp *http.Response, limit int64
 // error without a valid code gets fallback, the code of the HTTP status, and
 // keeps its message. ok is false when body is not a JSON error object.
 func parseConnectError(body []byte, fallback Code) (e *Error, ok bool) {
-	var wire connectWireError
+	var wire connectwire.Error
 	if json.Unmarshal(body, &wire) != nil {
 		return nil, false
 	}
-	return wire.toError(fallback), true
+	return wireToError(&wire, fallback), true
 }
 
 // unaryError decodes a non-200 Connect unary response.
@@ -280,9 +282,9 @@ func (s *connectClientStream) request() (*http.Request, *Error) {
 	}
 	h := hreq.Header
 	h["Content-Type"] = s.c.streamCT
-	h[connectStreamAccept] = s.c.streamAccept
+	h[connectwire.StreamAccept] = s.c.streamAccept
 	if s.c.sendEncoding != nil {
-		h[connectStreamEncoding] = s.c.sendEncoding
+		h[connectwire.StreamEncoding] = s.c.sendEncoding
 	}
 	return hreq, nil
 }
@@ -313,11 +315,11 @@ func (s *connectClientStream) begin(resp *http.Response) error {
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
 	}
 	ct := resp.Header.Get("Content-Type")
-	if !strings.HasPrefix(ct, connectStreamPrefix) || contentTypeCodecName(ct, connectStreamPrefix) != s.c.p.codec.Name() {
+	if !strings.HasPrefix(ct, connectwire.StreamPrefix) || connectwire.CodecName(ct, connectwire.StreamPrefix) != s.c.p.codec.Name() {
 		return unexpectedContentType(ct)
 	}
 	s.u = unmarshaler{codec: s.c.p.codec, readMax: s.c.p.readMax}
-	if enc := resp.Header.Get(connectStreamEncoding); enc != "" && enc != compressionIdentity {
+	if enc := resp.Header.Get(connectwire.StreamEncoding); enc != "" && enc != compressionIdentity {
 		s.u.comp = s.c.p.comps.get(enc)
 		if s.u.comp == nil {
 			return errorf(CodeInternal, "response uses unknown compression "+strconv.Quote(enc))
@@ -361,7 +363,7 @@ func (s *connectClientStream) endStream(flags byte) error {
 // its trailers (canonical keys) and status (nil: success). perr reports a
 // message that is not valid.
 func parseConnectEndStream(payload []byte) (trailer http.Header, status *Error, perr *Error) {
-	var end connectEndStream
+	var end connectwire.EndStream
 	if err := json.Unmarshal(payload, &end); err != nil {
 		return nil, nil, errorf(CodeInternal, "protocol error: invalid end-of-stream message: "+err.Error())
 	}
@@ -373,7 +375,7 @@ func parseConnectEndStream(payload []byte) (trailer http.Header, status *Error, 
 		}
 	}
 	if end.Error != nil {
-		status = end.Error.toError(CodeUnknown)
+		status = wireToError(end.Error, CodeUnknown)
 	}
 	return trailer, status, nil
 }

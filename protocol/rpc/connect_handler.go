@@ -10,21 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"polyconnect.dev/protocol/rpc/internal/connectwire"
 )
 
 // smallResponse is the body size under which net/http sets Content-Length
 // for a handler that writes its whole response at once (HTTP/1.1 and HTTP/2).
 const smallResponse = 2048
-
-const (
-	connectUnaryPrefix     = "application/"
-	connectStreamPrefix    = "application/connect+"
-	connectVersionHeader   = "Connect-Protocol-Version"
-	connectTimeoutHeader   = "Connect-Timeout-Ms"
-	connectStreamEncoding  = "Connect-Content-Encoding"
-	connectStreamAccept    = "Connect-Accept-Encoding"
-	connectUnaryTrailerPre = "Trailer-"
-)
 
 var (
 	headerClose           = []string{"close"}
@@ -39,7 +31,7 @@ func (connectHandlerProtocol) handles(r *http.Request) bool {
 		return true
 	}
 	ct := r.Header.Get("Content-Type")
-	return strings.HasPrefix(ct, connectUnaryPrefix) && !strings.HasPrefix(ct, "application/grpc")
+	return strings.HasPrefix(ct, connectwire.UnaryPrefix) && !strings.HasPrefix(ct, "application/grpc")
 }
 
 // connectHandlerConn is the server side of one Connect call, unary or
@@ -68,14 +60,6 @@ type connectHandlerConn struct {
 	rc       responseCompression
 	buf      *buffer
 	deadline bodyDeadline
-}
-
-func contentTypeCodecName(ct, prefix string) string {
-	name := strings.TrimPrefix(ct, prefix)
-	if i := strings.IndexByte(name, ';'); i >= 0 {
-		name = strings.TrimSpace(name[:i])
-	}
-	return strings.ToLower(name)
 }
 
 func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
@@ -135,24 +119,24 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		acceptEncoding = r.Header.Get("Accept-Encoding")
 	} else {
 		ct := r.Header.Get("Content-Type")
-		if strings.HasPrefix(ct, connectStreamPrefix) {
+		if strings.HasPrefix(ct, connectwire.StreamPrefix) {
 			c.stream = true
-			c.codec = h.codecs.get(contentTypeCodecName(ct, connectStreamPrefix))
+			c.codec = h.codecs.get(connectwire.CodecName(ct, connectwire.StreamPrefix))
 		} else {
-			c.codec = h.codecs.get(contentTypeCodecName(ct, connectUnaryPrefix))
+			c.codec = h.codecs.get(connectwire.CodecName(ct, connectwire.UnaryPrefix))
 		}
 		if c.codec == nil || c.stream != isStreamType {
 			h.writeUnsupportedMediaType(w, ct)
 			return nil, 0
 		}
 		if c.stream {
-			reqEncoding = r.Header.Get(connectStreamEncoding)
-			acceptEncoding = r.Header.Get(connectStreamAccept)
+			reqEncoding = r.Header.Get(connectwire.StreamEncoding)
+			acceptEncoding = r.Header.Get(connectwire.StreamAccept)
 		} else {
 			reqEncoding = r.Header.Get("Content-Encoding")
 			acceptEncoding = r.Header.Get("Accept-Encoding")
 		}
-		if v := r.Header.Get(connectVersionHeader); v != "" && v != "1" {
+		if v := r.Header.Get(connectwire.VersionHeader); v != "" && v != "1" {
 			c.failEarly(errorf(CodeInvalidArgument, "Connect-Protocol-Version must be 1, got "+strconv.Quote(v)))
 			return nil, 0
 		} else if v == "" && h.requireVer {
@@ -173,7 +157,7 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 		c.m.comp = h.compressions.get(c.respEnc)
 	}
 	var timeout time.Duration
-	if v := r.Header.Get(connectTimeoutHeader); v != "" {
+	if v := r.Header.Get(connectwire.TimeoutHeader); v != "" {
 		var terr *Error
 		if timeout, terr = parseConnectTimeout(v); terr != nil {
 			c.failEarly(terr)
@@ -259,7 +243,7 @@ func (c *connectHandlerConn) receiveEnvelope(msg any) error {
 			c.deadline.done(c.w)
 			return io.EOF
 		}
-		return c.readError(err)
+		return handlerReadError(c.ctx, &c.deadline, err)
 	}
 	if flags&flagEndStream != 0 {
 		return errorf(CodeInvalidArgument, "protocol error: client sent an end-of-stream message")
@@ -286,30 +270,9 @@ func (c *connectHandlerConn) receiveSingle(msg any) error {
 			c.deadline.done(c.w)
 			return nil
 		}
-		return c.readError(err)
+		return handlerReadError(c.ctx, &c.deadline, err)
 	}
 	return errorf(CodeUnimplemented, "protocol error: server-streaming call with more than one request message")
-}
-
-// readError converts a body read failure to an RPC error.
-func (c *connectHandlerConn) readError(err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	// The deadline first: over HTTP/1.1 the read deadline failing the
-	// connection also cancels the request's context.
-	if c.deadline.passed() {
-		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
-	}
-	if ctxErr := c.ctx.Err(); ctxErr != nil {
-		return asError(ctxErr)
-	}
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		return errorf(CodeResourceExhausted, "request body too large")
-	}
-	return requestReadError(err)
 }
 
 func (c *connectHandlerConn) receiveUnary(msg any) error {
@@ -335,7 +298,7 @@ func (c *connectHandlerConn) receiveUnary(msg any) error {
 		body = &c.lr
 	}
 	if _, err := buf.ReadFrom(body); err != nil {
-		return c.readError(err)
+		return handlerReadError(c.ctx, &c.deadline, err)
 	}
 	c.deadline.done(c.w)
 	if c.h.readMax > 0 && int64(buf.Len()) > c.h.readMax {
@@ -401,11 +364,11 @@ func (c *connectHandlerConn) writeStreamHeader() {
 	}
 	c.wrote = true
 	h := c.w.Header()
-	h["Content-Type"] = []string{connectStreamPrefix + c.codec.Name()}
+	h["Content-Type"] = []string{connectwire.StreamPrefix + c.codec.Name()}
 	if c.respEnc != "" {
-		h[connectStreamEncoding] = []string{c.respEnc}
+		h[connectwire.StreamEncoding] = []string{c.respEnc}
 	}
-	h[connectStreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
+	h[connectwire.StreamAccept] = []string{c.h.compressions.acceptWithIdentity()}
 	c.w.WriteHeader(http.StatusOK)
 	c.out = newStreamWriter(c.ctx, c.r.Context(), c.w)
 }
@@ -436,7 +399,7 @@ func (c *connectHandlerConn) finish(err error) {
 	}
 	h := c.w.Header()
 	for k, vs := range c.info.resTrailer {
-		h[connectUnaryTrailerPre+k] = vs
+		h[connectwire.UnaryTrailerPrefix+k] = vs
 	}
 	if c.resBody == nil {
 		c.writeUnaryError(errorf(CodeInternal, "unary handler sent no response"))
@@ -468,7 +431,7 @@ func (c *connectHandlerConn) unaryContentType() []string {
 	case codecNameJSON:
 		return headerJSONContentType
 	}
-	return []string{connectUnaryPrefix + c.codec.Name()}
+	return []string{connectwire.UnaryPrefix + c.codec.Name()}
 }
 
 // writeUnaryError writes a Connect unary error response.
@@ -480,7 +443,7 @@ func (c *connectHandlerConn) writeUnaryError(e *Error) {
 		}
 	}
 	for k, vs := range c.info.resTrailer {
-		h[connectUnaryTrailerPre+k] = vs
+		h[connectwire.UnaryTrailerPrefix+k] = vs
 	}
 	body := marshalConnectError(e)
 	h["Content-Type"] = headerJSONContentType
@@ -511,7 +474,7 @@ func (c *connectHandlerConn) finishStream(err error) {
 		}
 	}
 	c.writeStreamHeader()
-	end := connectEndStream{}
+	end := connectwire.EndStream{}
 	trailer := c.info.resTrailer
 	if err != nil {
 		e := asError(err)

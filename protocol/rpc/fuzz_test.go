@@ -20,6 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"polyconnect.dev/protocol/rpc/internal/connectwire"
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 // Native fuzz targets for every decoder of wire input. Each checks, beyond
@@ -194,17 +197,17 @@ func FuzzTimeouts(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		// grpc-timeout: 1 to 8 digits and a unit, nothing else.
-		d, ok := parseGRPCTimeout(s)
+		d, ok := grpcwire.ParseTimeout(s)
 		wantOK := len(s) >= 2 && len(s) <= 9 && strings.IndexFunc(s[:len(s)-1], func(r rune) bool { return r < '0' || r > '9' }) < 0 &&
 			strings.IndexByte("numSMH", s[len(s)-1]) >= 0
 		if ok != wantOK {
-			t.Fatalf("parseGRPCTimeout(%q) ok=%v", s, ok)
+			t.Fatalf("grpcwire.ParseTimeout(%q) ok=%v", s, ok)
 		}
 		if ok && d > 0 {
 			// The encoding of what we parsed never shortens the deadline.
-			back, ok := parseGRPCTimeout(encodeGRPCTimeout(d))
+			back, ok := grpcwire.ParseTimeout(grpcwire.EncodeTimeout(d))
 			if !ok || back < d {
-				t.Fatalf("%q: %v encodes to %q, which parses to %v", s, d, encodeGRPCTimeout(d), back)
+				t.Fatalf("%q: %v encodes to %q, which parses to %v", s, d, grpcwire.EncodeTimeout(d), back)
 			}
 		}
 		// Connect-Timeout-Ms: 1 to 10 digits.
@@ -258,7 +261,7 @@ func FuzzGRPCStatusDetails(f *testing.F) {
 			t.Fatalf("code %d out of range", e.Code())
 		}
 		// A message survives encoding for the header unchanged.
-		if back := grpcPercentDecode(grpcPercentEncode(message)); back != message {
+		if back := grpcwire.PercentDecode(grpcwire.PercentEncode(message)); back != message {
 			t.Fatalf("percent round trip of %q gave %q", message, back)
 		}
 	})
@@ -412,12 +415,12 @@ func FuzzCompressionNegotiation(f *testing.F) {
 		if set.supports(encoding) != (encoding == "" || encoding == "identity" || encoding == "gzip" || encoding == "br") {
 			t.Fatalf("supports(%q) = %v", encoding, set.supports(encoding))
 		}
-		if v, codec, ok := parseGRPCContentType(contentType); ok {
-			if codec == "" || codec != strings.ToLower(codec) || v > grpcWebText {
-				t.Fatalf("parseGRPCContentType(%q) = %v, %q", contentType, v, codec)
+		if v, codec, ok := grpcwire.ParseContentType(contentType); ok {
+			if codec == "" || codec != strings.ToLower(codec) || v > grpcwire.WebText {
+				t.Fatalf("grpcwire.ParseContentType(%q) = %v, %q", contentType, v, codec)
 			}
 		}
-		_ = contentTypeCodecName(contentType, connectStreamPrefix)
+		_ = connectwire.CodecName(contentType, connectwire.StreamPrefix)
 	})
 }
 
@@ -560,7 +563,7 @@ func checkFuzzResponse(t *testing.T, contentType string, res *http.Response) {
 	ct := res.Header.Get("Content-Type")
 	switch {
 	case strings.HasPrefix(ct, "application/grpc-web"):
-		if strings.HasPrefix(ct, grpcWebTextContentType) {
+		if strings.HasPrefix(ct, grpcwire.WebTextContentType) {
 			var err error
 			if body, err = io.ReadAll(newBase64StreamReader(bytes.NewReader(body), false)); err != nil {
 				t.Fatalf("gRPC-Web text response is not base64: %v", err)
@@ -588,7 +591,7 @@ func checkFuzzResponse(t *testing.T, contentType string, res *http.Response) {
 		if res.Header.Get("Grpc-Status") == "" && res.Trailer.Get("Grpc-Status") == "" {
 			t.Fatalf("gRPC response without a status")
 		}
-	case strings.HasPrefix(ct, connectStreamPrefix):
+	case strings.HasPrefix(ct, connectwire.StreamPrefix):
 		var last []byte
 		for len(body) > 0 {
 			if len(body) < 5 || int(binary.BigEndian.Uint32(body[1:5])) > len(body)-5 {

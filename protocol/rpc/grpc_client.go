@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 var (
@@ -38,18 +40,18 @@ type grpcClient struct {
 
 func newGRPCClient(p *clientParams, web bool) *grpcClient {
 	c := &grpcClient{p: p, web: web, name: protocolNameGRPC, userAgent: headerGRPCUA}
-	prefix := grpcContentType
+	prefix := grpcwire.ContentType
 	if web {
 		c.name = protocolNameGRPCWeb
 		c.userAgent = headerGRPCWebUA
-		prefix = grpcWebContentType
+		prefix = grpcwire.WebContentType
 		if p.grpcWebText {
 			c.text = true
-			prefix = grpcWebTextContentType
+			prefix = grpcwire.WebTextContentType
 		}
 	}
 	if !web && p.codec.Name() == codecNameProto {
-		c.contentType = []string{grpcContentType}
+		c.contentType = []string{grpcwire.ContentType}
 	} else {
 		c.contentType = []string{prefix + "+" + p.codec.Name()}
 	}
@@ -77,17 +79,17 @@ func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Requ
 		h["User-Agent"] = c.userAgent
 	}
 	if c.accept != nil {
-		h[grpcHeaderAcceptEncoding] = c.accept
+		h[grpcwire.HeaderAcceptEncoding] = c.accept
 	}
 	if c.sendEnc != nil {
-		h[grpcHeaderEncoding] = c.sendEnc
+		h[grpcwire.HeaderEncoding] = c.sendEnc
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		d := time.Until(deadline)
 		if d <= 0 {
 			return nil, errorf(CodeDeadlineExceeded, "deadline exceeded before the call started")
 		}
-		h[grpcHeaderTimeout] = []string{encodeGRPCTimeout(d)}
+		h[grpcwire.HeaderTimeout] = []string{grpcwire.EncodeTimeout(d)}
 	}
 	req := &http.Request{
 		Method:     http.MethodPost,
@@ -196,7 +198,7 @@ type grpcResponse struct {
 func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, resp *http.Response) *Error {
 	r.ctx, r.c, r.info, r.resp = ctx, c, info, resp
 	copyResponseHeaders(info, resp.Header, false)
-	_, r.headerStatus = resp.Header[grpcHeaderStatus]
+	_, r.headerStatus = resp.Header[grpcwire.HeaderStatus]
 	if resp.StatusCode != http.StatusOK {
 		// Not a gRPC response: an intermediary, or a server that does not
 		// speak gRPC. A status it carries wins over the HTTP status.
@@ -209,8 +211,8 @@ func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, 
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
 	}
 	ct := resp.Header.Get("Content-Type")
-	variant, codecName, ok := parseGRPCContentType(ct)
-	if !ok || (variant != grpcPlain) != c.web {
+	variant, codecName, ok := grpcwire.ParseContentType(ct)
+	if !ok || (variant != grpcwire.Plain) != c.web {
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "unexpected response content type " + strconv.Quote(ct), wire: true, meta: resp.Header.Clone()}
 	}
 	if codecName != c.p.codec.Name() {
@@ -220,13 +222,13 @@ func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, 
 		r.codecMismatch = true
 	}
 	r.u = unmarshaler{codec: c.p.codec, readMax: c.p.readMax}
-	if enc := resp.Header.Get(grpcHeaderEncoding); enc != "" && enc != compressionIdentity {
+	if enc := resp.Header.Get(grpcwire.HeaderEncoding); enc != "" && enc != compressionIdentity {
 		if r.u.comp = c.p.comps.get(enc); r.u.comp == nil {
 			return errorf(CodeInternal, "protocol error: response uses unknown compression "+strconv.Quote(enc))
 		}
 	}
 	var body io.Reader = resp.Body
-	if variant == grpcWebText {
+	if variant == grpcwire.WebText {
 		body = newBase64StreamReader(resp.Body, false)
 	}
 	r.reader = envelopeReader{r: body, limit: c.p.readMax, buffered: c.p.spec.StreamType&StreamTypeServer != 0}
@@ -344,7 +346,7 @@ func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersO
 			// it in the headers too.
 			for k := range trailer {
 				switch k {
-				case "Content-Type", "Content-Length", "Date", grpcHeaderEncoding, grpcHeaderAcceptEncoding:
+				case "Content-Type", "Content-Length", "Date", grpcwire.HeaderEncoding, grpcwire.HeaderAcceptEncoding:
 				default:
 					delete(r.info.resHeader, k)
 				}
@@ -374,9 +376,9 @@ func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersO
 func copyGRPCMetadata(dst, src http.Header, trailersOnly bool) {
 	for k, vs := range src {
 		switch k {
-		case grpcHeaderStatus, grpcHeaderMessage, grpcHeaderDetails:
+		case grpcwire.HeaderStatus, grpcwire.HeaderMessage, grpcwire.HeaderDetails:
 			continue
-		case "Content-Type", "Content-Length", "Date", grpcHeaderEncoding, grpcHeaderAcceptEncoding:
+		case "Content-Type", "Content-Length", "Date", grpcwire.HeaderEncoding, grpcwire.HeaderAcceptEncoding:
 			if trailersOnly {
 				continue
 			}

@@ -2,75 +2,20 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
-
-const (
-	grpcContentType        = "application/grpc"
-	grpcWebContentType     = "application/grpc-web"
-	grpcWebTextContentType = "application/grpc-web-text"
-
-	grpcHeaderTimeout        = "Grpc-Timeout"
-	grpcHeaderEncoding       = "Grpc-Encoding"
-	grpcHeaderAcceptEncoding = "Grpc-Accept-Encoding"
-)
-
-// grpcVariant tells gRPC from the two forms of gRPC-Web.
-type grpcVariant uint8
-
-const (
-	grpcPlain grpcVariant = iota
-	grpcWebBinary
-	grpcWebText
-)
-
-func (v grpcVariant) prefix() string {
-	switch v {
-	case grpcWebBinary:
-		return grpcWebContentType
-	case grpcWebText:
-		return grpcWebTextContentType
-	}
-	return grpcContentType
-}
-
-// parseGRPCContentType splits a gRPC or gRPC-Web Content-Type into its
-// variant and codec name ("proto" when none is given). ok is false for any
-// other Content-Type.
-func parseGRPCContentType(ct string) (v grpcVariant, codec string, ok bool) {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = strings.TrimSpace(ct[:i])
-	}
-	if len(ct) < len(grpcContentType) || !strings.EqualFold(ct[:len(grpcContentType)], grpcContentType) {
-		return 0, "", false
-	}
-	rest := ct[len(grpcContentType):]
-	switch {
-	case len(rest) >= 9 && strings.EqualFold(rest[:9], "-web-text"):
-		v, rest = grpcWebText, rest[9:]
-	case len(rest) >= 4 && strings.EqualFold(rest[:4], "-web"):
-		v, rest = grpcWebBinary, rest[4:]
-	}
-	switch {
-	case rest == "":
-		return v, codecNameProto, true
-	case len(rest) > 1 && rest[0] == '+':
-		return v, strings.ToLower(rest[1:]), true
-	}
-	return 0, "", false
-}
 
 // grpcContentTypes holds the header values of the usual Content-Types, keyed
 // by themselves, so that answering in the request's type does not allocate.
 var grpcContentTypes = func() map[string][]string {
 	m := make(map[string][]string)
-	for _, p := range []string{grpcContentType, grpcWebContentType, grpcWebTextContentType} {
+	for _, p := range []string{grpcwire.ContentType, grpcwire.WebContentType, grpcwire.WebTextContentType} {
 		for _, s := range []string{"", "+" + codecNameProto, "+" + codecNameJSON} {
 			m[p+s] = []string{p + s}
 		}
@@ -86,8 +31,8 @@ func (p grpcHandlerProtocol) handles(r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return false
 	}
-	v, _, ok := parseGRPCContentType(r.Header.Get("Content-Type"))
-	return ok && (v != grpcPlain) == p.web
+	v, _, ok := grpcwire.ParseContentType(r.Header.Get("Content-Type"))
+	return ok && (v != grpcwire.Plain) == p.web
 }
 
 // grpcHandlerConn is the server side of one gRPC or gRPC-Web call. Receive
@@ -98,7 +43,7 @@ type grpcHandlerConn struct {
 	h       *Handler
 	w       http.ResponseWriter
 	r       *http.Request
-	variant grpcVariant
+	variant grpcwire.Variant
 	info    CallInfo
 	hctx    handlerContext // the call's context, once bound
 	codec   Codec
@@ -126,10 +71,10 @@ type grpcHandlerConn struct {
 
 func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.Request) (handlerConn, time.Duration) {
 	ct := r.Header.Get("Content-Type")
-	variant, codecName, _ := parseGRPCContentType(ct)
+	variant, codecName, _ := grpcwire.ParseContentType(ct)
 	c := &grpcHandlerConn{h: h, w: w, r: r, variant: variant, ctx: r.Context()}
 	name := ProtocolGRPC
-	if variant != grpcPlain {
+	if variant != grpcwire.Plain {
 		name = ProtocolGRPCWeb
 	}
 	c.info = CallInfo{
@@ -145,9 +90,9 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	if cts, ok := grpcContentTypes[ct]; ok {
 		c.contentType[0] = cts[0]
 	} else {
-		c.contentType[0] = variant.prefix() + "+" + codecName
+		c.contentType[0] = variant.Prefix() + "+" + codecName
 	}
-	if variant == grpcPlain && r.ProtoMajor < 2 {
+	if variant == grpcwire.Plain && r.ProtoMajor < 2 {
 		c.fail(errorf(CodeUnimplemented, "gRPC requires HTTP/2, the request came over "+r.Proto+"; use gRPC-Web or Connect over HTTP/1"))
 		return nil, 0
 	}
@@ -158,7 +103,7 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	}
 	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin}
 	c.u = unmarshaler{codec: c.codec, readMax: h.readMax, server: true}
-	reqEnc := r.Header.Get(grpcHeaderEncoding)
+	reqEnc := r.Header.Get(grpcwire.HeaderEncoding)
 	if !h.compressions.supports(reqEnc) {
 		c.fail(h.compressions.unsupportedError(reqEnc))
 		return nil, 0
@@ -170,11 +115,11 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		c.m.comp = c.u.comp
 		c.respEnc = reqEnc
 	}
-	c.rc.accept = r.Header.Get(grpcHeaderAcceptEncoding)
+	c.rc.accept = r.Header.Get(grpcwire.HeaderAcceptEncoding)
 	c.info.compression = c
 	var timeout time.Duration
-	if v := r.Header.Get(grpcHeaderTimeout); v != "" {
-		d, ok := parseGRPCTimeout(v)
+	if v := r.Header.Get(grpcwire.HeaderTimeout); v != "" {
+		d, ok := grpcwire.ParseTimeout(v)
 		if !ok {
 			c.fail(errorf(CodeInvalidArgument, "invalid grpc-timeout "+strconv.Quote(v)))
 			return nil, 0
@@ -191,7 +136,7 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 		}
 	}
 	var body io.Reader = r.Body
-	if variant == grpcWebText {
+	if variant == grpcwire.WebText {
 		body = newBase64StreamReader(r.Body, true)
 	}
 	c.reader = envelopeReader{r: body, limit: h.readMax, server: true, buffered: h.spec.StreamType&StreamTypeClient != 0}
@@ -234,7 +179,7 @@ func (c *grpcHandlerConn) Receive(msg any) error {
 	// The request must end here; a second message is a protocol error.
 	if _, err := c.reader.read(c.buf); err != io.EOF {
 		if err != nil {
-			return c.readError(err)
+			return handlerReadError(c.ctx, &c.deadline, err)
 		}
 		return errorf(CodeUnimplemented, "protocol error: more than one request message for a "+c.info.spec.StreamType.String()+" method")
 	}
@@ -254,7 +199,7 @@ func (c *grpcHandlerConn) receive(msg any) error {
 			c.deadline.done(c.w)
 			return io.EOF
 		}
-		return c.readError(err)
+		return handlerReadError(c.ctx, &c.deadline, err)
 	}
 	if flags&^flagCompressed != 0 {
 		return errorf(CodeInternal, "protocol error: invalid envelope flags 0x"+strconv.FormatUint(uint64(flags), 16))
@@ -264,27 +209,6 @@ func (c *grpcHandlerConn) receive(msg any) error {
 		return errorf(CodeInternal, "protocol error: compressed message without a grpc-encoding")
 	}
 	return c.u.unmarshal(c.buf.Bytes(), compressed, msg)
-}
-
-// readError converts a failure to read the request body into an RPC error.
-func (c *grpcHandlerConn) readError(err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	// The deadline first: over HTTP/1.1 the read deadline failing the
-	// connection also cancels the request's context.
-	if c.deadline.passed() {
-		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
-	}
-	if ctxErr := c.ctx.Err(); ctxErr != nil {
-		return asError(ctxErr)
-	}
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		return errorf(CodeResourceExhausted, "request body too large")
-	}
-	return requestReadError(err)
 }
 
 func (c *grpcHandlerConn) Send(msg any) error {
@@ -306,7 +230,7 @@ func (c *grpcHandlerConn) Send(msg any) error {
 // stream writer when the response streams, else straight. final marks the
 // trailers frame, which a stream writes even after its context has ended.
 func (c *grpcHandlerConn) write(b []byte, final bool) error {
-	if c.variant == grpcWebText {
+	if c.variant == grpcwire.WebText {
 		enc := getBuffer()
 		defer putBuffer(enc)
 		appendBase64(enc, b)
@@ -350,11 +274,11 @@ func (c *grpcHandlerConn) writeHeader() {
 	h := c.w.Header()
 	h["Content-Type"] = c.contentType[:]
 	if c.accept[0] != "" {
-		h[grpcHeaderAcceptEncoding] = c.accept[:]
+		h[grpcwire.HeaderAcceptEncoding] = c.accept[:]
 	}
 	if c.respEnc != "" {
 		c.encoding[0] = c.respEnc
-		h[grpcHeaderEncoding] = c.encoding[:]
+		h[grpcwire.HeaderEncoding] = c.encoding[:]
 	}
 	c.w.WriteHeader(http.StatusOK)
 	if c.flushEach {
@@ -398,7 +322,7 @@ func (c *grpcHandlerConn) finish(err error) {
 		return
 	}
 	c.writeHeader()
-	if c.variant != grpcPlain {
+	if c.variant != grpcwire.Plain {
 		buf := getBuffer()
 		appendGRPCWebTrailers(buf, e, c.info.resTrailer)
 		_ = c.write(buf.Bytes(), true)
@@ -455,9 +379,9 @@ func (c *grpcHandlerConn) fail(e *Error) {
 	}
 	h["Content-Type"] = c.contentType[:]
 	if c.accept[0] != "" {
-		h[grpcHeaderAcceptEncoding] = c.accept[:]
+		h[grpcwire.HeaderAcceptEncoding] = c.accept[:]
 	}
-	delete(h, grpcHeaderEncoding)
+	delete(h, grpcwire.HeaderEncoding)
 	setGRPCStatus(h, e, false)
 	c.w.WriteHeader(http.StatusOK)
 }
@@ -465,7 +389,7 @@ func (c *grpcHandlerConn) fail(e *Error) {
 // grpcWriteUnimplemented answers a gRPC or gRPC-Web request for an unknown
 // procedure with a trailers-only UNIMPLEMENTED.
 func grpcWriteUnimplemented(w http.ResponseWriter, r *http.Request, contentType string) {
-	if _, _, ok := parseGRPCContentType(contentType); !ok {
+	if _, _, ok := grpcwire.ParseContentType(contentType); !ok {
 		writeUnknownProcedure(w, r)
 		return
 	}

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 func TestGRPCTimeoutEncode(t *testing.T) {
@@ -37,14 +39,14 @@ func TestGRPCTimeoutEncode(t *testing.T) {
 		{time.Duration(math.MaxInt64), "2562048H"},
 	}
 	for _, c := range cases {
-		got := encodeGRPCTimeout(c.d)
+		got := grpcwire.EncodeTimeout(c.d)
 		if got != c.want {
 			t.Errorf("encode(%v) = %q, want %q", c.d, got, c.want)
 		}
 		if len(got) > 9 {
 			t.Errorf("encode(%v) = %q has more than 8 digits", c.d, got)
 		}
-		back, ok := parseGRPCTimeout(got)
+		back, ok := grpcwire.ParseTimeout(got)
 		if !ok || back < c.d && back != math.MaxInt64 {
 			t.Errorf("parse(%q) = %v, %v: earlier than %v", got, back, ok, c.d)
 		}
@@ -66,12 +68,12 @@ func TestGRPCTimeoutParse(t *testing.T) {
 		"99999999S": 99_999_999 * time.Second,
 	}
 	for in, want := range good {
-		if got, ok := parseGRPCTimeout(in); !ok || got != want {
+		if got, ok := grpcwire.ParseTimeout(in); !ok || got != want {
 			t.Errorf("parse(%q) = %v, %v; want %v", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{"", "S", "1", "1s", "1h", "-1S", "+1S", "1.5S", " 1S", "123456789S", "1x", "１S"} {
-		if got, ok := parseGRPCTimeout(in); ok {
+		if got, ok := grpcwire.ParseTimeout(in); ok {
 			t.Errorf("parse(%q) = %v, want an error", in, got)
 		}
 	}
@@ -88,16 +90,16 @@ func TestGRPCPercentEncoding(t *testing.T) {
 		"\x00":            "%00",
 	}
 	for in, want := range cases {
-		if got := grpcPercentEncode(in); got != want {
+		if got := grpcwire.PercentEncode(in); got != want {
 			t.Errorf("encode(%q) = %q, want %q", in, got, want)
 		}
-		if back := grpcPercentDecode(want); back != in {
+		if back := grpcwire.PercentDecode(want); back != in {
 			t.Errorf("decode(%q) = %q, want %q", want, back, in)
 		}
 	}
 	// Broken escapes are kept, never an error.
 	for in, want := range map[string]string{"%": "%", "%4": "%4", "%zz!": "%zz!", "a%4g": "a%4g", "%41%": "A%", "%e2%9c%93": "✓"} {
-		if got := grpcPercentDecode(in); got != want {
+		if got := grpcwire.PercentDecode(in); got != want {
 			t.Errorf("decode(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -147,34 +149,34 @@ func TestGRPCStatusHeaders(t *testing.T) {
 	if !found || back.Code() != CodeNotFound || back.Message() != e.Message() || len(back.Details()) != 1 || !proto.Equal(back.Details()[0], e.Details()[0]) {
 		t.Fatalf("round trip: %v %v", back, found)
 	}
-	if strings.ContainsAny(h.Get(grpcHeaderDetails), "=") {
-		t.Errorf("details header is padded: %q", h.Get(grpcHeaderDetails))
+	if strings.ContainsAny(h.Get(grpcwire.HeaderDetails), "=") {
+		t.Errorf("details header is padded: %q", h.Get(grpcwire.HeaderDetails))
 	}
 	// Padded details are accepted too.
-	h[grpcHeaderDetails] = []string{base64.StdEncoding.EncodeToString(appendGRPCStatusProto(nil, CodeNotFound, "from proto", nil))}
-	delete(h, grpcHeaderMessage)
+	h[grpcwire.HeaderDetails] = []string{base64.StdEncoding.EncodeToString(appendGRPCStatusProto(nil, CodeNotFound, "from proto", nil))}
+	delete(h, grpcwire.HeaderMessage)
 	if back, _ := grpcStatusFromHeader(h); back.Message() != "from proto" {
 		t.Errorf("message from details: %q", back.Message())
 	}
 	// OK, and a zero code that must never read as OK.
 	h = make(http.Header)
 	setGRPCStatus(h, nil, true)
-	if h[http.TrailerPrefix+grpcHeaderStatus][0] != "0" {
+	if h[http.TrailerPrefix+grpcwire.HeaderStatus][0] != "0" {
 		t.Errorf("OK trailers %v", h)
 	}
 	h = make(http.Header)
 	setGRPCStatus(h, NewError(0, "zero"), false)
-	if h.Get(grpcHeaderStatus) != "2" {
-		t.Errorf("zero code sent as %q", h.Get(grpcHeaderStatus))
+	if h.Get(grpcwire.HeaderStatus) != "2" {
+		t.Errorf("zero code sent as %q", h.Get(grpcwire.HeaderStatus))
 	}
 	if _, found := grpcStatusFromHeader(http.Header{}); found {
 		t.Error("status found in empty header")
 	}
-	if e, _ := grpcStatusFromHeader(http.Header{grpcHeaderStatus: {"0"}}); e != nil {
+	if e, _ := grpcStatusFromHeader(http.Header{grpcwire.HeaderStatus: {"0"}}); e != nil {
 		t.Errorf("OK status: %v", e)
 	}
 	for _, bad := range []string{"", "x", "-1", "1.0", "4294967296", "01"} {
-		if e, found := grpcStatusFromHeader(http.Header{grpcHeaderStatus: {bad}}); !found || e.Code() != CodeInternal {
+		if e, found := grpcStatusFromHeader(http.Header{grpcwire.HeaderStatus: {bad}}); !found || e.Code() != CodeInternal {
 			t.Errorf("status %q: %v", bad, e)
 		}
 	}
@@ -285,18 +287,18 @@ func TestGRPCWebTrailersFrame(t *testing.T) {
 func TestParseGRPCContentType(t *testing.T) {
 	cases := []struct {
 		ct      string
-		variant grpcVariant
+		variant grpcwire.Variant
 		codec   string
 		ok      bool
 	}{
-		{"application/grpc", grpcPlain, "proto", true},
-		{"application/grpc+proto", grpcPlain, "proto", true},
-		{"application/grpc+json; charset=utf-8", grpcPlain, "json", true},
-		{"Application/GRPC+JSON", grpcPlain, "json", true},
-		{"application/grpc-web", grpcWebBinary, "proto", true},
-		{"application/grpc-web+thrift", grpcWebBinary, "thrift", true},
-		{"application/grpc-web-text", grpcWebText, "proto", true},
-		{"application/grpc-web-text+proto", grpcWebText, "proto", true},
+		{"application/grpc", grpcwire.Plain, "proto", true},
+		{"application/grpc+proto", grpcwire.Plain, "proto", true},
+		{"application/grpc+json; charset=utf-8", grpcwire.Plain, "json", true},
+		{"Application/GRPC+JSON", grpcwire.Plain, "json", true},
+		{"application/grpc-web", grpcwire.WebBinary, "proto", true},
+		{"application/grpc-web+thrift", grpcwire.WebBinary, "thrift", true},
+		{"application/grpc-web-text", grpcwire.WebText, "proto", true},
+		{"application/grpc-web-text+proto", grpcwire.WebText, "proto", true},
 		{"application/grpc+", 0, "", false},
 		{"application/grpcx", 0, "", false},
 		{"application/grpc-webx", 0, "", false},
@@ -304,7 +306,7 @@ func TestParseGRPCContentType(t *testing.T) {
 		{"", 0, "", false},
 	}
 	for _, c := range cases {
-		v, codec, ok := parseGRPCContentType(c.ct)
+		v, codec, ok := grpcwire.ParseContentType(c.ct)
 		if v != c.variant || codec != c.codec || ok != c.ok {
 			t.Errorf("%q: %v %q %v", c.ct, v, codec, ok)
 		}

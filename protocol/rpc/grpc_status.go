@@ -10,13 +10,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-)
 
-// The header and trailer names of the gRPC status, in canonical form.
-const (
-	grpcHeaderStatus  = "Grpc-Status"
-	grpcHeaderMessage = "Grpc-Message"
-	grpcHeaderDetails = "Grpc-Status-Details-Bin"
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 // grpcStatusValues holds the header value of every standard code, so that
@@ -48,7 +43,7 @@ func grpcStatusHeaders(e *Error) (status []string, message, details string) {
 		code = CodeUnknown
 	}
 	status = grpcStatusValue(code)
-	message = grpcPercentEncode(e.msg)
+	message = grpcwire.PercentEncode(e.msg)
 	if len(e.details) > 0 {
 		details = base64.RawStdEncoding.EncodeToString(appendGRPCStatusProto(nil, code, e.msg, e.details))
 	}
@@ -60,21 +55,21 @@ func grpcStatusHeaders(e *Error) (status []string, message, details string) {
 func setGRPCStatus(h http.Header, e *Error, trailer bool) {
 	status, message, details := grpcStatusHeaders(e)
 	if trailer {
-		h[http.TrailerPrefix+grpcHeaderStatus] = status
+		h[http.TrailerPrefix+grpcwire.HeaderStatus] = status
 		if message != "" {
-			h[http.TrailerPrefix+grpcHeaderMessage] = []string{message}
+			h[http.TrailerPrefix+grpcwire.HeaderMessage] = []string{message}
 		}
 		if details != "" {
-			h[http.TrailerPrefix+grpcHeaderDetails] = []string{details}
+			h[http.TrailerPrefix+grpcwire.HeaderDetails] = []string{details}
 		}
 		return
 	}
-	h[grpcHeaderStatus] = status
+	h[grpcwire.HeaderStatus] = status
 	if message != "" {
-		h[grpcHeaderMessage] = []string{message}
+		h[grpcwire.HeaderMessage] = []string{message}
 	}
 	if details != "" {
-		h[grpcHeaderDetails] = []string{details}
+		h[grpcwire.HeaderDetails] = []string{details}
 	}
 }
 
@@ -89,13 +84,13 @@ type grpcStatusFields struct {
 
 func grpcStatusFieldsOf(h http.Header) grpcStatusFields {
 	var f grpcStatusFields
-	if vs := h[grpcHeaderStatus]; len(vs) > 0 {
+	if vs := h[grpcwire.HeaderStatus]; len(vs) > 0 {
 		f.status, f.statusCount = vs[0], len(vs)
 	}
-	if vs := h[grpcHeaderMessage]; len(vs) > 0 {
+	if vs := h[grpcwire.HeaderMessage]; len(vs) > 0 {
 		f.message, f.hasMessage = vs[0], true
 	}
-	if vs := h[grpcHeaderDetails]; len(vs) > 0 {
+	if vs := h[grpcwire.HeaderDetails]; len(vs) > 0 {
 		f.details = vs[0]
 	}
 	return f
@@ -127,7 +122,7 @@ func (f grpcStatusFields) toError() (err *Error, found bool) {
 	}
 	e := &Error{code: code, wire: true}
 	if f.hasMessage {
-		e.msg = grpcPercentDecode(f.message)
+		e.msg = grpcwire.PercentDecode(f.message)
 	}
 	if f.details != "" {
 		// A broken details entry does not hide the status it accompanies.
@@ -141,73 +136,6 @@ func (f grpcStatusFields) toError() (err *Error, found bool) {
 		}
 	}
 	return e, true
-}
-
-// grpcPercentEncode encodes a status message for the grpc-message header:
-// bytes outside printable ASCII, and '%' itself, become %XX, and so do
-// spaces at either end, which HTTP drops from field values.
-func grpcPercentEncode(s string) string {
-	escape := func(i int) bool { return grpcNeedsEscape(s[i]) || (s[i] == ' ' && (i == 0 || i == len(s)-1)) }
-	i := 0
-	for i < len(s) && !escape(i) {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 2*(len(s)-i))
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		c := s[i]
-		if escape(i) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func grpcNeedsEscape(c byte) bool { return c < 0x20 || c > 0x7e || c == '%' }
-
-// grpcPercentDecode decodes a grpc-message value. Malformed escapes are kept
-// as they are, as the spec asks: a message is never thrown away.
-func grpcPercentDecode(s string) string {
-	if strings.IndexByte(s, '%') < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) {
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if ok1 && ok2 {
-				b.WriteByte(hi<<4 | lo)
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // The google.rpc.Status message is encoded by hand so that this package needs

@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -122,4 +124,27 @@ func (k *knownLengthBody) observe(resp *http.Response) {
 	if h2 := resp.ProtoMajor >= 2; h2 != k.sawHTTP2.Load() {
 		k.sawHTTP2.Store(h2)
 	}
+}
+
+// handlerReadError converts a failure to read a request body, on any
+// protocol, into an RPC error: an *Error as it is, the call's deadline or
+// cancellation, a body over the size limit, or the transport's failure.
+func handlerReadError(ctx context.Context, deadline *bodyDeadline, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	// The deadline first: over HTTP/1.1 the read deadline failing the
+	// connection also cancels the request's context.
+	if deadline.passed() {
+		return errorf(CodeDeadlineExceeded, "deadline exceeded while reading the request")
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return asError(ctxErr)
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return errorf(CodeResourceExhausted, "request body too large")
+	}
+	return requestReadError(err)
 }

@@ -1,4 +1,4 @@
-package rpc
+package grpcwire
 
 import (
 	"math"
@@ -10,10 +10,11 @@ import (
 // one of H (hours), M (minutes), S (seconds), m (milliseconds),
 // u (microseconds) or n (nanoseconds).
 
-const grpcTimeoutMaxValue = 99_999_999
+// MaxTimeoutValue is the largest number a grpc-timeout value may carry.
+const MaxTimeoutValue = 99_999_999
 
-// grpcTimeoutUnits lists the units from the finest to the coarsest.
-var grpcTimeoutUnits = [...]struct {
+// timeoutUnits lists the units from the finest to the coarsest.
+var timeoutUnits = [...]struct {
 	unit byte
 	d    time.Duration
 }{
@@ -25,19 +26,19 @@ var grpcTimeoutUnits = [...]struct {
 	{'H', time.Hour},
 }
 
-// encodeGRPCTimeout returns the grpc-timeout value for d > 0 in the finest
+// EncodeTimeout returns the grpc-timeout value for d > 0 in the finest
 // unit whose value fits in 8 digits, rounded up so that the server never
 // sees a deadline earlier than the client's.
-func encodeGRPCTimeout(d time.Duration) string {
+func EncodeTimeout(d time.Duration) string {
 	if d <= 0 {
 		return "0n"
 	}
-	for _, u := range grpcTimeoutUnits {
+	for _, u := range timeoutUnits {
 		v := int64(d / u.d)
 		if d%u.d != 0 {
 			v++
 		}
-		if v <= grpcTimeoutMaxValue {
+		if v <= MaxTimeoutValue {
 			var b [10]byte
 			out := strconv.AppendInt(b[:0], v, 10)
 			out = append(out, u.unit)
@@ -48,10 +49,10 @@ func encodeGRPCTimeout(d time.Duration) string {
 	return "99999999H"
 }
 
-// parseGRPCTimeout parses a grpc-timeout value. It reports ok=false for a
+// ParseTimeout parses a grpc-timeout value. It reports ok=false for a
 // malformed value. A timeout too large for a time.Duration is returned as
 // math.MaxInt64, which callers treat as no deadline.
-func parseGRPCTimeout(s string) (d time.Duration, ok bool) {
+func ParseTimeout(s string) (d time.Duration, ok bool) {
 	if len(s) < 2 || len(s) > 9 {
 		return 0, false
 	}

@@ -1,0 +1,3 @@
+module polyconnect.dev/apicheck
+
+go 1.26.0
