@@ -6,7 +6,7 @@ SHELL := bash
 MODULES := $(shell . scripts/modules.sh && all_modules)
 
 .DEFAULT_GOAL := help
-.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench demo goproxy walkthrough \
+.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench chart demo goproxy walkthrough \
 	$(addprefix test-,$(subst /,-,$(MODULES)))
 
 help: ## print the targets (what `make` alone does)
@@ -44,6 +44,10 @@ release: ## make release VERSION=v0.2.0: bump sibling requirements and rpc.Versi
 
 bench: ## the side-by-side benchmarks (bench/run.sh; slow, wants a quiet machine)
 	bash bench/run.sh
+
+chart: ## make chart RESULTS=bench/results/DIR [TRANSPORTS=h2c,h2c-rpc]: DIR/chart.svg from its raw.txt
+	@test -n "$(RESULTS)" || { echo "usage: make chart RESULTS=bench/results/DIR [TRANSPORTS=h2c,h2c-rpc]"; exit 2; }
+	cd bench && GOWORK=off go run ./cmd/benchtable -chart "$(abspath $(RESULTS))/chart.svg" $(if $(TRANSPORTS),-transports "$(TRANSPORTS)") "$(abspath $(RESULTS))/raw.txt"
 
 demo: ## Eliza on every transport, called every way (the quick start's first command)
 	go run ./examples/cmd/eliza
