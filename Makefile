@@ -6,7 +6,7 @@ SHELL := bash
 MODULES := $(shell . scripts/modules.sh && all_modules)
 
 .DEFAULT_GOAL := help
-.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench chart demo goproxy walkthrough \
+.PHONY: help test quick conformance grpc-interop generate gencheck release-check release bench chart demo goproxy walkthrough busy \
 	$(addprefix test-,$(subst /,-,$(MODULES)))
 
 help: ## print the targets (what `make` alone does)
@@ -57,6 +57,9 @@ goproxy: ## serve this clone's modules as a local module proxy; prints the expor
 
 walkthrough: ## the README's "Your first service", run as written in a temporary folder
 	bash scripts/walkthrough.sh
+
+busy: ## make busy [N=5]: unit tests and the conformance suite beside a CPU load of twice the cores, N rounds
+	N=$(or $(N),5) bash scripts/busy.sh
 
 # test-FOLDER: gofmt, go mod tidy -diff, go vet and the tests (-race) of one module, on its own.
 define module_rule
