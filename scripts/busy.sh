@@ -58,20 +58,12 @@ done
 
 echo "busy.sh: $rounds round(s) of ${#modules[@]} module(s)$([[ $suite == 1 ]] && echo " and the conformance suite") beside $spinners busy processes on $cores cores; logs in $out"
 
-is_plain() {
-	local m
-	for m in "${PLAIN_TEST_MODULES[@]}"; do
-		[[ "$m" == "$1" ]] && return 0
-	done
-	return 1
-}
-
 failures=()
 steps=0
 for ((round = 1; round <= rounds; round++)); do
 	for m in "${modules[@]}"; do
 		race=-race
-		is_plain "$m" && race=""
+		is_plain_module "$m" && race=""
 		log="$out/round$round-$(echo "$m" | tr / -).log"
 		start=$SECONDS
 		steps=$((steps + 1))
