@@ -24,6 +24,8 @@
 #   raw.txt        the go test output of every run, the input for benchstat and benchtable
 #   benchstat.txt  benchstat of polyconnect against each peer (the peer is the base column)
 #   table.md       ratios of polyconnect to each peer, per scenario (cmd/benchtable)
+#   chart.svg      UnaryParallel's requests per second per stack, protocol and transport, with
+#                  the floor (cmd/benchtable -chart), when the runs include UnaryParallel
 #   env.txt        the machine, the Go version, the commit and the load when the runs started
 #   profiles.txt   with -profile: the top 15 of each profile (the .prof files stay beside it)
 #
@@ -142,7 +144,11 @@ if [[ $profile_only == 0 ]]; then
 		go tool benchstat -filter '/impl:raw OR (/impl:polyconnect /protocol:connect)' -ignore /protocol -col '/impl@(raw polyconnect)' "$raw" || true
 	} >"$out/benchstat.txt" 2>&1
 	"$bin/benchtable" "$raw" >"$out/table.md"
-	echo "run.sh: wrote $out/raw.txt, benchstat.txt and table.md" >&2
+	# The headline chart; a run limited by -bench may have no UnaryParallel to draw.
+	if grep -q '^BenchmarkUnaryParallel/' "$raw"; then
+		"$bin/benchtable" -chart "$out/chart.svg" "$raw"
+	fi
+	echo "run.sh: wrote $out/raw.txt, benchstat.txt, table.md and chart.svg" >&2
 
 fi
 

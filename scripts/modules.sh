@@ -49,3 +49,12 @@ all_modules() {
 		[[ -f "$m/go.mod" ]] && echo "$m"
 	done
 }
+
+# is_plain_module FOLDER succeeds if FOLDER is in PLAIN_TEST_MODULES (its tests run without -race).
+is_plain_module() {
+	local m
+	for m in "${PLAIN_TEST_MODULES[@]}"; do
+		[[ "$m" == "$1" ]] && return 0
+	done
+	return 1
+}

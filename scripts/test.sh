@@ -59,14 +59,6 @@ module_tests() {
 	(cd "$root/$dir" && GOWORK=off go test $race -count=1 ./...)
 }
 
-is_plain() {
-	local m
-	for m in "${PLAIN_TEST_MODULES[@]}"; do
-		[[ "$m" == "$1" ]] && return 0
-	done
-	return 1
-}
-
 # Code generation tools, protoc included, so that codegen's protoc cross-check runs rather than
 # skipping on a machine that lacks protoc.
 step "tools: buf, protoc-gen-go, protoc-gen-polyconnect-go, protoc" env WITH_PROTOC=1 bash scripts/tools.sh
@@ -81,7 +73,7 @@ for m in "${modules[@]}"; do
 	step "checks: $m (gofmt, go mod tidy -diff, go vet)" module_checks "$m"
 done
 for m in "${modules[@]}"; do
-	if is_plain "$m"; then
+	if is_plain_module "$m"; then
 		step "tests: $m" module_tests "$m" ""
 	else
 		step "tests: $m (-race)" module_tests "$m" -race
@@ -114,8 +106,8 @@ if [[ -z "${QUICK:-}" ]]; then
 		step "web: connect-web in headless Chromium (CORS) and connect-node against Eliza" bash examples/web/run.sh
 	fi
 	if [[ -d examples/internal/walkthrough ]]; then
-		step "README walkthrough (Your first service), run as written in a temporary module" \
-			bash -c 'cd examples && GOWORK=off go run ./internal/walkthrough'
+		step "README walkthrough (Your first service), run as written from a folder outside the clone" \
+			bash scripts/walkthrough.sh
 	fi
 	step "generated code is up to date" bash .ci/gencheck.sh
 	step "no quic-go without transport-http3" bash scripts/quicfree.sh

@@ -126,8 +126,7 @@ func (connectHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http
 			c.codec = h.codecs.get(connectwire.CodecName(ct, connectwire.UnaryPrefix))
 		}
 		if c.codec == nil || c.stream != isStreamType {
-			w.Header()["Accept-Post"] = h.acceptPost()
-			w.WriteHeader(http.StatusUnsupportedMediaType)
+			h.writeUnsupportedMediaType(w, ct)
 			return nil, 0
 		}
 		if c.stream {

@@ -98,8 +98,7 @@ func (p grpcHandlerProtocol) newConn(h *Handler, w http.ResponseWriter, r *http.
 	}
 	c.codec = h.codecs.get(codecName)
 	if c.codec == nil {
-		w.Header()["Accept-Post"] = h.acceptPost()
-		w.WriteHeader(http.StatusUnsupportedMediaType)
+		h.writeUnsupportedMediaType(w, ct)
 		return nil, 0
 	}
 	c.m = marshaler{codec: c.codec, sendMax: h.sendMax, compressMin: h.compressMin, sizes: &c.info.wire.sent}
@@ -391,7 +390,7 @@ func (c *grpcHandlerConn) fail(e *Error) {
 // procedure with a trailers-only UNIMPLEMENTED.
 func grpcWriteUnimplemented(w http.ResponseWriter, r *http.Request, contentType string) {
 	if _, _, ok := grpcwire.ParseContentType(contentType); !ok {
-		http.NotFound(w, r)
+		writeUnknownProcedure(w, r)
 		return
 	}
 	h := w.Header()

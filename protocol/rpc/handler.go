@@ -215,8 +215,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header()["Accept-Post"] = h.acceptPost()
-		w.WriteHeader(http.StatusUnsupportedMediaType)
+		h.writeUnsupportedMediaType(w, r.Header.Get("Content-Type"))
 		return
 	}
 	conn, timeout := p.newConn(h, w, r)
@@ -269,16 +268,20 @@ func (h *Handler) acceptPost() []string {
 	return []string{strings.Join(types, ", ")}
 }
 
-// NotFound answers a request for a procedure that does not exist: 404 for
-// Connect and plain HTTP, a gRPC status UNIMPLEMENTED for gRPC and gRPC-Web.
-// Generated service handlers call it for unknown paths.
+// NotFound answers a request for a procedure that does not exist: for
+// Connect and plain HTTP, 404 with a Connect error body (code
+// "unimplemented", a message naming the path); for gRPC and gRPC-Web, a
+// gRPC status UNIMPLEMENTED. Generated service handlers call it for unknown
+// methods; mount it at "/" on a mux
+// (mux.Handle("/", http.HandlerFunc(rpc.NotFound))) so that unknown services
+// get the same answer rather than the mux's text/plain 404.
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/grpc") {
 		grpcWriteUnimplemented(w, r, ct)
 		return
 	}
-	http.NotFound(w, r)
+	writeUnknownProcedure(w, r)
 }
 
 // ServerStream is the handler side of a server-streaming call: the handler

@@ -18,7 +18,9 @@ import (
 // Config is plain data: it can be decoded from JSON or YAML (field names are
 // snake_case, durations are strings such as "5s" or "1m30s"), compared and
 // copied. The one exception is TLSConfig, which exists for programmatic use
-// and is never encoded.
+// and is never encoded. Decoding is strict: a key no field has (a typo such
+// as "idle_timout") is a *ConfigKeyError naming the key and its line, with
+// encoding/json and with the YAML libraries (config_keys.go).
 type Config struct {
 	// Name is the registered transport to use: NameHTTP1, NameH2C, NameH2 or
 	// NameH3, or any other name a transport module registers.

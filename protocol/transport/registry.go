@@ -16,11 +16,14 @@ var ErrUnknown = errors.New("transport: unknown transport")
 
 // providers maps the well-known names to the import that registers them,
 // for the error message when one is missing.
+// The transport-h2 names are spelled out here: protocol imports no sibling.
 var providers = map[string]string{
 	NameHTTP1: "polyconnect.dev/transport-nethttp",
 	NameH2C:   "polyconnect.dev/transport-nethttp",
 	NameH2:    "polyconnect.dev/transport-nethttp",
 	NameH3:    "polyconnect.dev/transport-http3",
+	"h2c-rpc": "polyconnect.dev/transport-h2",
+	"h2-rpc":  "polyconnect.dev/transport-h2",
 }
 
 // registry is a set of transports by name, safe for concurrent use.
@@ -124,7 +127,9 @@ func (r *registry) get(name string) (Transport, error) {
 		b.WriteString("add a blank import of the module that provides it to your main package: import _ ")
 		b.WriteString(strconv.Quote(path))
 	} else {
-		b.WriteString("import the package that registers it")
+		b.WriteString("import the package that registers it (the names polyconnect's modules register: " +
+			"\"http1\", \"h2c\", \"h2\" from polyconnect.dev/transport-nethttp, " +
+			"\"h2c-rpc\", \"h2-rpc\" from polyconnect.dev/transport-h2, \"h3\" from polyconnect.dev/transport-http3)")
 	}
 	return nil, fmt.Errorf("%w%s", ErrUnknown, b.String())
 }

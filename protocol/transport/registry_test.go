@@ -129,8 +129,27 @@ func TestGetErrors(t *testing.T) {
 		t.Errorf("get(h3) error\n got: %s\nwant: %s", err, want)
 	}
 
+	// Every name a polyconnect module registers names that module in the
+	// error, so the fix is one copy and paste.
+	for name, module := range map[string]string{
+		"http1":   "polyconnect.dev/transport-nethttp",
+		"h2":      "polyconnect.dev/transport-nethttp",
+		"h2c-rpc": "polyconnect.dev/transport-h2",
+		"h2-rpc":  "polyconnect.dev/transport-h2",
+		"h3":      "polyconnect.dev/transport-http3",
+	} {
+		var one registry
+		one.register("other", &fakeTransport{})
+		_, err := one.get(name)
+		want := `import _ "` + module + `"`
+		if !errors.Is(err, ErrUnknown) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("get(%q) = %v, want it to end with %s", name, err, want)
+		}
+	}
+
 	_, err = r.get("quic-over-carrier-pigeon")
-	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "import the package that registers it") {
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "import the package that registers it") ||
+		!strings.Contains(err.Error(), `"h2c-rpc", "h2-rpc" from polyconnect.dev/transport-h2`) {
 		t.Errorf("get(custom) = %v", err)
 	}
 }

@@ -4,6 +4,12 @@
 // polyconnect ÷ peer.
 //
 //	benchtable results/2026-01-02/raw.txt > results/2026-01-02/table.md
+//	benchtable -chart results/2026-01-02/chart.svg results/2026-01-02/raw.txt
+//
+// With -chart it draws one scenario (-scenario, UnaryParallel by default) as
+// an SVG bar chart instead: requests (or messages) per second per stack, a
+// group per protocol and transport, with the floor of a bare handler on the
+// same transport (chart.go).
 //
 // Benchmarks are matched by name: Benchmark<Scenario>/impl=…/protocol=…
 // [/transport=…]. polyconnect is compared with connect-go and grpc-go on the
@@ -170,8 +176,13 @@ func rateUnit(s sample) string {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchtable [raw.txt ...] > table.md\n\nReads go test -bench output (standard input if no file) and writes a markdown\ncomparison of polyconnect with connect-go, grpc-go and raw.\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchtable [raw.txt ...] > table.md\n       benchtable -chart chart.svg [-scenario S] [-transports LIST] [raw.txt ...]\n\nReads go test -bench output (standard input if no file) and writes a markdown\ncomparison of polyconnect with connect-go, grpc-go and raw, or with -chart an SVG\nbar chart of one scenario's rate per stack, protocol and transport, with the floor.\n\n")
+		flag.PrintDefaults()
 	}
+	chart := flag.String("chart", "", "write an SVG bar chart to `FILE` instead of the markdown table")
+	scenario := flag.String("scenario", "UnaryParallel", "with -chart, the `SCENARIO` to draw")
+	transports := flag.String("transports", "", "with -chart, polyconnect's transports to show, comma-separated, in order (default: all)")
+	title := flag.String("title", "", "with -chart, the chart's title (default: the scenario and its unit)")
 	flag.Parse()
 	res := &results{data: make(map[string]map[key]sample), keys: make(map[string][]key)}
 	if flag.NArg() == 0 {
@@ -192,6 +203,20 @@ func main() {
 	}
 	if len(res.data[poly]) == 0 {
 		fatal(fmt.Errorf("no polyconnect results in the input"))
+	}
+	if *chart != "" {
+		opt := chartOptions{scenario: *scenario, title: *title}
+		if *transports != "" {
+			opt.transports = strings.Split(*transports, ",")
+		}
+		var b strings.Builder
+		if err := writeChart(&b, res, opt); err != nil {
+			fatal(err)
+		}
+		if err := os.WriteFile(*chart, []byte(b.String()), 0o644); err != nil {
+			fatal(err)
+		}
+		return
 	}
 	write(os.Stdout, res)
 }

@@ -7,6 +7,7 @@ import (
 	"polyconnect.dev/examples/gen/connectrpc/eliza/v1/elizav1rpc"
 	"polyconnect.dev/health"
 	"polyconnect.dev/protocol/cors"
+	"polyconnect.dev/protocol/rpc"
 	"polyconnect.dev/reflection"
 )
 
@@ -34,6 +35,9 @@ func newMux() *http.ServeMux {
 	)
 	mux.Handle(reflection.NewHandlerV1(reflector))
 	mux.Handle(reflection.NewHandlerV1Alpha(reflector))
+	// Anything else, an unknown service included, gets an error that names
+	// the path: a Connect error body, or grpc-status 12 for gRPC.
+	mux.Handle("/", http.HandlerFunc(rpc.NotFound))
 	return mux
 }
 

@@ -133,3 +133,29 @@ func TestCurlOnOnePort(t *testing.T) {
 		}
 	}
 }
+
+// TestBufCurlHTTP3Reflection checks that buf curl reaches reflection over
+// HTTP/3: with no .proto file and only --http3, it lists the methods and
+// calls one.
+func TestBufCurlHTTP3Reflection(t *testing.T) {
+	buf := toolPath(t, "buf", "scripts/tools.sh")
+	url := server(t, "-transport", "h3", "-self-signed")
+	tool := func(args ...string) string {
+		t.Helper()
+		// A generous minute each: the machine may be busy, and a hang
+		// shows as a failure rather than a stuck test.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, buf, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("buf %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := tool("curl", "--http3", "--insecure", "--list-methods", url); !strings.Contains(out, elizaService+"/Say") || !strings.Contains(out, "grpc.health.v1.Health/Check") {
+		t.Errorf("--list-methods over HTTP/3:\n%s", out)
+	}
+	if out := tool("curl", "--http3", "--insecure", "--data", `{"sentence": "hello"}`, url+"/"+elizaService+"/Say"); !strings.Contains(out, `"sentence"`) {
+		t.Errorf("Say over HTTP/3:\n%s", out)
+	}
+}

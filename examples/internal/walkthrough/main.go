@@ -1,19 +1,24 @@
 // Command walkthrough runs the commands of the root README's "Your first
-// service" section, exactly as written, in a temporary folder, so the
-// walkthrough cannot rot. It is what examples/walkthrough.sh and CI run:
+// service", exactly as written, in a temporary folder outside the clone, so
+// the walkthrough cannot rot. It is what scripts/walkthrough.sh and CI run:
 //
-//	go run ./examples/internal/walkthrough          # from the repository root
+//	go run ./internal/walkthrough -root ..     # from examples/
 //
-// The README marks its steps with HTML comments (see extract.go). Nothing
-// of polyconnect is published yet, so the README's `go install …@v0.1.0`
-// and `go mod tidy` are served by a module proxy in GOPROXY's file layout,
-// built from the checkout: the commands stay those a user types. Modules
-// from elsewhere come from the local module cache (also in that layout) or,
-// failing that, the usual proxy. The walkthrough has a GOPATH and module
-// cache of its own, so a stale v0.1.0 cannot be reused; the build cache is
-// shared, to keep it fast. buf and grpcurl, which the README asks the
-// reader to install first, come from the repository's .tools
-// (scripts/tools.sh and scripts/tools-grpcurl.sh install them).
+// The README marks its steps with HTML comments (see extract.go). It runs as
+// a new reader would, with only what the README says: its step 0 evaluates
+// scripts/goproxy.sh, which serves the clone's modules as a local module
+// proxy (nothing of polyconnect is published yet), and the README's
+// `go install …@v0.1.0` and `go mod tidy` then find them. The README writes
+// the clone's location as /path/to/polyconnect, which only the reader knows;
+// the walkthrough puts the repository's root there and changes nothing
+// else. The walkthrough has a GOPATH and module cache of its own, so a stale
+// v0.1.0 cannot be reused; the build cache is shared, to keep it fast. Its
+// GOPROXY, before step 0 prepends the local proxy, is the local module
+// cache's download folder (in the same layout) and then the machine's
+// GOPROXY: what a reader's machine fetches from the internet comes from the
+// cache when it can. buf and grpcurl, which the README asks the reader to
+// install first, come from the repository's .tools (scripts/tools.sh and
+// scripts/tools-grpcurl.sh install them).
 package main
 
 import (
@@ -28,9 +33,9 @@ import (
 	"time"
 )
 
-// publishedModules are the folders of the modules the walkthrough uses,
-// served at the release version.
-var publishedModules = []string{"protocol", "codegen", "transport-h2", "transport-nethttp", "reflection", "interceptors"}
+// clonePlaceholder is how the README writes the location of the reader's
+// clone of the repository.
+const clonePlaceholder = "/path/to/polyconnect"
 
 func main() {
 	if err := run(); err != nil {
@@ -42,7 +47,6 @@ func main() {
 func run() error {
 	root := flag.String("root", "", "repository root (default: the folder holding go.work, from the working directory up)")
 	section := flag.String("section", "Your first service", "README section to run")
-	version := flag.String("version", "v0.1.0", "version the local proxy serves the repository's modules at")
 	keep := flag.Bool("keep", false, "keep the temporary folder, to look at what the walkthrough made")
 	printScript := flag.Bool("print", false, "print the script the README makes, and run nothing")
 	timeout := flag.Duration("timeout", 15*time.Minute, "the longest the walkthrough may take")
@@ -62,6 +66,14 @@ func run() error {
 	actions, err := extract(string(readme), *section)
 	if err != nil {
 		return err
+	}
+	if *root, err = filepath.Abs(*root); err != nil {
+		return err
+	}
+	for i := range actions {
+		for j, line := range actions[i].lines {
+			actions[i].lines[j] = strings.ReplaceAll(line, clonePlaceholder, *root)
+		}
 	}
 	sh, err := script(actions)
 	if err != nil {
@@ -84,7 +96,10 @@ func run() error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	env, err := environment(tmp, *root, *version)
+	if rel, err := filepath.Rel(*root, tmp); err == nil && !strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("the temporary folder %s is inside the clone %s: set TMPDIR elsewhere", tmp, *root)
+	}
+	env, err := environment(tmp, *root)
 	if err != nil {
 		return err
 	}
@@ -113,10 +128,11 @@ func run() error {
 	return nil
 }
 
-// environment is the environment of the walkthrough: a GOPATH of its own
-// whose bin comes first on PATH, buf, and a GOPROXY that serves the
-// repository's modules from a proxy built in tmp.
-func environment(tmp, root, version string) ([]string, error) {
+// environment is the environment of the walkthrough: a GOPATH and module
+// cache of its own, with the GOPATH's bin first on PATH, buf and grpcurl,
+// and a GOPROXY that prefers the local module cache. Nothing here reaches
+// polyconnect's modules: the README's step 0 does.
+func environment(tmp, root string) ([]string, error) {
 	goEnv := func(name string) (string, error) {
 		out, err := exec.Command("go", "env", name).Output()
 		return strings.TrimSpace(string(out)), err
@@ -127,10 +143,6 @@ func environment(tmp, root, version string) ([]string, error) {
 	}
 	upstream, err := goEnv("GOPROXY")
 	if err != nil {
-		return nil, err
-	}
-	proxy := filepath.Join(tmp, "proxy")
-	if err := buildProxy(proxy, root, version, publishedModules); err != nil {
 		return nil, err
 	}
 	// The tools the README asks the reader to install beforehand, and
@@ -154,7 +166,7 @@ func environment(tmp, root, version string) ([]string, error) {
 		return nil, err
 	}
 
-	goproxy := "file://" + filepath.ToSlash(proxy) + ",file://" + filepath.ToSlash(filepath.Join(modCache, "cache", "download"))
+	goproxy := "file://" + filepath.ToSlash(filepath.Join(modCache, "cache", "download"))
 	if upstream != "" && upstream != "off" {
 		goproxy += "," + upstream
 	}
@@ -163,10 +175,11 @@ func environment(tmp, root, version string) ([]string, error) {
 		"GOMODCACHE": walkCache,
 		"GOBIN":      "",
 		"GOPROXY":    goproxy,
-		// The local proxies hold no checksum database: the modules of the
-		// module cache were verified when they entered it, and the
-		// repository's own are the checkout.
-		"GOSUMDB":     "off",
+		// A reader's defaults: the checksum database on, nothing excluded
+		// from it until step 0 says so.
+		"GOSUMDB":     "",
+		"GONOSUMDB":   "",
+		"GOPRIVATE":   "",
 		"GOFLAGS":     "",
 		"GOWORK":      "off",
 		"GOTOOLCHAIN": "local",

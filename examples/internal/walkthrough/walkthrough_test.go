@@ -159,6 +159,17 @@ func TestRootREADME(t *testing.T) {
 			stops++
 		}
 	}
+	// Step 0 comes first: without the local proxy nothing after it can
+	// find polyconnect's modules from a folder outside the clone.
+	for _, a := range actions {
+		if a.kind != actionRun {
+			continue
+		}
+		if len(a.lines) == 0 || !strings.Contains(a.lines[0], clonePlaceholder+"/scripts/goproxy.sh") {
+			t.Errorf("the first command the walkthrough runs is %q, want the eval of %s/scripts/goproxy.sh (step 0)", a.lines, clonePlaceholder)
+		}
+		break
+	}
 	if starts == 0 || starts != stops {
 		t.Errorf("%d starts and %d stops: each server the walkthrough starts must be stopped", starts, stops)
 	}

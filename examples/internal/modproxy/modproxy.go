@@ -1,4 +1,8 @@
-package main
+// Package modproxy writes Go module proxies in GOPROXY's file layout
+// ($GOPROXY=file://DIR) from the modules in a checkout, as if they were
+// published: what scripts/goproxy.sh serves until polyconnect's modules are
+// on a public proxy.
+package modproxy
 
 import (
 	"archive/zip"
@@ -13,19 +17,19 @@ import (
 	"time"
 )
 
-// buildProxy writes a module proxy in GOPROXY's file layout to dir, with
+// Build writes a module proxy in GOPROXY's file layout to dir, with
 // the modules in the repository's folders at version: what `go get` and
 // `go install …@version` will find once the modules are published. Each
 // module's zip holds its folder as the go command would publish it:
 // without nested modules, version-control folders and node_modules.
-func buildProxy(dir, root, version string, modules []string) error {
+func Build(dir, root, version string, modules []string) error {
 	for _, folder := range modules {
 		modFile := filepath.Join(root, folder, "go.mod")
 		gomod, err := os.ReadFile(modFile)
 		if err != nil {
 			return err
 		}
-		modPath := modulePath(gomod)
+		modPath := ModulePath(gomod)
 		if modPath == "" {
 			return fmt.Errorf("%s has no module line", modFile)
 		}
@@ -50,8 +54,8 @@ func buildProxy(dir, root, version string, modules []string) error {
 	return nil
 }
 
-// modulePath reads the module line of a go.mod file.
-func modulePath(gomod []byte) string {
+// ModulePath reads the module line of a go.mod file.
+func ModulePath(gomod []byte) string {
 	for _, line := range strings.Split(string(gomod), "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
 			return strings.Trim(strings.TrimSpace(rest), `"`)
