@@ -5,9 +5,9 @@ go 1.26.0
 require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
-	polyconnect.dev/transport-h2 v0.1.0
-	polyconnect.dev/transport-nethttp v0.1.0
+	polyconnect.dev/protocol v0.2.0
+	polyconnect.dev/transport-h2 v0.2.0
+	polyconnect.dev/transport-nethttp v0.2.0
 )
 
 require (
@@ -52,7 +52,7 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	nhooyr.io/websocket v1.8.6 // indirect
-	polyconnect.dev/transport-http3 v0.1.0
+	polyconnect.dev/transport-http3 v0.2.0
 )
 
 replace (

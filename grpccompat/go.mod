@@ -7,7 +7,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/protocol v0.2.0
 )
 
 require (

@@ -19,15 +19,15 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/health v0.1.0
-	polyconnect.dev/interceptors v0.1.0
-	polyconnect.dev/otel v0.1.0
-	polyconnect.dev/protocol v0.1.0
-	polyconnect.dev/reflection v0.1.0
-	polyconnect.dev/transcode v0.1.0
-	polyconnect.dev/transport-h2 v0.1.0
-	polyconnect.dev/transport-http3 v0.1.0
-	polyconnect.dev/transport-nethttp v0.1.0
+	polyconnect.dev/health v0.2.0
+	polyconnect.dev/interceptors v0.2.0
+	polyconnect.dev/otel v0.2.0
+	polyconnect.dev/protocol v0.2.0
+	polyconnect.dev/reflection v0.2.0
+	polyconnect.dev/transcode v0.2.0
+	polyconnect.dev/transport-h2 v0.2.0
+	polyconnect.dev/transport-http3 v0.2.0
+	polyconnect.dev/transport-nethttp v0.2.0
 )
 
 require (

@@ -10,7 +10,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.46.0
 	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/protocol v0.2.0
 )
 
 require (

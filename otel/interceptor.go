@@ -22,8 +22,9 @@ import (
 const ScopeName = "polyconnect.dev/otel"
 
 // Version is the version of this module, recorded as the instrumentation
-// scope's version.
-const Version = "0.1.0"
+// scope's version. All product modules share one version, so it is
+// rpc.Version and cannot go stale at a release.
+const Version = rpc.Version
 
 // Interceptor traces and measures calls on clients and handlers, following
 // the OpenTelemetry semantic conventions for RPC, v1.43.0. It is an

@@ -6,7 +6,7 @@ require (
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.56.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/protocol v0.2.0
 )
 
 require (

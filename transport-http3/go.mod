@@ -6,7 +6,7 @@ require (
 	github.com/quic-go/quic-go v0.65.0
 	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/protocol v0.2.0
 )
 
 require (

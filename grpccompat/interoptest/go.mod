@@ -4,11 +4,11 @@ go 1.26.0
 
 require (
 	google.golang.org/grpc v1.85.0
-	polyconnect.dev/grpccompat v0.1.0
-	polyconnect.dev/protocol v0.1.0
-	polyconnect.dev/transport-h2 v0.1.0
-	polyconnect.dev/transport-http3 v0.1.0
-	polyconnect.dev/transport-nethttp v0.1.0
+	polyconnect.dev/grpccompat v0.2.0
+	polyconnect.dev/protocol v0.2.0
+	polyconnect.dev/transport-h2 v0.2.0
+	polyconnect.dev/transport-http3 v0.2.0
+	polyconnect.dev/transport-nethttp v0.2.0
 )
 
 require (

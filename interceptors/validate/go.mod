@@ -7,7 +7,7 @@ require (
 	buf.build/go/protovalidate v1.3.0
 	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
-	polyconnect.dev/protocol v0.1.0
+	polyconnect.dev/protocol v0.2.0
 )
 
 require (
