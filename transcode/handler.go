@@ -265,7 +265,7 @@ func (h *Handler) add(md protoreflect.MethodDescriptor, rule *annotations.HttpRu
 		rt.rawBodyOut = rt.output.FullName() == httpBodyName
 	}
 	if !rt.bodyAll {
-		rt.query = &queryDecoder{md: rt.input, bound: bound, strict: cfg.strictQuery}
+		rt.query = newQueryDecoder(rt.input, bound, cfg.strictQuery)
 	}
 	if cfg.patchMask && method == http.MethodPatch && rt.body != nil && !rt.rawBodyIn {
 		rt.patchMask = soleFieldMask(rt.input)
