@@ -287,14 +287,14 @@ func (h *Handler) writeUnary(w http.ResponseWriter, r *http.Request, rt *route, 
 func (h *Handler) appendJSON(b []byte, rt *route, out protoreflect.Message) ([]byte, *status) {
 	fd := rt.respField
 	if fd == nil {
-		b, err := h.marshal.MarshalAppend(b, out.Interface())
+		b, err := h.marshalAppend(b, out, rt.outPlan)
 		if err != nil {
 			return nil, newStatus(rpc.CodeInternal, "marshal response: "+err.Error())
 		}
 		return b, nil
 	}
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
-		b, err := h.marshal.MarshalAppend(b, out.Get(fd).Message().Interface())
+		b, err := h.marshalAppend(b, out.Get(fd).Message(), rt.respPlan)
 		if err != nil {
 			return nil, newStatus(rpc.CodeInternal, "marshal response: "+err.Error())
 		}
@@ -331,6 +331,18 @@ func (h *Handler) appendJSON(b []byte, rt *route, out protoreflect.Message) ([]b
 		}
 	}
 	return append(b, v...), nil
+}
+
+// marshalAppend appends the JSON of m, as h.marshal writes it: with the
+// encoder's plan p when there is one, with protojson otherwise or when the
+// encoder declines the message.
+func (h *Handler) marshalAppend(b []byte, m protoreflect.Message, p *messagePlan) ([]byte, error) {
+	if p != nil {
+		if out, ok := h.json.appendMessage(b, m, p); ok {
+			return out, nil
+		}
+	}
+	return h.marshal.MarshalAppend(b, m.Interface())
 }
 
 // httpBodyParts returns the content type and data of a google.api.HttpBody.

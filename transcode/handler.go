@@ -38,6 +38,7 @@ type Handler struct {
 	readMax     int64
 	compressMin int
 	marshal     protojson.MarshalOptions
+	json        *jsonEncoder // writes responses as marshal says, planned per message type
 	unmarshal   protojson.UnmarshalOptions
 	openapi     struct {
 		once sync.Once
@@ -91,6 +92,8 @@ type route struct {
 	bodyAll    bool
 	body       protoreflect.FieldDescriptor // the body field, when not "*"
 	respField  protoreflect.FieldDescriptor // response_body, or nil
+	outPlan    *messagePlan                 // the JSON plan of the response, nil for protojson
+	respPlan   *messagePlan                 // that of a response_body message field's type
 	query      *queryDecoder                // nil when the body is "*"
 	patchMask  protoreflect.FieldDescriptor // the FieldMask a PATCH fills, or nil
 	rawBodyIn  bool                         // the request, or its body field, is google.api.HttpBody
@@ -129,6 +132,7 @@ func New(next http.Handler, services []protoreflect.ServiceDescriptor, opts ...O
 		readMax:     cfg.readMax,
 		compressMin: cfg.compressMin,
 		marshal:     cfg.marshal,
+		json:        newJSONEncoder(cfg.marshal),
 		unmarshal:   cfg.unmarshal,
 	}
 	var errs []error
@@ -263,6 +267,10 @@ func (h *Handler) add(md protoreflect.MethodDescriptor, rule *annotations.HttpRu
 		rt.respField = fd
 	} else {
 		rt.rawBodyOut = rt.output.FullName() == httpBodyName
+	}
+	rt.outPlan = h.json.plan(rt.outType.Descriptor())
+	if rt.respField != nil && !rt.respField.IsList() && !rt.respField.IsMap() {
+		rt.respPlan = h.json.plan(rt.respField.Message())
 	}
 	if !rt.bodyAll {
 		rt.query = newQueryDecoder(rt.input, bound, cfg.strictQuery)
