@@ -115,6 +115,7 @@ func (e *jsonEncoder) appendMessage(b []byte, m protoreflect.Message, p *message
 	for i := range p.fields {
 		f := &p.fields[i]
 		var v protoreflect.Value
+		empty := "null" // what an unset field is written as, when it is
 		switch {
 		case m.Has(f.fd):
 			v = m.Get(f.fd)
@@ -124,10 +125,14 @@ func (e *jsonEncoder) appendMessage(b []byte, m protoreflect.Message, p *message
 			if !e.emitNull {
 				continue
 			}
-		case e.emitZero:
-			v = m.Get(f.fd)
-		default:
+		case !e.emitZero:
 			continue
+		case f.fd.IsList():
+			empty = "[]" // without the list's reflection wrapper
+		case f.fd.IsMap():
+			empty = "{}"
+		default:
+			v = m.Get(f.fd)
 		}
 		if !first {
 			b = append(b, ',')
@@ -137,7 +142,7 @@ func (e *jsonEncoder) appendMessage(b []byte, m protoreflect.Message, p *message
 		var ok bool
 		switch {
 		case !v.IsValid():
-			b, ok = append(b, "null"...), true
+			b, ok = append(b, empty...), true
 		case f.fd.IsList():
 			b, ok = e.appendList(b, v.List(), f)
 		case f.fd.IsMap():
