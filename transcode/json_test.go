@@ -374,7 +374,8 @@ func TestJSONEncoderMatchesProtojson(t *testing.T) {
 			t.Fatalf("options %+v: plan %v", opts, p)
 		}
 		checkSameJSON(t, enc, p, dynamicpb.NewMessage(md)) // every field unset
-		for range 80 {                                     // large messages, nested twice: 480 documents in all
+		// Large messages, nested twice: 480 documents in all.
+		for range 80 {
 			m := dynamicpb.NewMessage(md)
 			g.bad = g.r.IntN(10) == 0
 			fill(g, m, 0)
