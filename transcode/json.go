@@ -70,8 +70,7 @@ func (e *jsonEncoder) plan(md protoreflect.MessageDescriptor) *messagePlan {
 	if p, ok := e.plans[md]; ok {
 		return p
 	}
-	if md.Syntax() != protoreflect.Proto3 || md.ExtensionRanges().Len() > 0 ||
-		strings.HasPrefix(string(md.FullName()), "google.protobuf.") {
+	if !plannable(md) {
 		e.plans[md] = nil
 		return nil
 	}
