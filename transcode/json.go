@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"cmp"
 	"encoding/base64"
 	"math"
 	"math/bits"
@@ -193,9 +194,9 @@ func (e *jsonEncoder) appendMap(b []byte, mp protoreflect.Map, f *fieldPlan) ([]
 			return 1
 		})
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmpUint(x.Uint(), y.Uint()) })
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmp.Compare(x.Uint(), y.Uint()) })
 	default:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmpInt(x.Int(), y.Int()) })
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmp.Compare(x.Int(), y.Int()) })
 	}
 	b = append(b, '{')
 	for i, k := range keys {
@@ -227,26 +228,6 @@ func (e *jsonEncoder) appendMap(b []byte, mp protoreflect.Map, f *fieldPlan) ([]
 		}
 	}
 	return append(b, '}'), true
-}
-
-func cmpInt(x, y int64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(x, y uint64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 // appendSingular writes one value of fd's kind: a field's, a list
