@@ -16,12 +16,14 @@ import (
 type streamCounts struct {
 	reqMsgs, resMsgs   atomic.Int64
 	reqBytes, resBytes atomic.Int64
+	reqWire, resWire   atomic.Int64
 }
 
 func (s *streamCounts) load() counts {
 	return counts{
 		reqMsgs: s.reqMsgs.Load(), resMsgs: s.resMsgs.Load(),
 		reqBytes: s.reqBytes.Load(), resBytes: s.resBytes.Load(),
+		reqWire: s.reqWire.Load(), resWire: s.resWire.Load(),
 	}
 }
 
@@ -53,9 +55,9 @@ func (i *Interceptor) WrapClientUnary(_ rpc.Spec, next rpc.ClientUnaryFunc) rpc.
 		if !i.logger.Enabled(ctx, level) {
 			return res, err
 		}
-		c := counts{reqMsgs: 1, reqBytes: i.size(req)}
+		c := counts{reqMsgs: 1, reqBytes: i.size(req), reqWire: i.wire(info.LastSentSize())}
 		if err == nil {
-			c.resMsgs, c.resBytes = 1, i.size(res)
+			c.resMsgs, c.resBytes, c.resWire = 1, i.size(res), i.wire(info.LastReceivedSize())
 		}
 		if i.logs(PayloadSent | PayloadReceived) {
 			var extra []slog.Attr
@@ -127,6 +129,7 @@ func (c *clientConn) Send(msg any) error {
 	if err == nil {
 		c.n.reqMsgs.Add(1)
 		c.n.reqBytes.Add(c.i.size(msg))
+		c.n.reqWire.Add(c.i.wire(c.info.LastSentSize()))
 		if c.i.logs(PayloadSent) {
 			c.i.logMessage(c.ctx, c.info, "sent", msg)
 		}
@@ -140,6 +143,7 @@ func (c *clientConn) Receive(msg any) error {
 	case err == nil:
 		c.n.resMsgs.Add(1)
 		c.n.resBytes.Add(c.i.size(msg))
+		c.n.resWire.Add(c.i.wire(c.info.LastReceivedSize()))
 		if c.i.logs(PayloadReceived) {
 			c.i.logMessage(c.ctx, c.info, "received", msg)
 		}

@@ -39,6 +39,6 @@ func ExampleNew() {
 	_, _ = client.CallUnary(context.Background(), wrapperspb.String("Ada"))
 	_, _ = client.CallUnary(context.Background(), wrapperspb.String(""))
 	// Output:
-	// level=INFO msg="rpc call" rpc.side=server rpc.procedure=/example.v1.Greeter/Greet rpc.kind=unary rpc.protocol=connect rpc.code=ok rpc.request.messages=1 rpc.response.messages=1 rpc.request.bytes=5 rpc.response.bytes=12
-	// level=WARN msg="rpc call" rpc.side=server rpc.procedure=/example.v1.Greeter/Greet rpc.kind=unary rpc.protocol=connect rpc.code=invalid_argument rpc.request.messages=1 rpc.response.messages=0 rpc.request.bytes=0 rpc.response.bytes=0 error="invalid_argument: name is required"
+	// level=INFO msg="rpc call" rpc.side=server rpc.procedure=/example.v1.Greeter/Greet rpc.kind=unary rpc.protocol=connect rpc.code=ok rpc.request.messages=1 rpc.response.messages=1 rpc.request.bytes=5 rpc.response.bytes=12 rpc.request.wire_bytes=5 rpc.response.wire_bytes=12
+	// level=WARN msg="rpc call" rpc.side=server rpc.procedure=/example.v1.Greeter/Greet rpc.kind=unary rpc.protocol=connect rpc.code=invalid_argument rpc.request.messages=1 rpc.response.messages=0 rpc.request.bytes=0 rpc.response.bytes=0 rpc.request.wire_bytes=0 rpc.response.wire_bytes=0 error="invalid_argument: name is required"
 }

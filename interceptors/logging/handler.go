@@ -69,6 +69,7 @@ func (c *handlerConn) Receive(msg any) error {
 	if err == nil {
 		c.n.reqMsgs.Add(1)
 		c.n.reqBytes.Add(c.i.size(msg))
+		c.n.reqWire.Add(c.i.wire(c.info.LastReceivedSize()))
 		if c.i.logs(PayloadReceived) {
 			if c.unary {
 				c.req = msg
@@ -85,6 +86,7 @@ func (c *handlerConn) Send(msg any) error {
 	if err == nil {
 		c.n.resMsgs.Add(1)
 		c.n.resBytes.Add(c.i.size(msg))
+		c.n.resWire.Add(c.i.wire(c.info.LastSentSize()))
 		if c.i.logs(PayloadSent) {
 			if c.unary {
 				c.res = msg

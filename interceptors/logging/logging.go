@@ -17,6 +17,7 @@
 //	rpc.attempt         the attempt number of a retry (Polyconnect-Attempt), when there is one
 //	rpc.request.messages, rpc.response.messages   messages sent and received
 //	rpc.request.bytes,    rpc.response.bytes      their protobuf-encoded size
+//	rpc.request.wire_bytes, rpc.response.wire_bytes   their size as sent: encoded, then compressed
 //	error               the error's text, on failure
 //	rpc.request, rpc.response   the messages, only with WithPayloads (unary calls)
 //
@@ -25,7 +26,11 @@
 // before compression, without the protocols' framing (5 bytes a message on
 // streams and gRPC) and headers. With the JSON codec the JSON on the wire
 // differs in size. Messages that are not proto messages are counted but not
-// sized. WithoutSizes skips the measurement, which walks each message once.
+// sized. The wire byte counts are the sizes rpc records on the CallInfo
+// (rpc.CallInfo.LastSentSize, LastReceivedSize): each message as its codec
+// encoded it, after compression when it was compressed, again without
+// framing and headers. WithoutSizes leaves out both pairs and skips the
+// measurement, which walks each message once.
 //
 // WithEvents chooses the records: a start record ("rpc call started") as
 // well as, or instead of, the finish record, and the payloads of either
@@ -109,7 +114,8 @@ func WithPayloads() Option {
 	return optionFunc(func(i *Interceptor) { i.events |= PayloadReceived | PayloadSent })
 }
 
-// WithoutSizes leaves out rpc.request.bytes and rpc.response.bytes.
+// WithoutSizes leaves out rpc.request.bytes, rpc.response.bytes,
+// rpc.request.wire_bytes and rpc.response.wire_bytes.
 func WithoutSizes() Option { return optionFunc(func(i *Interceptor) { i.noSizes = true }) }
 
 // New returns an interceptor that logs every call to logger (slog.Default()
@@ -152,10 +158,12 @@ func (i *Interceptor) level(err error) slog.Level {
 	return i.levels[code]
 }
 
-// counts are the messages of a call and their sizes.
+// counts are the messages of a call and their sizes: protobuf-encoded, and
+// as sent (wire).
 type counts struct {
 	reqMsgs, resMsgs   int64
 	reqBytes, resBytes int64
+	reqWire, resWire   int64
 }
 
 func kindName(st rpc.StreamType) string {
@@ -168,6 +176,15 @@ func kindName(st rpc.StreamType) string {
 		return "bidi_stream"
 	}
 	return "unary"
+}
+
+// wire returns the wire size of a message as rpc recorded it, or 0 without
+// sizes.
+func (i *Interceptor) wire(s rpc.MessageSize) int64 {
+	if i.noSizes {
+		return 0
+	}
+	return int64(s.Compressed)
 }
 
 func (i *Interceptor) size(msg any) int64 {
@@ -193,7 +210,7 @@ func (i *Interceptor) emit(ctx context.Context, level slog.Level, side string, i
 	if err != nil {
 		code = rpc.CodeOf(err).String()
 	}
-	attrs := make([]slog.Attr, 0, 16)
+	attrs := make([]slog.Attr, 0, 20)
 	attrs = append(attrs,
 		slog.String("rpc.side", side),
 		slog.String("rpc.procedure", info.Procedure()),
@@ -206,7 +223,9 @@ func (i *Interceptor) emit(ctx context.Context, level slog.Level, side string, i
 	attrs = appendAttempt(attrs, info)
 	attrs = append(attrs, slog.Int64("rpc.request.messages", c.reqMsgs), slog.Int64("rpc.response.messages", c.resMsgs))
 	if !i.noSizes {
-		attrs = append(attrs, slog.Int64("rpc.request.bytes", c.reqBytes), slog.Int64("rpc.response.bytes", c.resBytes))
+		attrs = append(attrs,
+			slog.Int64("rpc.request.bytes", c.reqBytes), slog.Int64("rpc.response.bytes", c.resBytes),
+			slog.Int64("rpc.request.wire_bytes", c.reqWire), slog.Int64("rpc.response.wire_bytes", c.resWire))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

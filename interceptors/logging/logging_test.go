@@ -142,6 +142,10 @@ func TestRecords(t *testing.T) {
 					if wantCounts := [4]int64{int64(len(ins)), int64(len(out)), reqBytes, resBytes}; gotCounts != wantCounts {
 						t.Errorf("%s %s: messages and bytes %v, want %v", k.Name, side, gotCounts, wantCounts)
 					}
+					// Uncompressed proto: the wire carries the encoding as it is.
+					if gotWire := [2]int64{r.int("rpc.request.wire_bytes"), r.int("rpc.response.wire_bytes")}; gotWire != [2]int64{reqBytes, resBytes} {
+						t.Errorf("%s %s: wire bytes %v, want %v (uncompressed)", k.Name, side, gotWire, [2]int64{reqBytes, resBytes})
+					}
 				}
 			}
 		})
@@ -343,5 +347,67 @@ func TestRefusedCalls(t *testing.T) {
 	}
 	if recs := client.take("client"); len(recs) != 1 || recs[0].str("rpc.code") != "resource_exhausted" || recs[0].str("rpc.kind") != "bidi_stream" {
 		t.Errorf("refused client stream: %+v", recs)
+	}
+}
+
+// With gzip both ways, the wire byte counts are the compressed sizes: the
+// same on both sides of the call, and smaller than the protobuf sizes of
+// compressible messages.
+func TestWireBytesCompressed(t *testing.T) {
+	big := strings.Repeat("a compressible sentence. ", 200) // 5,000 bytes, well above the 1 KiB a handler compresses from
+	for _, v := range testsvc.Variants {
+		t.Run(v.Name, func(t *testing.T) {
+			var client, server capture
+			mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
+				rpc.WithHandlerInterceptors(logging.New(slog.New(&server))))
+			_, clients := testsvc.Start(t, mux, v, rpc.IdempotencyUnknown,
+				rpc.WithSendCompression("gzip"),
+				rpc.WithClientInterceptors(logging.New(slog.New(&client))))
+			for _, k := range testsvc.Kinds {
+				ins := []string{big, big + big}
+				if k.StreamType == rpc.StreamTypeUnary || k.StreamType == rpc.StreamTypeServer {
+					ins = ins[:1]
+				}
+				if _, err := k.Call(context.Background(), clients, ins...); err != nil {
+					t.Fatal(err)
+				}
+				c, s := client.take("client"), server.take("server")
+				client.reset()
+				server.reset()
+				if len(c) != 1 || len(s) != 1 {
+					t.Fatalf("%s: %d client and %d server records, want 1 each", k.Name, len(c), len(s))
+				}
+				for _, dir := range []string{"request", "response"} {
+					wire, bytes := "rpc."+dir+".wire_bytes", "rpc."+dir+".bytes"
+					cw, sw := c[0].int(wire), s[0].int(wire)
+					if cw != sw {
+						t.Errorf("%s: %s %d on the client, %d on the server", k.Name, wire, cw, sw)
+					}
+					if cw <= 0 || cw*4 > c[0].int(bytes) {
+						t.Errorf("%s: %s %d for %s %d: not compressed", k.Name, wire, cw, bytes, c[0].int(bytes))
+					}
+				}
+			}
+		})
+	}
+}
+
+// WithoutSizes leaves out the wire byte counts too.
+func TestWithoutSizesLeavesOutWireBytes(t *testing.T) {
+	var server capture
+	mux := testsvc.NewMux(testsvc.Handlers{}, rpc.IdempotencyUnknown,
+		rpc.WithHandlerInterceptors(logging.New(slog.New(&server), logging.WithoutSizes())))
+	_, clients := testsvc.Start(t, mux, testsvc.Variants[0], rpc.IdempotencyUnknown)
+	if _, err := testsvc.CallUnary(context.Background(), clients, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	recs := server.take("server")
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	for _, key := range []string{"rpc.request.bytes", "rpc.response.bytes", "rpc.request.wire_bytes", "rpc.response.wire_bytes"} {
+		if _, ok := recs[0].attrs[key]; ok {
+			t.Errorf("%s present with WithoutSizes", key)
+		}
 	}
 }
