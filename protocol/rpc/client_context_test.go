@@ -87,16 +87,7 @@ func TestClientStreamMapsFromCallInfo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := 0
-			for _, err := range stream.All() {
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-			}
-			if n != 3 {
-				t.Fatalf("%d messages", n)
-			}
+			receiveAll(t, stream, 3)
 			if got := stream.ResponseTrailer().Get("X-Count"); got != "3" {
 				t.Errorf("stream trailer X-Count %q", got)
 			}
@@ -107,31 +98,6 @@ func TestClientStreamMapsFromCallInfo(t *testing.T) {
 				t.Errorf("no Content-Type in the response headers: %v", stream.ResponseHeader())
 			}
 		})
-	}
-}
-
-// The headers of a gRPC trailers-only response are reported as trailers,
-// not headers; the error's metadata, read from the same response headers,
-// keeps them all.
-func TestGRPCTrailersOnlyErrorMetaKeepsMetadata(t *testing.T) {
-	spec := rpc.Spec{Procedure: "/test.v1.Fail/Now"}
-	h := rpc.NewUnaryHandler(spec, func(ctx context.Context, req *sv) (*sv, error) {
-		info, _ := rpc.HandlerCallInfo(ctx)
-		info.ResponseTrailer().Set("X-T", "tv")
-		return nil, rpc.NewError(rpc.CodeNotFound, "nothing here")
-	})
-	srv, h2 := newH2CServer(t, h)
-	ctx, info := rpc.NewClientContext(context.Background())
-	_, err := rpc.NewClient[sv, sv](h2, srv.URL, spec, rpc.WithProtocol(rpc.ProtocolGRPC)).CallUnary(ctx, wrapperspb.String("x"))
-	var e *rpc.Error
-	if !errors.As(err, &e) || e.Code() != rpc.CodeNotFound {
-		t.Fatalf("error %v", err)
-	}
-	if e.Meta().Get("X-T") != "tv" {
-		t.Errorf("error metadata %v lacks X-T", e.Meta())
-	}
-	if info.ResponseHeader().Get("X-T") != "" || info.ResponseTrailer().Get("X-T") != "tv" {
-		t.Errorf("header %v, trailer %v", info.ResponseHeader(), info.ResponseTrailer())
 	}
 }
 

@@ -95,17 +95,23 @@ func serverStreamCall(hc rpc.HTTPClient, url string) func(testing.TB, ...rpc.Cli
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := 0
-			for _, err := range stream.All() {
-				if err != nil {
-					t.Fatal(err)
-				}
-				n++
-			}
-			if n != 1 {
-				t.Fatalf("%d messages", n)
-			}
+			receiveAll(t, stream, 1)
 		}
+	}
+}
+
+// receiveAll reads stream to its end and wants n messages.
+func receiveAll(t testing.TB, stream *rpc.ServerStreamCall[sv], n int) {
+	t.Helper()
+	got := 0
+	for _, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("%d messages, want %d", got, n)
 	}
 }
 
