@@ -62,8 +62,14 @@ type CallInfo struct {
 	reqHeader  http.Header
 	resHeader  http.Header
 	resTrailer http.Header
-	wire       wireSizes  // the last message's sizes (wire_size.go)
-	trailerMu  sync.Mutex // guards the lazy creation of resTrailer
+	// resHeaderShared: resHeader is a client response's own header map,
+	// taken as it is (see adoptResponseHeader).
+	resHeaderShared bool
+	wire            wireSizes // the last message's sizes (wire_size.go)
+	// mapMu guards the lazy creation of the header and trailer maps: a
+	// handler creates resTrailer only when asked for it, a client each of
+	// the three (see client_context.go).
+	mapMu sync.Mutex
 	// sendHeader sends a streaming handler's response headers early; nil
 	// where that is not possible (clients, unary handlers).
 	sendHeader func() error
@@ -101,8 +107,7 @@ func ClientCallInfo(ctx context.Context) (*CallInfo, bool) {
 // first, read response headers and trailers after the call. It leaves the
 // HandlerCallInfo of ctx, if any, in place.
 func NewClientContext(ctx context.Context) (context.Context, *CallInfo) {
-	ci := &CallInfo{reqHeader: make(http.Header), resHeader: make(http.Header), resTrailer: make(http.Header)}
-	return context.WithValue(ctx, clientCallInfoKey{}, ci), ci
+	return newClientContext(ctx)
 }
 
 // handlerContext is the context of a call being served: its parent (the
@@ -148,21 +153,25 @@ func (c *CallInfo) HTTPMethod() string { return c.method }
 func (c *CallInfo) Peer() Peer { return c.peer }
 
 // RequestHeader returns the request headers.
-func (c *CallInfo) RequestHeader() http.Header { return c.reqHeader }
+func (c *CallInfo) RequestHeader() http.Header { return c.lazyMap(&c.reqHeader) }
 
 // ResponseHeader returns the response headers.
-func (c *CallInfo) ResponseHeader() http.Header { return c.resHeader }
+func (c *CallInfo) ResponseHeader() http.Header { return c.lazyMap(&c.resHeader) }
 
 // ResponseTrailer returns the response trailers.
-func (c *CallInfo) ResponseTrailer() http.Header {
-	// Handlers allocate the trailer map only when someone asks for it; the
-	// two goroutines of a bidirectional handler may both ask first.
-	c.trailerMu.Lock()
-	defer c.trailerMu.Unlock()
-	if c.resTrailer == nil {
-		c.resTrailer = make(http.Header)
+func (c *CallInfo) ResponseTrailer() http.Header { return c.lazyMap(&c.resTrailer) }
+
+// lazyMap returns *m, made first if it is nil. Maps are made only when
+// someone asks for them (handlers' trailers, clients' headers and
+// trailers), and two goroutines may ask first (a bidirectional handler's,
+// or readers of a finished call).
+func (c *CallInfo) lazyMap(m *http.Header) http.Header {
+	c.mapMu.Lock()
+	defer c.mapMu.Unlock()
+	if *m == nil {
+		*m = make(http.Header)
 	}
-	return c.resTrailer
+	return *m
 }
 
 // clientCallInfo returns the caller's CallInfo from ctx, or nil.

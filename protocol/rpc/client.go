@@ -195,33 +195,29 @@ func (c *Client[Req, Res]) prepare(info *CallInfo) {
 	info.protocol = c.peer.Protocol
 	info.peer = c.peer
 	info.host = c.peer.Addr
-	if info.reqHeader == nil {
-		info.reqHeader = make(http.Header)
-	}
-	if info.resHeader == nil {
-		info.resHeader = make(http.Header)
-	}
-	if info.resTrailer == nil {
-		info.resTrailer = make(http.Header)
-	}
+	// The header and trailer maps are made when someone asks for them
+	// (CallInfo.lazyMap).
 }
 
 // beginAttempt readies info for one attempt of the call, at the innermost
 // step of the interceptor chain, which an interceptor may run more than once
 // (a retry, say). An attempt reports only its own response: headers and
-// trailers that an earlier attempt received are replaced by fresh maps (the
-// old ones stay intact for whoever kept them), and message sizes start at
-// zero. The request headers are not
+// trailers that an earlier attempt received are replaced by fresh maps, made
+// when asked for (the old ones stay intact for whoever kept them), and
+// message sizes start at zero. The request headers are not
 // touched here: each attempt sends a copy of them, see attemptRequestHeader.
 func (c *Client[Req, Res]) beginAttempt(info *CallInfo) {
 	c.prepare(info)
 	info.wire = wireSizes{}
+	info.mapMu.Lock()
 	if len(info.resHeader) > 0 {
-		info.resHeader = make(http.Header)
+		info.resHeader = nil
+		info.resHeaderShared = false
 	}
 	if len(info.resTrailer) > 0 {
-		info.resTrailer = make(http.Header)
+		info.resTrailer = nil
 	}
+	info.mapMu.Unlock()
 }
 
 // attemptRequestHeader returns the header map of one attempt's request: a

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"polyconnect.dev/protocol/rpc/internal/connectwire"
 )
 
 // endedDrainWait bounds how long closing a stream whose response was read
@@ -24,19 +22,4 @@ func drainEnded(res *http.Response, cancel context.CancelFunc) {
 	t := time.AfterFunc(endedDrainWait, cancel)
 	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
 	t.Stop()
-}
-
-// copyResponseHeaders copies response headers into the call info, splitting
-// Connect unary trailers ("Trailer-" prefix) into trailers when split is set.
-func copyResponseHeaders(info *CallInfo, h http.Header, split bool) {
-	if info == nil {
-		return
-	}
-	for k, vs := range h {
-		if split && len(k) > len(connectwire.UnaryTrailerPrefix) && k[:len(connectwire.UnaryTrailerPrefix)] == connectwire.UnaryTrailerPrefix {
-			info.resTrailer[http.CanonicalHeaderKey(k[len(connectwire.UnaryTrailerPrefix):])] = vs
-			continue
-		}
-		info.resHeader[k] = vs
-	}
 }

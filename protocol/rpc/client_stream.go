@@ -120,9 +120,9 @@ func (d *duplexCall) CloseResponse() error {
 }
 
 func (d *duplexCall) Peer() Peer                   { return d.info.peer }
-func (d *duplexCall) RequestHeader() http.Header   { return d.info.reqHeader }
-func (d *duplexCall) ResponseHeader() http.Header  { return d.info.resHeader }
-func (d *duplexCall) ResponseTrailer() http.Header { return d.info.resTrailer }
+func (d *duplexCall) RequestHeader() http.Header   { return d.info.RequestHeader() }
+func (d *duplexCall) ResponseHeader() http.Header  { return d.info.ResponseHeader() }
+func (d *duplexCall) ResponseTrailer() http.Header { return d.info.ResponseTrailer() }
 
 func (d *duplexCall) start() error {
 	d.startOnce.Do(func() {

@@ -147,7 +147,7 @@ func (c *connectClient) unaryGet(ctx context.Context, info *CallInfo, query stri
 
 func (c *connectClient) readUnary(ctx context.Context, info *CallInfo, resp *http.Response, res any) error {
 	defer resp.Body.Close()
-	copyResponseHeaders(info, resp.Header, true)
+	adoptResponseHeader(info, resp.Header, true)
 	if resp.StatusCode != http.StatusOK {
 		return c.unaryError(ctx, resp)
 	}
@@ -310,7 +310,7 @@ func (s *connectClientStream) ended() bool { return s.end }
 
 // begin implements streamReader.
 func (s *connectClientStream) begin(resp *http.Response) error {
-	copyResponseHeaders(s.info, resp.Header, false)
+	adoptResponseHeader(s.info, resp.Header, false)
 	if resp.StatusCode != http.StatusOK {
 		return &Error{code: CodeFromHTTPStatus(resp.StatusCode), msg: "HTTP status " + resp.Status, wire: true, meta: resp.Header.Clone()}
 	}
@@ -348,12 +348,13 @@ func (s *connectClientStream) endStream(flags byte) error {
 	if perr != nil {
 		return perr
 	}
+	resTrailer := s.info.ResponseTrailer()
 	for k, vs := range trailer {
-		s.info.resTrailer[k] = vs
+		resTrailer[k] = vs
 	}
 	if status != nil {
-		status.meta = s.info.resHeader.Clone()
-		mergeHeaders(status.meta, s.info.resTrailer)
+		status.meta = s.info.ResponseHeader().Clone()
+		mergeHeaders(status.meta, resTrailer)
 		return status
 	}
 	return io.EOF

@@ -198,7 +198,7 @@ type grpcResponse struct {
 // init validates the response headers.
 func (r *grpcResponse) init(ctx context.Context, c *grpcClient, info *CallInfo, resp *http.Response) *Error {
 	r.ctx, r.c, r.info, r.resp = ctx, c, info, resp
-	copyResponseHeaders(info, resp.Header, false)
+	adoptResponseHeader(info, resp.Header, false)
 	_, r.headerStatus = resp.Header[grpcwire.HeaderStatus]
 	if resp.StatusCode != http.StatusOK {
 		// Not a gRPC response: an intermediary, or a server that does not
@@ -339,12 +339,16 @@ func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
 func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersOnly bool) error {
 	e, found := f.toError()
 	if r.info != nil {
-		copyGRPCMetadata(r.info.resTrailer, trailer, trailersOnly)
+		if hasGRPCMetadata(trailer, trailersOnly) {
+			copyGRPCMetadata(r.info.ResponseTrailer(), trailer, trailersOnly)
+		}
 		if trailersOnly && !r.c.web {
 			// Over HTTP/2 the one header block of a trailers-only response
 			// is trailers: its metadata is reported there only, as gRPC
 			// peers do. gRPC-Web clients (and the conformance suite) keep
-			// it in the headers too.
+			// it in the headers too. trailer is the response's header map,
+			// which must keep its entries.
+			ownResponseHeader(r.info)
 			for k := range trailer {
 				switch k {
 				case "Content-Type", "Content-Length", "Date", grpcwire.HeaderEncoding, grpcwire.HeaderAcceptEncoding:
@@ -376,16 +380,33 @@ func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersO
 // out what only describes the body.
 func copyGRPCMetadata(dst, src http.Header, trailersOnly bool) {
 	for k, vs := range src {
-		switch k {
-		case grpcwire.HeaderStatus, grpcwire.HeaderMessage, grpcwire.HeaderDetails:
-			continue
-		case "Content-Type", "Content-Length", "Date", grpcwire.HeaderEncoding, grpcwire.HeaderAcceptEncoding:
-			if trailersOnly {
-				continue
-			}
+		if isGRPCMetadata(k, trailersOnly) {
+			dst[k] = append(dst[k], vs...)
 		}
-		dst[k] = append(dst[k], vs...)
 	}
+}
+
+// hasGRPCMetadata reports whether copyGRPCMetadata would copy anything
+// from src, so that a call's trailer map is made only for metadata.
+func hasGRPCMetadata(src http.Header, trailersOnly bool) bool {
+	for k := range src {
+		if isGRPCMetadata(k, trailersOnly) {
+			return true
+		}
+	}
+	return false
+}
+
+// isGRPCMetadata reports whether the trailer key k is metadata rather than
+// the status or (for a trailers-only response) a header of the response.
+func isGRPCMetadata(k string, trailersOnly bool) bool {
+	switch k {
+	case grpcwire.HeaderStatus, grpcwire.HeaderMessage, grpcwire.HeaderDetails:
+		return false
+	case "Content-Type", "Content-Length", "Date", grpcwire.HeaderEncoding, grpcwire.HeaderAcceptEncoding:
+		return !trailersOnly
+	}
+	return true
 }
 
 func hasHeaderValues(h http.Header) bool {

@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -25,6 +26,12 @@ func TestGRPCTrailersOnlyMetadata(t *testing.T) {
 		_, err := rpc.NewClient[sv, sv](h2, srv.URL, spec, rpc.WithProtocol(p)).CallUnary(ctx, wrapperspb.String("x"))
 		if rpc.CodeOf(err) != rpc.CodeNotFound {
 			t.Fatalf("%v: %v", p, err)
+		}
+		// The error's metadata, read from the same response headers, keeps
+		// everything.
+		var e *rpc.Error
+		if !errors.As(err, &e) || e.Meta().Get("X-T") != "tv" {
+			t.Errorf("%v: error metadata lacks X-T: %v", p, err)
 		}
 		if info.ResponseTrailer().Get("X-T") != "tv" {
 			t.Errorf("%v: trailers %v", p, info.ResponseTrailer())

@@ -140,14 +140,14 @@ func (d *duplexCall) WaitResponseHeader() (http.Header, error) {
 		if d.resp == nil && d.recvErr != nil {
 			return nil, d.recvErr
 		}
-		return d.info.resHeader, nil
+		return d.info.ResponseHeader(), nil
 	}
 	if d.recvErr != nil {
 		return nil, d.recvErr
 	}
 	err := d.beginResponse()
 	if err == nil {
-		return d.info.resHeader, nil
+		return d.info.ResponseHeader(), nil
 	}
 	d.recvErr = err
 	if !d.released {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"syscall"
 )
@@ -17,9 +18,11 @@ import (
 // HTTP/2 clients and servers, net's diallers, crypto/tls) into this
 // package's words. net/http exports no type for its HTTP/2 stream errors
 // but lets errors.As fill any struct with the same fields (StreamID, Code,
-// Cause), which is how they are recognised here; two of its unexported
-// sentinels are recognised by their exact text, pinned by tests that
-// provoke them on real connections.
+// Cause), which is how they are recognised here; its HTTP/2 client's
+// error for a connection closed after GOAWAY is recognised by its type's
+// name and read by its exported fields (netHTTPGoAway); two of its
+// unexported sentinels are recognised by their exact text. Tests that
+// provoke each on real connections pin them.
 
 // NetHTTPClientError returns err, an error of a net/http client (from
 // Do, RoundTrip or a response body read), in the words of this package:
@@ -50,6 +53,13 @@ func NetHTTPClientError(err error) error {
 			return &NotProcessedError{Err: reset}
 		}
 		return reset
+	}
+	if g, ok := asNetHTTPGoAway(err); ok {
+		// net/http fails the streams above the GOAWAY's last stream
+		// when the frame arrives (and retries them itself); the ones it
+		// fails with this error were at or below it, processed or in
+		// progress, when the server then closed the connection.
+		return &ConnectionLostError{Addr: addr, Err: g}
 	}
 	if isDialError(err) {
 		if addr == "" {
@@ -184,4 +194,24 @@ func hostPort(u *url.URL) string {
 		port = "443"
 	}
 	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// asNetHTTPGoAway recognises, anywhere in err's chain, net/http's HTTP/2
+// client error for a connection the server closed after sending GOAWAY
+// (the unexported type http2GoAwayError, with exported fields LastStreamID,
+// ErrCode and DebugData), and returns it in this package's words.
+func asNetHTTPGoAway(err error) (*GoAwayError, bool) {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		v := reflect.ValueOf(e)
+		t := v.Type()
+		if t.Kind() != reflect.Struct || t.PkgPath() != "net/http" || t.Name() != "http2GoAwayError" {
+			continue
+		}
+		code, debug := v.FieldByName("ErrCode"), v.FieldByName("DebugData")
+		if !code.IsValid() || !code.CanUint() || !debug.IsValid() || debug.Kind() != reflect.String {
+			return nil, false
+		}
+		return &GoAwayError{Code: code.Uint(), Debug: debug.String()}, true
+	}
+	return nil, false
 }
