@@ -135,6 +135,10 @@ func benchREST(b *testing.B, parallel bool) {
 			}
 			b.ReportAllocs()
 			bytesPerOp := float64(2 * len(restBody))
+			// The process's CPU time per call, client and server together:
+			// on a machine other work loads, a steadier measure of each
+			// side's cost than the wall time.
+			cpuStart, cpuOK := processCPU()
 			if !parallel {
 				for b.Loop() {
 					if err := restCall(url); err != nil {
@@ -156,6 +160,9 @@ func benchREST(b *testing.B, parallel bool) {
 						}
 					}
 				})
+			}
+			if cpuEnd, ok := processCPU(); cpuOK && ok && b.N > 0 {
+				b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
 			}
 			if sec := b.Elapsed().Seconds(); sec > 0 {
 				b.ReportMetric(float64(b.N)/sec, "req/s")

@@ -20,6 +20,7 @@ var (
 	unaryContentType      = []string{"application/proto"}
 	streamContentType     = []string{"application/connect+proto"}
 	connectProtocolHeader = []string{"1"}
+	varyAcceptEncoding    = []string{"Accept-Encoding"}
 )
 
 // bufferPool holds byte slices for bodies and payloads.
@@ -53,16 +54,64 @@ func (h *Handler) serveUnary(w http.ResponseWriter, r *http.Request, rt *route, 
 		return
 	}
 	*buf = payload
-	res := unaryWriter{header: make(http.Header, 4), body: getBuffer()}
-	defer putBuffer(res.body)
-	h.next.ServeHTTP(&res, h.innerRequest(r, rt, payload, unaryContentType))
-	h.writeUnary(w, r, rt, &res)
+	res := getUnaryWriter()
+	defer putUnaryWriter(res)
+	h.next.ServeHTTP(res, h.innerRequest(r, rt, payload, unaryContentType))
+	h.writeUnary(w, r, rt, res)
+}
+
+// unaryWriters holds unaryWriters with their header maps, reused once a
+// call's response has been copied out of them.
+var unaryWriters = sync.Pool{New: func() any { return &unaryWriter{header: make(http.Header, 4)} }}
+
+func getUnaryWriter() *unaryWriter {
+	w := unaryWriters.Get().(*unaryWriter)
+	w.body = getBuffer()
+	return w
+}
+
+// putUnaryWriter returns w to the pool. The RPC handler is done with it (its
+// ServeHTTP has returned) and writeUnary copied what the REST response needs.
+func putUnaryWriter(w *unaryWriter) {
+	putBuffer(w.body)
+	w.body, w.status = nil, 0
+	if len(w.header) > 16 {
+		w.header = make(http.Header, 4) // an unusual response: do not keep its map
+	} else {
+		clear(w.header)
+	}
+	unaryWriters.Put(w)
 }
 
 // payloadReader is the body of an in-process call.
 type payloadReader struct{ bytes.Reader }
 
 func (*payloadReader) Close() error { return nil }
+
+// innerCall holds the parts of an in-process call's request that live as
+// long as the request: its context, URL and body, allocated together.
+type innerCall struct {
+	ctx  routeContext
+	url  url.URL
+	body payloadReader
+}
+
+// routeContext is the context of a transcoded call: the REST request's,
+// with the route under routeKey. It does what context.WithValue would, in
+// the innerCall's allocation; Done, Err, Deadline and every other key are
+// the parent's, so cancellation propagates as through any value context.
+type routeContext struct {
+	context.Context
+	rt *route
+}
+
+// Value returns the route for routeKey and the parent's value otherwise.
+func (c *routeContext) Value(key any) any {
+	if _, ok := key.(routeKey); ok {
+		return c.rt
+	}
+	return c.Context.Value(key)
+}
 
 // innerRequest builds the Connect request of a transcoded call. It carries
 // the REST request's context (with the route on it), peer, host and headers,
@@ -77,23 +126,28 @@ func (h *Handler) innerRequest(r *http.Request, rt *route, payload []byte, conte
 	}
 	hdr["Content-Type"] = contentType
 	hdr["Connect-Protocol-Version"] = connectProtocolHeader
-	body := new(payloadReader)
-	body.Reset(payload)
-	req := &http.Request{
+	ic := &innerCall{
+		ctx: routeContext{Context: r.Context(), rt: rt},
+		url: url.URL{Path: rt.info.Procedure},
+	}
+	ic.body.Reset(payload)
+	// The template stays on the stack: WithContext copies it into the one
+	// Request that escapes.
+	req := http.Request{
 		Method:        http.MethodPost,
-		URL:           &url.URL{Path: rt.info.Procedure},
+		URL:           &ic.url,
 		Proto:         r.Proto,
 		ProtoMajor:    r.ProtoMajor,
 		ProtoMinor:    r.ProtoMinor,
 		Header:        hdr,
-		Body:          body,
+		Body:          &ic.body,
 		ContentLength: int64(len(payload)),
 		Host:          r.Host,
 		RemoteAddr:    r.RemoteAddr,
 		RequestURI:    rt.info.Procedure,
 		TLS:           r.TLS,
 	}
-	return req.WithContext(context.WithValue(r.Context(), routeKey{}, rt))
+	return req.WithContext(&ic.ctx)
 }
 
 // forwardRequestHeader reports whether a REST request header goes on to
@@ -211,7 +265,11 @@ func (h *Handler) writeUnary(w http.ResponseWriter, r *http.Request, rt *route, 
 		hdr["Content-Type"] = jsonContentType
 	}
 	if h.compressMin >= 0 {
-		hdr.Add("Vary", "Accept-Encoding")
+		if v := hdr["Vary"]; len(v) > 0 {
+			hdr["Vary"] = append(v, "Accept-Encoding")
+		} else {
+			hdr["Vary"] = varyAcceptEncoding
+		}
 		zipped := getBuffer()
 		defer putBuffer(zipped)
 		if h.maybeCompress(r, body, zipped) {
@@ -229,14 +287,14 @@ func (h *Handler) writeUnary(w http.ResponseWriter, r *http.Request, rt *route, 
 func (h *Handler) appendJSON(b []byte, rt *route, out protoreflect.Message) ([]byte, *status) {
 	fd := rt.respField
 	if fd == nil {
-		b, err := h.marshal.MarshalAppend(b, out.Interface())
+		b, err := h.marshalAppend(b, out, rt.outPlan)
 		if err != nil {
 			return nil, newStatus(rpc.CodeInternal, "marshal response: "+err.Error())
 		}
 		return b, nil
 	}
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
-		b, err := h.marshal.MarshalAppend(b, out.Get(fd).Message().Interface())
+		b, err := h.marshalAppend(b, out.Get(fd).Message(), rt.respPlan)
 		if err != nil {
 			return nil, newStatus(rpc.CodeInternal, "marshal response: "+err.Error())
 		}
@@ -273,6 +331,18 @@ func (h *Handler) appendJSON(b []byte, rt *route, out protoreflect.Message) ([]b
 		}
 	}
 	return append(b, v...), nil
+}
+
+// marshalAppend appends the JSON of m, as h.marshal writes it: with the
+// encoder's plan p when there is one, with protojson otherwise or when the
+// encoder declines the message.
+func (h *Handler) marshalAppend(b []byte, m protoreflect.Message, p *messagePlan) ([]byte, error) {
+	if p != nil {
+		if out, ok := h.json.appendMessage(b, m, p); ok {
+			return out, nil
+		}
+	}
+	return h.marshal.MarshalAppend(b, m.Interface())
 }
 
 // httpBodyParts returns the content type and data of a google.api.HttpBody.

@@ -92,7 +92,8 @@ func setFromString(m protoreflect.Message, path fieldPath, value string, split b
 	}
 	if fd.IsList() {
 		list := parent.Mutable(fd).List()
-		parts := []string{value}
+		one := [1]string{value}
+		parts := one[:]
 		if split {
 			parts = strings.Split(value, ",")
 		}

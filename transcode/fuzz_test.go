@@ -123,8 +123,8 @@ func FuzzQuery(f *testing.F) {
 		f.Add(s)
 	}
 	md := (&transcodetestv1.Everything{}).ProtoReflect().Descriptor()
-	strict := &queryDecoder{md: md, strict: true}
-	loose := &queryDecoder{md: md}
+	strict := newQueryDecoder(md, nil, true)
+	loose := newQueryDecoder(md, nil, false)
 	f.Fuzz(func(t *testing.T, q string) {
 		for _, d := range []*queryDecoder{strict, loose} {
 			m := (&transcodetestv1.Everything{}).ProtoReflect()

@@ -38,7 +38,9 @@ type Handler struct {
 	readMax     int64
 	compressMin int
 	marshal     protojson.MarshalOptions
+	json        *jsonEncoder // writes responses as marshal says, planned per message type
 	unmarshal   protojson.UnmarshalOptions
+	jsonIn      *jsonDecoder // reads the common request bodies, planned per message type
 	openapi     struct {
 		once sync.Once
 		doc  []byte
@@ -91,6 +93,9 @@ type route struct {
 	bodyAll    bool
 	body       protoreflect.FieldDescriptor // the body field, when not "*"
 	respField  protoreflect.FieldDescriptor // response_body, or nil
+	outPlan    *messagePlan                 // the JSON plan of the response, nil for protojson
+	respPlan   *messagePlan                 // that of a response_body message field's type
+	bodyPlan   *decodePlan                  // the decoder's plan of the body: the request's, or its body field's
 	query      *queryDecoder                // nil when the body is "*"
 	patchMask  protoreflect.FieldDescriptor // the FieldMask a PATCH fills, or nil
 	rawBodyIn  bool                         // the request, or its body field, is google.api.HttpBody
@@ -129,7 +134,9 @@ func New(next http.Handler, services []protoreflect.ServiceDescriptor, opts ...O
 		readMax:     cfg.readMax,
 		compressMin: cfg.compressMin,
 		marshal:     cfg.marshal,
+		json:        newJSONEncoder(cfg.marshal),
 		unmarshal:   cfg.unmarshal,
+		jsonIn:      newJSONDecoder(cfg.unmarshal),
 	}
 	var errs []error
 	for _, sd := range services {
@@ -264,8 +271,19 @@ func (h *Handler) add(md protoreflect.MethodDescriptor, rule *annotations.HttpRu
 	} else {
 		rt.rawBodyOut = rt.output.FullName() == httpBodyName
 	}
+	rt.outPlan = h.json.plan(rt.outType.Descriptor())
+	switch {
+	case rt.rawBodyIn:
+	case rt.bodyAll:
+		rt.bodyPlan = h.jsonIn.plan(rt.inType.Descriptor())
+	case rt.body != nil && rt.body.Message() != nil && !rt.body.IsList() && !rt.body.IsMap():
+		rt.bodyPlan = h.jsonIn.plan(rt.body.Message())
+	}
+	if rt.respField != nil && !rt.respField.IsList() && !rt.respField.IsMap() {
+		rt.respPlan = h.json.plan(rt.respField.Message())
+	}
 	if !rt.bodyAll {
-		rt.query = &queryDecoder{md: rt.input, bound: bound, strict: cfg.strictQuery}
+		rt.query = newQueryDecoder(rt.input, bound, cfg.strictQuery)
 	}
 	if cfg.patchMask && method == http.MethodPatch && rt.body != nil && !rt.rawBodyIn {
 		rt.patchMask = soleFieldMask(rt.input)

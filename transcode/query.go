@@ -26,11 +26,23 @@ type queryDecoder struct {
 	md     protoreflect.MessageDescriptor
 	bound  []fieldPath // fields bound by path variables and the body
 	strict bool
+	top    []fieldPath // by field index, the one-element path of each field of md
+}
+
+// newQueryDecoder returns the decoder of a route's query parameters.
+func newQueryDecoder(md protoreflect.MessageDescriptor, bound []fieldPath, strict bool) *queryDecoder {
+	fields := md.Fields()
+	top := make([]fieldPath, fields.Len())
+	for i := range top {
+		top[i] = fieldPath{fields.Get(i)}
+	}
+	return &queryDecoder{md: md, bound: bound, strict: strict, top: top}
 }
 
 // decode parses rawQuery into m.
 func (d *queryDecoder) decode(m protoreflect.Message, rawQuery string) error {
-	var set []fieldPath // singular fields set so far
+	var setBuf [4]fieldPath
+	set := setBuf[:0] // singular fields set so far
 	n := 0
 	for rawQuery != "" {
 		var pair string
@@ -116,6 +128,14 @@ func (d *queryDecoder) param(m protoreflect.Message, key, value string, set []fi
 
 // resolve finds the field a parameter names; nil if there is none.
 func (d *queryDecoder) resolve(name string) (fieldPath, error) {
+	if strings.IndexByte(name, '.') < 0 {
+		// A field of the request itself: its path is made already.
+		fd := lookupField(d.md, name)
+		if fd == nil {
+			return nil, nil
+		}
+		return d.top[fd.Index()], nil
+	}
 	md := d.md
 	var path fieldPath
 	for part := range strings.SplitSeq(name, ".") {

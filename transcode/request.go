@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"polyconnect.dev/protocol/rpc"
 )
@@ -67,12 +68,12 @@ func (h *Handler) decodeBody(rt *route, msg protoreflect.Message, body []byte, c
 	}
 	switch {
 	case rt.bodyAll:
-		if err := h.unmarshal.Unmarshal(body, msg.Interface()); err != nil {
+		if err := h.unmarshalBody(body, msg, rt.bodyPlan); err != nil {
 			return newStatus(rpc.CodeInvalidArgument, "request body: "+err.Error())
 		}
 	case rt.body.Message() != nil && !rt.body.IsList() && !rt.body.IsMap():
 		sub := msg.NewField(rt.body).Message()
-		if err := h.unmarshal.Unmarshal(body, sub.Interface()); err != nil {
+		if err := h.unmarshalBody(body, sub, rt.bodyPlan); err != nil {
 			return newStatus(rpc.CodeInvalidArgument, "request body ("+string(rt.body.Name())+"): "+err.Error())
 		}
 		msg.Set(rt.body, protoreflect.ValueOfMessage(sub))
@@ -114,6 +115,19 @@ func (h *Handler) decodeBody(rt *route, msg protoreflect.Message, body []byte, c
 		}
 	}
 	return nil
+}
+
+// unmarshalBody reads a JSON body into m, which is empty: with the decoder's
+// plan p when there is one and the decoder takes the body, with protojson
+// otherwise.
+func (h *Handler) unmarshalBody(body []byte, m protoreflect.Message, p *decodePlan) error {
+	if p != nil {
+		if h.jsonIn.decode(body, m, p) {
+			return nil
+		}
+		proto.Reset(m.Interface()) // what the decoder set before it gave up
+	}
+	return h.unmarshal.Unmarshal(body, m.Interface())
 }
 
 // maskFromJSON lists the field paths present in a JSON object of message
