@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/rpc/raw"
 )
 
 // ClientConn is a grpc.ClientConnInterface over polyconnect: pass it to
@@ -30,8 +31,8 @@ type ClientConn struct {
 	cfg        clientConfig
 	unary      grpc.UnaryClientInterceptor
 	stream     grpc.StreamClientInterceptor
-	clients    sync.Map // method → *rpc.RawClient (unary)
-	streams    sync.Map // streamKeyT → *rpc.RawClient
+	clients    sync.Map // method → *raw.Client (unary)
+	streams    sync.Map // streamKeyT → *raw.Client
 }
 
 type streamClientKey struct {
@@ -62,7 +63,7 @@ func specFor(method string, kind rpc.StreamType) rpc.Spec {
 	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc)); err == nil {
 		if sd, ok := d.(protoreflect.ServiceDescriptor); ok {
 			if md := sd.Methods().ByName(protoreflect.Name(name)); md != nil {
-				spec := rpc.SpecOf(md)
+				spec := raw.SpecOf(md)
 				if spec.StreamType == kind {
 					return spec
 				}
@@ -72,19 +73,19 @@ func specFor(method string, kind rpc.StreamType) rpc.Spec {
 	return rpc.Spec{Procedure: method, StreamType: kind}
 }
 
-func (c *ClientConn) unaryClient(method string) *rpc.RawClient {
+func (c *ClientConn) unaryClient(method string) *raw.Client {
 	if rc, ok := c.clients.Load(method); ok {
-		return rc.(*rpc.RawClient)
+		return rc.(*raw.Client)
 	}
-	rc := rpc.NewRawClient(c.httpClient, c.baseURL, specFor(method, rpc.StreamTypeUnary), c.cfg.rpc...)
+	rc := raw.NewClient(c.httpClient, c.baseURL, specFor(method, rpc.StreamTypeUnary), c.cfg.rpc...)
 	actual, _ := c.clients.LoadOrStore(method, rc)
-	return actual.(*rpc.RawClient)
+	return actual.(*raw.Client)
 }
 
-func (c *ClientConn) streamClient(method string, desc *grpc.StreamDesc) *rpc.RawClient {
+func (c *ClientConn) streamClient(method string, desc *grpc.StreamDesc) *raw.Client {
 	key := streamClientKey{method, desc.ClientStreams, desc.ServerStreams}
 	if rc, ok := c.streams.Load(key); ok {
-		return rc.(*rpc.RawClient)
+		return rc.(*raw.Client)
 	}
 	var kind rpc.StreamType
 	if desc.ClientStreams {
@@ -99,9 +100,9 @@ func (c *ClientConn) streamClient(method string, desc *grpc.StreamDesc) *rpc.Raw
 		// gRPC frames both the same way.
 		kind = rpc.StreamTypeBidi
 	}
-	rc := rpc.NewRawClient(c.httpClient, c.baseURL, specFor(method, kind), c.cfg.rpc...)
+	rc := raw.NewClient(c.httpClient, c.baseURL, specFor(method, kind), c.cfg.rpc...)
 	actual, _ := c.streams.LoadOrStore(key, rc)
-	return actual.(*rpc.RawClient)
+	return actual.(*raw.Client)
 }
 
 // callOptions are the grpc.CallOptions a call honours.

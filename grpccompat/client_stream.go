@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/rpc/raw"
 )
 
 // clientStream is the grpc.ClientStream of a streaming call. As grpc-go's,
@@ -42,8 +43,8 @@ func (s *clientStream) waitHeader() (http.Header, error) {
 	s.headerMu.Lock()
 	defer s.headerMu.Unlock()
 	if !s.headerDone.Load() {
-		s.header, s.headerErr = rpc.WaitResponseHeader(s.conn)
-		if errors.Is(s.headerErr, rpc.ErrHeaderWaitUnsupported) {
+		s.header, s.headerErr = raw.WaitResponseHeader(s.conn)
+		if errors.Is(s.headerErr, raw.ErrHeaderWaitUnsupported) {
 			// A stream an rpc interceptor wrapped: headers come with the
 			// first message.
 			s.header, s.headerErr = nil, nil

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/rpc/raw"
 )
 
 // Registrar is a grpc.ServiceRegistrar that mounts grpc-go services as
@@ -65,7 +66,7 @@ func (r *Registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	spec := func(name string, kind rpc.StreamType) rpc.Spec {
 		if sd != nil {
 			if md := sd.Methods().ByName(protoreflect.Name(name)); md != nil {
-				return rpc.SpecOf(md)
+				return raw.SpecOf(md)
 			}
 		}
 		return rpc.Spec{Procedure: "/" + desc.ServiceName + "/" + name, StreamType: kind}
@@ -75,7 +76,7 @@ func (r *Registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for i := range desc.Methods {
 		m := &desc.Methods[i]
 		s := spec(m.MethodName, rpc.StreamTypeUnary)
-		r.add(s, rpc.NewRawHandler(s, r.unaryCall(s, m.Handler, impl), r.cfg.handlers...))
+		r.add(s, raw.NewHandler(s, r.unaryCall(s, m.Handler, impl), r.cfg.handlers...))
 	}
 	for i := range desc.Streams {
 		sdesc := &desc.Streams[i]
@@ -87,7 +88,7 @@ func (r *Registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
 			kind |= rpc.StreamTypeServer
 		}
 		s := spec(sdesc.StreamName, kind)
-		r.add(s, rpc.NewRawHandler(s, r.streamCall(s, sdesc, impl), r.cfg.handlers...))
+		r.add(s, raw.NewHandler(s, r.streamCall(s, sdesc, impl), r.cfg.handlers...))
 	}
 }
 
@@ -165,15 +166,15 @@ func splitProcedure(p string) (service, method string) {
 }
 
 // newServerCall returns the context of one call.
-func newServerCall(ctx context.Context, call rpc.RawCall, method string, unary bool) *serverCall {
+func newServerCall(ctx context.Context, call raw.Call, method string, unary bool) *serverCall {
 	info, _ := rpc.HandlerCallInfo(ctx) // a raw handler's context always has one
 	return &serverCall{Context: ctx, info: info, call: call, method: method, unary: unary}
 }
 
 // unaryCall adapts a grpc-go unary method handler.
-func (r *Registrar) unaryCall(spec rpc.Spec, handler grpc.MethodHandler, impl any) rpc.RawHandlerFunc {
+func (r *Registrar) unaryCall(spec rpc.Spec, handler grpc.MethodHandler, impl any) raw.HandlerFunc {
 	hasHandlerOpts := len(r.cfg.handlers) > 0
-	return func(ctx context.Context, call rpc.RawCall) error {
+	return func(ctx context.Context, call raw.Call) error {
 		sc := newServerCall(ctx, call, spec.Procedure, true)
 		dec := func(in any) error {
 			msg, ok := in.(proto.Message)
@@ -237,10 +238,10 @@ func asMessage(res any) (proto.Message, error) {
 }
 
 // streamCall adapts a grpc-go stream handler.
-func (r *Registrar) streamCall(spec rpc.Spec, desc *grpc.StreamDesc, impl any) rpc.RawHandlerFunc {
+func (r *Registrar) streamCall(spec rpc.Spec, desc *grpc.StreamDesc, impl any) raw.HandlerFunc {
 	info := &grpc.StreamServerInfo{FullMethod: spec.Procedure, IsClientStream: desc.ClientStreams, IsServerStream: desc.ServerStreams}
 	handler := desc.Handler
-	return func(ctx context.Context, call rpc.RawCall) error {
+	return func(ctx context.Context, call raw.Call) error {
 		ss := serverStream{newServerCall(ctx, call, spec.Procedure, false)}
 		var err error
 		if r.stream != nil {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/rpc/raw"
 )
 
 // serverCall is the context a grpc-go handler runs with, one per call: the
@@ -28,7 +29,7 @@ import (
 type serverCall struct {
 	context.Context
 	info   *rpc.CallInfo
-	call   rpc.RawCall
+	call   raw.Call
 	method string
 	unary  bool
 

@@ -17,13 +17,14 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"polyconnect.dev/protocol/rpc"
+	"polyconnect.dev/protocol/rpc/raw"
 )
 
 // rawEchoMux is echoMux built with NewRawHandler: the same behaviour, so
 // testEcho's typed clients check the raw handlers on every protocol.
 func rawEchoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 	mux := http.NewServeMux()
-	unary := func(ctx context.Context, call rpc.RawCall) error {
+	unary := func(ctx context.Context, call raw.Call) error {
 		req := new(sv)
 		if err := call.Receive(req); err != nil {
 			return err
@@ -46,9 +47,9 @@ func rawEchoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 		}
 		return call.Send(res)
 	}
-	mux.Handle(specUnary.Procedure, rpc.NewRawHandler(specUnary, unary, opts...))
-	mux.Handle(specGet.Procedure, rpc.NewRawHandler(specGet, unary, opts...))
-	mux.Handle(specServer.Procedure, rpc.NewRawHandler(specServer, func(ctx context.Context, call rpc.RawCall) error {
+	mux.Handle(specUnary.Procedure, raw.NewHandler(specUnary, unary, opts...))
+	mux.Handle(specGet.Procedure, raw.NewHandler(specGet, unary, opts...))
+	mux.Handle(specServer.Procedure, raw.NewHandler(specServer, func(ctx context.Context, call raw.Call) error {
 		req := new(sv)
 		if err := call.Receive(req); err != nil {
 			return err
@@ -65,7 +66,7 @@ func rawEchoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 		}
 		return nil
 	}, opts...))
-	mux.Handle(specClient.Procedure, rpc.NewRawHandler(specClient, func(ctx context.Context, call rpc.RawCall) error {
+	mux.Handle(specClient.Procedure, raw.NewHandler(specClient, func(ctx context.Context, call raw.Call) error {
 		var parts []string
 		for {
 			msg := new(sv)
@@ -80,7 +81,7 @@ func rawEchoMux(opts ...rpc.HandlerOption) *http.ServeMux {
 		}
 		return call.Send(wrapperspb.String(strings.Join(parts, ",")))
 	}, opts...))
-	mux.Handle(specBidi.Procedure, rpc.NewRawHandler(specBidi, func(ctx context.Context, call rpc.RawCall) error {
+	mux.Handle(specBidi.Procedure, raw.NewHandler(specBidi, func(ctx context.Context, call raw.Call) error {
 		for {
 			msg := new(sv)
 			err := call.Receive(msg)
@@ -142,7 +143,7 @@ func TestRawClient(t *testing.T) {
 				}
 				ctx := context.Background()
 				for _, spec := range []rpc.Spec{specUnary, specGet} {
-					c := rpc.NewRawClient(h2, srv.URL, spec, opts...)
+					c := raw.NewClient(h2, srv.URL, spec, opts...)
 					cctx, info := rpc.NewClientContext(ctx)
 					info.RequestHeader().Set("X-Echo", "hi")
 					res := new(sv)
@@ -166,7 +167,7 @@ func TestRawClient(t *testing.T) {
 					}
 				}
 
-				stream, err := rpc.NewRawClient(h2, srv.URL, specServer, opts...).NewStream(ctx)
+				stream, err := raw.NewClient(h2, srv.URL, specServer, opts...).NewStream(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,7 +177,7 @@ func TestRawClient(t *testing.T) {
 				if err := stream.CloseRequest(); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := rpc.WaitResponseHeader(stream); err != nil {
+				if _, err := raw.WaitResponseHeader(stream); err != nil {
 					t.Fatal(err)
 				}
 				var got []string
@@ -220,11 +221,11 @@ func TestWaitResponseHeaderBeforeMessages(t *testing.T) {
 	}))
 	srv, h2 := newH2CServer(t, mux)
 	for _, p := range []rpc.Protocol{rpc.ProtocolConnect, rpc.ProtocolGRPC, rpc.ProtocolGRPCWeb} {
-		stream, err := rpc.NewRawClient(h2, srv.URL, specBidi, rpc.WithProtocol(p)).NewStream(context.Background())
+		stream, err := raw.NewClient(h2, srv.URL, specBidi, rpc.WithProtocol(p)).NewStream(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := rpc.WaitResponseHeader(stream)
+		h, err := raw.WaitResponseHeader(stream)
 		if err != nil || h.Get("X-Early") != "yes" {
 			t.Fatalf("%v: header %v, %v", p, h, err)
 		}
@@ -240,12 +241,12 @@ func TestWaitResponseHeaderBeforeMessages(t *testing.T) {
 			return struct{ rpc.StreamingClientConn }{conn}, err
 		}
 	})
-	stream, err := rpc.NewRawClient(h2, srv.URL, specBidi, rpc.WithClientInterceptors(wrap)).NewStream(context.Background())
+	stream, err := raw.NewClient(h2, srv.URL, specBidi, rpc.WithClientInterceptors(wrap)).NewStream(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stream.CloseResponse()
-	if _, err := rpc.WaitResponseHeader(stream); !errors.Is(err, rpc.ErrHeaderWaitUnsupported) {
+	if _, err := raw.WaitResponseHeader(stream); !errors.Is(err, raw.ErrHeaderWaitUnsupported) {
 		t.Fatalf("wrapped stream: %v", err)
 	}
 }
@@ -269,7 +270,7 @@ func TestSpecOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	methods := fd.Services().Get(0).Methods()
-	get, bidi := rpc.SpecOf(methods.Get(0)), rpc.SpecOf(methods.Get(1))
+	get, bidi := raw.SpecOf(methods.Get(0)), raw.SpecOf(methods.Get(1))
 	if get.Procedure != "/t.v1.S/Get" || get.StreamType != rpc.StreamTypeUnary || get.IdempotencyLevel != rpc.IdempotencyNoSideEffects || get.Schema != methods.Get(0) {
 		t.Errorf("Get: %+v", get)
 	}
