@@ -47,6 +47,7 @@ type config struct {
 	serve                        bool
 	split                        bool
 	cpuProfile, memProfile       string
+	serverPID                    int
 }
 
 func main() {
@@ -65,6 +66,7 @@ func main() {
 	flag.BoolVar(&cfg.serve, "serve", false, "only start the server of the one target given, on 127.0.0.1, print its URL and serve for -d or until interrupted")
 	flag.BoolVar(&cfg.split, "split", false, "run each target's server in a child process of its own (this program with -serve) instead of in this one")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file (with -serve: of the server)")
+	flag.IntVar(&cfg.serverPID, "server-pid", 0, "with -addr: the server's process id, to report its CPU time per request beside this process's")
 	flag.StringVar(&cfg.memProfile, "memprofile", "", "write an allocation profile of this process to the file when it ends")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: load [flags]\n\nFixed-duration unary load; prints req/s and latency percentiles.\n\n")
@@ -76,6 +78,9 @@ func main() {
 	cfg.transports = list(*transports, harness.Transports)
 	if cfg.concurrency < 1 || cfg.duration <= 0 || cfg.size < 0 {
 		fatalf("-c must be at least 1, -d positive and -size not negative")
+	}
+	if cfg.serverPID != 0 && cfg.addr == "" {
+		fatalf("-server-pid goes with -addr")
 	}
 	if cfg.split && (cfg.serve || cfg.addr != "") {
 		fatalf("-split starts its own servers: it goes with neither -serve nor -addr")
@@ -206,6 +211,9 @@ type result struct {
 	// (-split), when it could be read.
 	cpuSelf, cpuServer time.Duration
 	cpuKnown, split    bool
+	// remote: the server runs in a process this one did not start and
+	// whose id it was not given, so cpuSelf is the client's alone.
+	remote bool
 }
 
 func run(cfg config, t harness.Target) (*result, error) {
@@ -214,6 +222,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 	switch {
 	case cfg.addr != "":
 		url = baseURL(cfg.addr, t.Transport)
+		serverPID = cfg.serverPID
 	case cfg.split:
 		child, err := startChildServer(cfg, t)
 		if err != nil {
@@ -258,6 +267,7 @@ func run(cfg config, t harness.Target) (*result, error) {
 	self1, ok3 := processCPU(os.Getpid())
 	server1, ok4 := processCPU(serverPID)
 	res.cpuSelf, res.cpuKnown = self1-self0, ok1 && ok3
+	res.remote = cfg.addr != "" && serverPID == 0
 	if serverPID != 0 {
 		res.split = true
 		res.cpuServer = server1 - server0
@@ -328,6 +338,8 @@ func (r *result) print(w io.Writer, cfg config, t harness.Target) {
 		if r.split {
 			fmt.Fprintf(w, "  cpu      %v per request: client %v, server %v\n",
 				round(per(r.cpuSelf+r.cpuServer)), round(per(r.cpuSelf)), round(per(r.cpuServer)))
+		} else if r.remote {
+			fmt.Fprintf(w, "  cpu      client %v per request (the server's is not known: -server-pid)\n", round(per(r.cpuSelf)))
 		} else {
 			fmt.Fprintf(w, "  cpu      %v per request, client and server together\n", round(per(r.cpuSelf)))
 		}
