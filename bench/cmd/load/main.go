@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -214,6 +215,12 @@ type result struct {
 	// remote: the server runs in a process this one did not start and
 	// whose id it was not given, so cpuSelf is the client's alone.
 	remote bool
+	// System calls and context switches while measuring, of this process
+	// and of the server's, when the server's process is known.
+	ioSelf, ioServer ioCounts
+	ioKnown          bool
+	// Heap allocations this process made while measuring.
+	mallocs uint64
 }
 
 func run(cfg config, t harness.Target) (*result, error) {
@@ -263,9 +270,22 @@ func run(cfg config, t harness.Target) (*result, error) {
 	}
 	self0, ok1 := processCPU(os.Getpid())
 	server0, ok2 := processCPU(serverPID)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs0 := ms.Mallocs
+	selfIO0, okIO1 := processIO(os.Getpid())
+	serverIO0, okIO2 := processIO(serverPID)
 	res := load(client, msg, cfg, cfg.duration, cfg.maxRequests)
 	self1, ok3 := processCPU(os.Getpid())
 	server1, ok4 := processCPU(serverPID)
+	selfIO1, okIO3 := processIO(os.Getpid())
+	serverIO1, okIO4 := processIO(serverPID)
+	runtime.ReadMemStats(&ms)
+	res.mallocs = ms.Mallocs - mallocs0
+	if okIO1 && okIO2 && okIO3 && okIO4 && serverPID != 0 {
+		res.ioKnown = true
+		res.ioSelf, res.ioServer = selfIO1.sub(selfIO0), serverIO1.sub(serverIO0)
+	}
 	res.cpuSelf, res.cpuKnown = self1-self0, ok1 && ok3
 	res.remote = cfg.addr != "" && serverPID == 0
 	if serverPID != 0 {
@@ -343,6 +363,15 @@ func (r *result) print(w io.Writer, cfg config, t harness.Target) {
 		} else {
 			fmt.Fprintf(w, "  cpu      %v per request, client and server together\n", round(per(r.cpuSelf)))
 		}
+	}
+	if r.hist.total > 0 && (r.split || r.remote) {
+		fmt.Fprintf(w, "  client allocations %.1f per request\n", float64(r.mallocs)/float64(r.hist.total))
+	}
+	if r.ioKnown && r.hist.total > 0 {
+		per := func(n int64) float64 { return float64(n) / float64(r.hist.total) }
+		fmt.Fprintf(w, "  syscalls per request: client read %.2f write %.2f switch %.2f, server read %.2f write %.2f switch %.2f\n",
+			per(r.ioSelf.reads), per(r.ioSelf.writes), per(r.ioSelf.switches),
+			per(r.ioServer.reads), per(r.ioServer.writes), per(r.ioServer.switches))
 	}
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "  first error: %v\n", r.firstErr)
