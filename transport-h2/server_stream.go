@@ -288,8 +288,13 @@ func (st *serverStream) finish() {
 		return
 	}
 	st.rstAfterEnd = unread
-	if s.hdr != nil && !rw.clSet && rw.bodyAllowed && !rw.flushed {
-		// The whole body is known: say how long it is.
+	if s.hdr != nil && !rw.clSet && rw.bodyAllowed && !rw.flushed && trailers == nil {
+		// The whole body is known: say how long it is. Not when trailers
+		// follow: the response ends with them, not with its body, so a
+		// length tells the client nothing it can act on sooner, and gRPC
+		// clients (all gRPC responses have trailers) file a header they do
+		// not know as metadata: grpc-go's client allocates for it on every
+		// call. grpc-go's server sends none either.
 		s.hdr.add("content-length", formatLength(rw.written))
 	}
 	if s.hdr != nil && s.queuedLocked() == 0 && trailers == nil {
