@@ -3,11 +3,14 @@ package rpc
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 // gRPC-Web differs from gRPC in three ways that matter here: it runs over any
@@ -16,110 +19,48 @@ import (
 // -text variant (application/grpc-web-text) base64-encodes the body, each
 // flushed piece padded on its own; and it needs no HTTP trailers at all.
 
-// base64StreamReader decodes a gRPC-Web text body. The body is a sequence of
-// base64 pieces, each possibly padded, so padding may appear in the middle of
-// the stream; the standard decoders reject that. Memory use is fixed.
+// base64StreamReader decodes a gRPC-Web text body (grpcwire.TextReader),
+// with its decoding error turned into the protocol error of this side.
 type base64StreamReader struct {
-	r        io.Reader
-	server   bool // decides the code of decoding errors
-	in       [4096]byte
-	inN      int
-	out      [3072]byte
-	outStart int
-	outEnd   int
-	err      error // sticky, returned once out is drained
+	grpcwire.TextReader
+	server  bool   // decides the code of decoding errors
+	corrupt *Error // made once: errors are sticky
+}
+
+func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
+	b := &base64StreamReader{server: server}
+	b.Reset(r)
+	return b
+}
+
+func (b *base64StreamReader) Read(p []byte) (int, error) {
+	n, err := b.TextReader.Read(p)
+	if err != nil && errors.Is(err, grpcwire.ErrCorruptBase64) {
+		if b.corrupt == nil {
+			code := CodeInternal
+			if b.server {
+				code = CodeInvalidArgument
+			}
+			b.corrupt = errorf(code, "protocol error: "+grpcwire.ErrCorruptBase64.Error())
+		}
+		return n, b.corrupt
+	}
+	return n, err
 }
 
 // encodeBase64Buffer returns a pooled buffer holding the padded base64 form of
 // src, which goes back to the pool.
 func encodeBase64Buffer(src *buffer) *buffer {
 	dst := getBuffer()
-	dst.Grow(base64.StdEncoding.EncodedLen(src.Len()))
-	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src.Bytes()))
+	appendBase64(dst, src.Bytes())
 	putBuffer(src)
 	return dst
-}
-
-func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
-	return &base64StreamReader{r: r, server: server}
-}
-
-func (b *base64StreamReader) Read(p []byte) (int, error) {
-	for b.outStart == b.outEnd {
-		if b.err != nil {
-			return 0, b.err
-		}
-		b.outStart, b.outEnd = 0, 0
-		b.fill()
-	}
-	n := copy(p, b.out[b.outStart:b.outEnd])
-	b.outStart += n
-	return n, nil
-}
-
-// fill reads input and decodes every complete 4-byte quantum.
-func (b *base64StreamReader) fill() {
-	n, err := b.r.Read(b.in[b.inN:])
-	// Line breaks are ignored wherever they fall, as base64 decoders do.
-	kept := b.inN
-	for _, c := range b.in[b.inN : b.inN+n] {
-		if c != '\r' && c != '\n' {
-			b.in[kept] = c
-			kept++
-		}
-	}
-	b.inN = kept
-	whole := b.inN / 4 * 4
-	if derr := b.decode(b.in[:whole]); derr != nil {
-		b.err = derr
-		return
-	}
-	b.inN = copy(b.in[:], b.in[whole:b.inN])
-	if err == nil {
-		return
-	}
-	if err == io.EOF && b.inN > 0 {
-		// An unpadded tail of 2 or 3 characters is fine; 1 is not.
-		m, derr := base64.RawStdEncoding.Decode(b.out[b.outEnd:], b.in[:b.inN])
-		if derr != nil {
-			b.err = b.corrupt()
-			return
-		}
-		b.outEnd += m
-		b.inN = 0
-	}
-	b.err = err
-}
-
-// decode decodes src, a whole number of quanta, into out. A quantum with
-// padding ends a piece; decoding resumes after it.
-func (b *base64StreamReader) decode(src []byte) error {
-	for len(src) > 0 {
-		end := len(src)
-		if i := bytes.IndexByte(src, '='); i >= 0 {
-			end = (i/4 + 1) * 4
-		}
-		m, err := base64.StdEncoding.Decode(b.out[b.outEnd:], src[:end])
-		if err != nil {
-			return b.corrupt()
-		}
-		b.outEnd += m
-		src = src[end:]
-	}
-	return nil
-}
-
-func (b *base64StreamReader) corrupt() *Error {
-	if b.server {
-		return errorf(CodeInvalidArgument, "protocol error: invalid base64 in gRPC-Web text body")
-	}
-	return errorf(CodeInternal, "protocol error: invalid base64 in gRPC-Web text body")
 }
 
 // appendBase64 appends the padded base64 encoding of src to dst.
 func appendBase64(dst *buffer, src []byte) {
 	dst.Grow(base64.StdEncoding.EncodedLen(len(src)))
-	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src))
+	dst.setAppended(grpcwire.AppendWebText(dst.AvailableBuffer(), src))
 }
 
 // appendGRPCWebTrailers appends the trailers frame (prefix and header block)
