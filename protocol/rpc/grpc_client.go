@@ -331,13 +331,13 @@ func (r *grpcResponse) webTrailers(flags byte) error {
 // status turns the trailers h into the call's result. trailersOnly says h
 // is the response's only header block. h is left as it is.
 func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
-	return r.result(grpcStatusFieldsOf(h), h, trailersOnly)
+	return r.result(grpcwire.StatusFieldsOf(h), h, trailersOnly)
 }
 
 // result turns status entries and the trailers that came with them into the
 // call's result: io.EOF for OK, else the error.
-func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersOnly bool) error {
-	e, found := f.toError()
+func (r *grpcResponse) result(f grpcwire.StatusFields, trailer http.Header, trailersOnly bool) error {
+	e, found := grpcStatusError(f)
 	if r.info != nil {
 		if hasGRPCMetadata(trailer, trailersOnly) {
 			copyGRPCMetadata(r.info.ResponseTrailer(), trailer, trailersOnly)

@@ -154,8 +154,8 @@ func writeTrailerLine(dst *buffer, name, value string) {
 // parseGRPCWebTrailers parses the header block of a trailers frame into the
 // status entries and the other trailers (nil when there are none). Names are
 // case-insensitive.
-func parseGRPCWebTrailers(block []byte) (grpcStatusFields, http.Header, *Error) {
-	var f grpcStatusFields
+func parseGRPCWebTrailers(block []byte) (grpcwire.StatusFields, http.Header, *Error) {
+	var f grpcwire.StatusFields
 	var meta http.Header
 	for len(block) > 0 {
 		var line []byte
@@ -182,17 +182,17 @@ func parseGRPCWebTrailers(block []byte) (grpcStatusFields, http.Header, *Error) 
 		value := string(rawValue)
 		switch {
 		case bytes.EqualFold(name, []byte("grpc-status")):
-			if f.statusCount == 0 {
-				f.status = value
+			if f.StatusCount == 0 {
+				f.Status = value
 			}
-			f.statusCount++
+			f.StatusCount++
 		case bytes.EqualFold(name, []byte("grpc-message")):
-			if !f.hasMessage {
-				f.message, f.hasMessage = value, true
+			if !f.HasMessage {
+				f.Message, f.HasMessage = value, true
 			}
 		case bytes.EqualFold(name, []byte("grpc-status-details-bin")):
-			if f.details == "" {
-				f.details = value
+			if f.Details == "" {
+				f.Details = value
 			}
 		default:
 			if meta == nil {
