@@ -219,6 +219,9 @@ func TestGRPCWebTrailersFrame(t *testing.T) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
+	if _, _, err := parseGRPCWebTrailers([]byte("bad name: x\r\n")); err == nil || err.Message() != `protocol error: invalid gRPC-Web trailer line "bad name: x"` {
+		t.Errorf("message: %v", err)
+	}
 }
 
 func TestParseGRPCContentType(t *testing.T) {

@@ -1,14 +1,10 @@
 package rpc
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
 
 	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
@@ -65,149 +61,27 @@ func appendBase64(dst *buffer, src []byte) {
 
 // appendGRPCWebTrailers appends the trailers frame (prefix and header block)
 // holding the status of e (nil: OK), the trailers and the error's metadata.
+// The protocol's own headers are left out of the metadata.
 func appendGRPCWebTrailers(dst *buffer, e *Error, trailer http.Header) {
 	start := dst.Len()
 	var hdr [envelopePrefix]byte
 	dst.Write(hdr[:])
 	status, message, details := grpcStatusHeaders(e)
-	writeTrailerLine(dst, "grpc-status", status[0])
-	if message != "" {
-		writeTrailerLine(dst, "grpc-message", message)
-	}
-	if details != "" {
-		writeTrailerLine(dst, "grpc-status-details-bin", details)
-	}
-	writeTrailerBlock(dst, trailer)
+	// Appended to the buffer's slice itself, which grows as Write grows it.
+	dst.b = grpcwire.AppendStatusLines(dst.b, status[0], message, details)
+	dst.b = grpcwire.AppendTrailerBlock(dst.b, trailer, isProtocolHeader)
 	if e != nil {
-		writeTrailerBlock(dst, e.meta)
+		dst.b = grpcwire.AppendTrailerBlock(dst.b, e.meta, isProtocolHeader)
 	}
 	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
 }
 
-// writeTrailerBlock writes the metadata h as trailer lines. The block is
-// parsed line by line, so what would break a line is left out, as net/http
-// leaves such fields out of HTTP/2 trailers: a name that is not a token
-// (or names a protocol header in any case), and a value holding CR, LF or
-// another control character. A handler echoing a request id cannot inject
-// a line, let alone a second grpc-status.
-func writeTrailerBlock(dst *buffer, h http.Header) {
-	if len(h) == 0 {
-		return
-	}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		if validTrailerName(k) && !isProtocolHeader(http.CanonicalHeaderKey(k)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name := strings.ToLower(k)
-		for _, v := range h[k] {
-			if validTrailerValue(v) {
-				writeTrailerLine(dst, name, v)
-			}
-		}
-	}
-}
-
-// validTrailerName reports whether s is an RFC 9110 token.
-func validTrailerName[T string | []byte](s T) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// validTrailerValue reports whether s is a field value without control
-// characters (tab aside): no CR, LF or NUL to end or split a line.
-func validTrailerValue[T string | []byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// isTokenByte reports whether c may appear in an RFC 9110 token.
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func writeTrailerLine(dst *buffer, name, value string) {
-	dst.WriteString(name)
-	dst.WriteString(": ")
-	dst.WriteString(value)
-	dst.WriteString("\r\n")
-}
-
-// parseGRPCWebTrailers parses the header block of a trailers frame into the
-// status entries and the other trailers (nil when there are none). Names are
-// case-insensitive.
+// parseGRPCWebTrailers parses the header block of a trailers frame
+// (grpcwire.ParseTrailers); a malformed block is an Internal error.
 func parseGRPCWebTrailers(block []byte) (grpcwire.StatusFields, http.Header, *Error) {
-	var f grpcwire.StatusFields
-	var meta http.Header
-	for len(block) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			line, block = block, nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(bytes.Trim(line, " \t")) == 0 {
-			continue
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return f, nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
-		}
-		name := bytes.Trim(line[:colon], " \t")
-		rawValue := bytes.Trim(line[colon+1:], " \t")
-		// A name must be a token and a value free of control characters:
-		// a stray CR or NUL is a broken (or injected) line, not metadata.
-		if !validTrailerName(name) || !validTrailerValue(rawValue) {
-			return f, nil, errorf(CodeInternal, "protocol error: invalid gRPC-Web trailer line "+quoteShort(line))
-		}
-		value := string(rawValue)
-		switch {
-		case bytes.EqualFold(name, []byte("grpc-status")):
-			if f.StatusCount == 0 {
-				f.Status = value
-			}
-			f.StatusCount++
-		case bytes.EqualFold(name, []byte("grpc-message")):
-			if !f.HasMessage {
-				f.Message, f.HasMessage = value, true
-			}
-		case bytes.EqualFold(name, []byte("grpc-status-details-bin")):
-			if f.Details == "" {
-				f.Details = value
-			}
-		default:
-			if meta == nil {
-				meta = make(http.Header)
-			}
-			key := http.CanonicalHeaderKey(string(name))
-			meta[key] = append(meta[key], value)
-		}
+	f, meta, err := grpcwire.ParseTrailers(block)
+	if err != nil {
+		return f, nil, errorf(CodeInternal, "protocol error: "+err.Error())
 	}
 	return f, meta, nil
-}
-
-func quoteShort(b []byte) string {
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	return strconv.Quote(string(b))
 }
