@@ -91,16 +91,7 @@ func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Requ
 		}
 		h[grpcwire.HeaderTimeout] = []string{grpcwire.EncodeTimeout(d)}
 	}
-	req := &http.Request{
-		Method:     http.MethodPost,
-		URL:        c.p.url,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     h,
-		Host:       c.host,
-	}
-	return req.WithContext(ctx), nil
+	return newAttemptRequest(ctx, http.MethodPost, c.p.url, c.host, h), nil
 }
 
 func (c *grpcClient) marshaler() marshaler {
