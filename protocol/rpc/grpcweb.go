@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"polyconnect.dev/protocol/rpc/internal/envelope"
 	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
@@ -73,7 +74,7 @@ func appendGRPCWebTrailers(dst *buffer, e *Error, trailer http.Header) {
 	if e != nil {
 		dst.b = grpcwire.AppendTrailerBlock(dst.b, e.meta, isProtocolHeader)
 	}
-	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
+	envelope.PutPrefix(dst.Bytes()[start:], flagGRPCWebTrail)
 }
 
 // parseGRPCWebTrailers parses the header block of a trailers frame

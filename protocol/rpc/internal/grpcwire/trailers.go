@@ -13,6 +13,9 @@ import (
 // envelope flagged 0x80 whose payload is an HTTP/1-style header block,
 // "name: value\r\n" per line with lower-case names.
 
+// FlagWebTrailers marks the envelope of a gRPC-Web response's trailers.
+const FlagWebTrailers = 0x80
+
 // AppendTrailerLine appends the line "name: value\r\n" to dst. name and
 // value are written as they are: see AppendTrailerBlock for what may go in
 // a block.
