@@ -123,6 +123,12 @@ func benchConnectUnaryClient(b *testing.B, opts ...rpc.ClientOption) {
 // BenchmarkServerStreamH2C measures a server stream of 10,000 100-byte
 // messages per op over loopback h2c.
 func BenchmarkServerStreamH2C(b *testing.B) {
+	benchServerStreamH2C(b)
+}
+
+// benchServerStreamH2C runs BenchmarkServerStreamH2C with a client made
+// with opts: the protocol's counterparts call it with theirs.
+func benchServerStreamH2C(b *testing.B, opts ...rpc.ClientOption) {
 	const n = 10_000
 	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
 	spec := rpc.Spec{Procedure: "/bench.v1.Bench/Stream", StreamType: rpc.StreamTypeServer}
@@ -136,7 +142,7 @@ func BenchmarkServerStreamH2C(b *testing.B) {
 		return nil
 	}))
 	srv, hc := newH2CServerB(b, mux)
-	client := rpc.NewClient[sv, sv](hc, srv, spec)
+	client := rpc.NewClient[sv, sv](hc, srv, spec, opts...)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -26,20 +26,7 @@ func BenchmarkGRPCWebTextUnaryHandler(b *testing.B) {
 		return req, nil
 	})
 	msg, _ := proto.Marshal(payload)
-	body := []byte(base64.StdEncoding.EncodeToString(envelope(0, uint32(len(msg)), msg)))
-	rb := &resettableBody{}
-	req, _ := http.NewRequest(http.MethodPost, "http://bench"+specUnary.Procedure, rb)
-	req.Header.Set("Content-Type", "application/grpc-web-text+proto")
-	w := &nopResponseWriter{h: make(http.Header)}
-	b.ReportAllocs()
-	for b.Loop() {
-		rb.Reset(body)
-		clear(w.h)
-		h.ServeHTTP(w, req)
-		if w.code != http.StatusOK || w.n == 0 {
-			b.Fatalf("status %d, %d bytes: %v", w.code, w.n, w.h)
-		}
-	}
+	benchGRPCUnaryHandler(b, h, "application/grpc-web-text+proto", []byte(base64.StdEncoding.EncodeToString(envelope(0, uint32(len(msg)), msg))))
 }
 
 func BenchmarkGRPCWebTextUnaryClient(b *testing.B) {
@@ -51,60 +38,16 @@ func BenchmarkGRPCWebTextUnaryClient(b *testing.B) {
 		base64.StdEncoding.EncodeToString(envelope(0x80, uint32(len(trailers)), []byte(trailers))))
 	mc := &memoryClient{data: data}
 	mc.res = http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/grpc-web-text+proto"}}, Body: &mc.body, ContentLength: int64(len(data))}
-	client := rpc.NewClient[sv, sv](mc, "http://bench", specUnary, rpc.WithProtocol(rpc.ProtocolGRPCWeb), rpc.WithGRPCWebText())
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := client.CallUnary(ctx, payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchUnaryClient(b, mc, rpc.ProtocolGRPCWeb, payload, rpc.WithGRPCWebText())
 }
 
 // BenchmarkGRPCWebServerStreamH2C is BenchmarkServerStreamH2C over gRPC-Web,
 // binary and text.
 func BenchmarkGRPCWebServerStreamH2C(b *testing.B) {
-	const n = 10_000
-	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
-	spec := rpc.Spec{Procedure: "/bench.v1.Bench/Stream", StreamType: rpc.StreamTypeServer}
-	mux := http.NewServeMux()
-	mux.Handle(spec.Procedure, rpc.NewServerStreamHandler(spec, func(_ context.Context, _ *sv, s *rpc.ServerStream[sv]) error {
-		for range n {
-			if err := s.Send(payload); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
-	srv, hc := newH2CServerB(b, mux)
-	for _, variant := range []struct {
-		name string
-		opts []rpc.ClientOption
-	}{
-		{"binary", []rpc.ClientOption{rpc.WithProtocol(rpc.ProtocolGRPCWeb)}},
-		{"text", []rpc.ClientOption{rpc.WithProtocol(rpc.ProtocolGRPCWeb), rpc.WithGRPCWebText()}},
-	} {
-		b.Run(variant.name, func(b *testing.B) {
-			client := rpc.NewClient[sv, sv](hc, srv, spec, variant.opts...)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				stream, err := client.CallServerStream(ctx, payload)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got := 0
-				for _, err := range stream.All() {
-					if err != nil {
-						b.Fatal(err)
-					}
-					got++
-				}
-				if got != n {
-					b.Fatalf("got %d messages", got)
-				}
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
-	}
+	b.Run("binary", func(b *testing.B) {
+		benchServerStreamH2C(b, rpc.WithProtocol(rpc.ProtocolGRPCWeb))
+	})
+	b.Run("text", func(b *testing.B) {
+		benchServerStreamH2C(b, rpc.WithProtocol(rpc.ProtocolGRPCWeb), rpc.WithGRPCWebText())
+	})
 }
