@@ -138,7 +138,13 @@ func putBufReader(br *bufio.Reader) {
 }
 
 func (e *envelopeReader) protocolError(msg string) *Error {
-	if e.server {
+	return protocolError(e.server, msg)
+}
+
+// protocolError is the error for a peer that broke the protocol: a server
+// blames the request (InvalidArgument), a client the response (Internal).
+func protocolError(server bool, msg string) *Error {
+	if server {
 		return errorf(CodeInvalidArgument, "protocol error: "+msg)
 	}
 	return errorf(CodeInternal, "protocol error: "+msg)
@@ -263,8 +269,5 @@ func (u *unmarshaler) decodeError(err error) *Error {
 }
 
 func (u *unmarshaler) protocolError(msg string) *Error {
-	if u.server {
-		return errorf(CodeInvalidArgument, "protocol error: "+msg)
-	}
-	return errorf(CodeInternal, "protocol error: "+msg)
+	return protocolError(u.server, msg)
 }

@@ -34,11 +34,7 @@ func (b *base64StreamReader) Read(p []byte) (int, error) {
 	n, err := b.TextReader.Read(p)
 	if err != nil && errors.Is(err, grpcwire.ErrCorruptBase64) {
 		if b.corrupt == nil {
-			code := CodeInternal
-			if b.server {
-				code = CodeInvalidArgument
-			}
-			b.corrupt = errorf(code, "protocol error: "+grpcwire.ErrCorruptBase64.Error())
+			b.corrupt = protocolError(b.server, grpcwire.ErrCorruptBase64.Error())
 		}
 		return n, b.corrupt
 	}
