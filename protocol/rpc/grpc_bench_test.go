@@ -35,16 +35,7 @@ func benchGRPCUnaryHandler(b *testing.B, h http.Handler, ct string, body []byte)
 	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("Te", "trailers")
-	w := &nopResponseWriter{h: make(http.Header)}
-	b.ReportAllocs()
-	for b.Loop() {
-		rb.Reset(body)
-		clear(w.h)
-		h.ServeHTTP(w, req)
-		if w.code != http.StatusOK || w.n == 0 {
-			b.Fatalf("status %d, %d bytes: %v", w.code, w.n, w.h)
-		}
-	}
+	benchServe(b, h, req, rb, body)
 }
 
 func BenchmarkGRPCUnaryClient(b *testing.B) {
