@@ -71,14 +71,20 @@ func benchUnaryHandler(b *testing.B, opts ...rpc.HandlerOption) {
 	req.Header.Set("Content-Type", "application/proto")
 	req.Header.Set("Connect-Protocol-Version", "1")
 	req.ContentLength = int64(len(body))
+	benchServe(b, h, req, rb, body)
+}
+
+// benchServe serves req over and over, its body rb reading body afresh
+// each time, and expects a 200 with a body.
+func benchServe(b *testing.B, h http.Handler, req *http.Request, rb *resettableBody, body []byte) {
 	w := &nopResponseWriter{h: make(http.Header)}
 	b.ReportAllocs()
 	for b.Loop() {
 		rb.Reset(body)
 		clear(w.h)
 		h.ServeHTTP(w, req)
-		if w.code != http.StatusOK {
-			b.Fatalf("status %d", w.code)
+		if w.code != http.StatusOK || w.n == 0 {
+			b.Fatalf("status %d, %d bytes: %v", w.code, w.n, w.h)
 		}
 	}
 }
@@ -123,6 +129,12 @@ func benchConnectUnaryClient(b *testing.B, opts ...rpc.ClientOption) {
 // BenchmarkServerStreamH2C measures a server stream of 10,000 100-byte
 // messages per op over loopback h2c.
 func BenchmarkServerStreamH2C(b *testing.B) {
+	benchServerStreamH2C(b)
+}
+
+// benchServerStreamH2C runs BenchmarkServerStreamH2C with a client made
+// with opts: the protocol's counterparts call it with theirs.
+func benchServerStreamH2C(b *testing.B, opts ...rpc.ClientOption) {
 	const n = 10_000
 	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
 	spec := rpc.Spec{Procedure: "/bench.v1.Bench/Stream", StreamType: rpc.StreamTypeServer}
@@ -136,7 +148,7 @@ func BenchmarkServerStreamH2C(b *testing.B) {
 		return nil
 	}))
 	srv, hc := newH2CServerB(b, mux)
-	client := rpc.NewClient[sv, sv](hc, srv, spec)
+	client := rpc.NewClient[sv, sv](hc, srv, spec, opts...)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

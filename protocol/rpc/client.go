@@ -236,6 +236,22 @@ func attemptRequestHeader(info *CallInfo, extra int) http.Header {
 	return h
 }
 
+// newAttemptRequest returns the HTTP request of one attempt to u, carrying
+// ctx and the headers h. The literal does not escape, so the request costs
+// one allocation, WithContext's.
+func newAttemptRequest(ctx context.Context, method string, u *url.URL, host string, h http.Header) *http.Request {
+	req := &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       host,
+	}
+	return req.WithContext(ctx)
+}
+
 // openStream opens a streaming call through the interceptors.
 func (c *Client[Req, Res]) openStream(ctx context.Context) (StreamingClientConn, error) {
 	return c.openStreamWith(ctx, c.stream)

@@ -71,16 +71,7 @@ func (c *connectClient) newRequest(ctx context.Context, info *CallInfo, method s
 	} else if ok {
 		h[connectwire.TimeoutHeader] = []string{t}
 	}
-	req := &http.Request{
-		Method:     method,
-		URL:        c.p.url,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     h,
-		Host:       c.host,
-	}
-	return req.WithContext(ctx), nil
+	return newAttemptRequest(ctx, method, c.p.url, c.host, h), nil
 }
 
 func (c *connectClient) unary(ctx context.Context, info *CallInfo, req, res any) error {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"polyconnect.dev/protocol/rpc/internal/connectwire"
+	"polyconnect.dev/protocol/rpc/internal/envelope"
 )
 
 // smallResponse is the body size under which net/http sets Content-Length
@@ -498,7 +499,7 @@ func (c *connectHandlerConn) finishStream(err error) {
 	var hdr [envelopePrefix]byte
 	buf.Write(hdr[:])
 	buf.Write(payload)
-	writeEnvelopeHeader(buf.Bytes(), flagEndStream)
+	envelope.PutPrefix(buf.Bytes(), flagEndStream)
 	_ = c.out.final(buf.Bytes())
 	_ = c.out.close()
 }

@@ -2,19 +2,23 @@ package rpc
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"io"
 	"strconv"
 	"sync"
+
+	"polyconnect.dev/protocol/rpc/internal/connectwire"
+	"polyconnect.dev/protocol/rpc/internal/envelope"
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
-// Envelope flags shared by the streaming protocols.
+// The envelope's prefix and flags (package envelope and each protocol's
+// own), under the short names the package uses.
 const (
-	flagCompressed   = 0x01
-	flagEndStream    = 0x02 // Connect end-of-stream message
-	flagGRPCWebTrail = 0x80 // gRPC-Web trailers frame
-	envelopePrefix   = 5
+	flagCompressed   = envelope.FlagCompressed
+	flagEndStream    = connectwire.FlagEndStream // Connect end-of-stream message
+	flagGRPCWebTrail = grpcwire.FlagWebTrailers  // gRPC-Web trailers frame
+	envelopePrefix   = envelope.PrefixLen
 	// controlFrameMinLimit is the least size allowed to end-of-stream and
 	// trailer frames whatever the read limit.
 	controlFrameMinLimit = 1 << 20
@@ -46,7 +50,7 @@ func (e *envelopeReader) read(buf *buffer) (byte, error) {
 	if e.buffered && e.br == nil {
 		// The read buffer comes only once a message starts arriving: a
 		// stream that waits for its first message holds no buffer.
-		n, err = readPrefix(e.r, e.hdr[:1])
+		n, err = envelope.ReadPrefix(e.r, e.hdr[:1])
 		if err == nil {
 			if e.server {
 				// Handlers release the reader when the call ends, after
@@ -60,11 +64,11 @@ func (e *envelopeReader) read(buf *buffer) (byte, error) {
 			}
 			e.r = e.br
 			var m int
-			m, err = readPrefix(e.r, e.hdr[1:])
+			m, err = envelope.ReadPrefix(e.r, e.hdr[1:])
 			n += m
 		}
 	} else {
-		n, err = readPrefix(e.r, e.hdr[:])
+		n, err = envelope.ReadPrefix(e.r, e.hdr[:])
 	}
 	if err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
@@ -80,7 +84,7 @@ func (e *envelopeReader) read(buf *buffer) (byte, error) {
 		return 0, err
 	}
 	flags := e.hdr[0]
-	size := int64(binary.BigEndian.Uint32(e.hdr[1:]))
+	size := int64(envelope.PayloadLen(e.hdr[:]))
 	limit := e.limit
 	if limit > 0 && limit < controlFrameMinLimit && flags&(flagEndStream|flagGRPCWebTrail) != 0 {
 		// End-of-stream and trailer frames carry metadata, not a message:
@@ -106,25 +110,6 @@ func (e *envelopeReader) read(buf *buffer) (byte, error) {
 		return flags, e.protocolError("incomplete envelope: got " + strconv.FormatInt(got, 10) + " of " + strconv.FormatInt(size, 10) + " payload bytes")
 	}
 	return flags, nil
-}
-
-// readPrefix fills p from r like io.ReadFull, except that the errors of r
-// are passed on as they are: io.EOF (after some bytes, or none) means the
-// body ended cleanly, anything else (io.ErrUnexpectedEOF from a truncated
-// HTTP/1.1 body included) is the transport's.
-func readPrefix(r io.Reader, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := r.Read(p[n:])
-		n += m
-		if n == len(p) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // release returns a handler's read buffer to its pool; the reader must not
@@ -153,17 +138,16 @@ func putBufReader(br *bufio.Reader) {
 }
 
 func (e *envelopeReader) protocolError(msg string) *Error {
-	if e.server {
+	return protocolError(e.server, msg)
+}
+
+// protocolError is the error for a peer that broke the protocol: a server
+// blames the request (InvalidArgument), a client the response (Internal).
+func protocolError(server bool, msg string) *Error {
+	if server {
 		return errorf(CodeInvalidArgument, "protocol error: "+msg)
 	}
 	return errorf(CodeInternal, "protocol error: "+msg)
-}
-
-// writeEnvelopeHeader fills the 5-byte prefix at the start of b, whose
-// payload is b[5:].
-func writeEnvelopeHeader(b []byte, flags byte) {
-	b[0] = flags
-	binary.BigEndian.PutUint32(b[1:5], uint32(len(b)-envelopePrefix))
 }
 
 // marshaler encodes messages for sending: codec, optional compression, send
@@ -230,7 +214,7 @@ func (m *marshaler) marshalEnvelope(dst *buffer, msg any, flags byte) error {
 	if compressed {
 		flags |= flagCompressed
 	}
-	writeEnvelopeHeader(dst.Bytes()[start:], flags)
+	envelope.PutPrefix(dst.Bytes()[start:], flags)
 	return nil
 }
 
@@ -285,8 +269,5 @@ func (u *unmarshaler) decodeError(err error) *Error {
 }
 
 func (u *unmarshaler) protocolError(msg string) *Error {
-	if u.server {
-		return errorf(CodeInvalidArgument, "protocol error: "+msg)
-	}
-	return errorf(CodeInternal, "protocol error: "+msg)
+	return protocolError(u.server, msg)
 }

@@ -231,15 +231,15 @@ func FuzzTimeouts(f *testing.F) {
 
 func FuzzGRPCStatusDetails(f *testing.F) {
 	detail, _ := anypb.New(wrapperspb.String("detail"))
-	f.Add(appendGRPCStatusProto(nil, CodeNotFound, "gone", []*anypb.Any{detail}), "5", "gone%20away")
+	f.Add(grpcwire.AppendStatusProto(nil, uint32(CodeNotFound), "gone", []*anypb.Any{detail}), "5", "gone%20away")
 	f.Add([]byte{0x08, 0x96, 0x01}, "0", "")
 	f.Add([]byte{0x1a, 0x02, 0x0a, 0xff}, "01", "%")
 	f.Add([]byte{}, " 3 ", "%zz%4")
 	f.Fuzz(func(t *testing.T, b []byte, status, message string) {
-		code, msg, details, err := parseGRPCStatusProto(b)
+		code, msg, details, err := grpcwire.ParseStatusProto(b)
 		if err == nil {
 			// Whatever parses re-encodes to something that parses the same.
-			c2, m2, d2, err := parseGRPCStatusProto(appendGRPCStatusProto(nil, code, msg, details))
+			c2, m2, d2, err := grpcwire.ParseStatusProto(grpcwire.AppendStatusProto(nil, code, msg, details))
 			if err != nil || (code != 0 && int32(c2) != int32(code)) || m2 != msg || len(d2) != len(details) {
 				t.Fatalf("round trip: %v %q %d became %v %q %d (%v)", code, msg, len(details), c2, m2, len(d2), err)
 			}
@@ -252,8 +252,8 @@ func FuzzGRPCStatusDetails(f *testing.F) {
 			}
 		}
 		// The status entries as a client reads them from trailers.
-		fields := grpcStatusFields{status: status, statusCount: 1, message: message, hasMessage: message != "", details: base64.RawStdEncoding.EncodeToString(b)}
-		e, found := fields.toError()
+		fields := grpcwire.StatusFields{Status: status, StatusCount: 1, Message: message, HasMessage: message != "", Details: base64.RawStdEncoding.EncodeToString(b)}
+		e, found := grpcStatusError(fields)
 		if !found {
 			t.Fatal("a grpc-status entry was not found")
 		}
@@ -347,7 +347,7 @@ func FuzzGRPCWebTrailers(f *testing.F) {
 					}
 				}
 			}
-			if e, found := fields.toError(); found && e != nil && (e.Code() < minCode || e.Code() > maxCode) {
+			if e, found := grpcStatusError(fields); found && e != nil && (e.Code() < minCode || e.Code() > maxCode) {
 				t.Fatalf("code %d out of range", e.Code())
 			}
 		}
@@ -366,7 +366,7 @@ func FuzzGRPCWebTrailers(f *testing.F) {
 		if err != nil {
 			t.Fatalf("our own frame does not parse: %v\n%q", err, frame[5:])
 		}
-		status, found := fields.toError()
+		status, found := grpcStatusError(fields)
 		if !found || status == nil || status.Code() != CodeAborted || status.Message() != message {
 			t.Fatalf("status %v, want aborted %q; frame %q", status, message, frame[5:])
 		}
@@ -584,7 +584,7 @@ func checkFuzzResponse(t *testing.T, contentType string, res *http.Response) {
 			t.Fatalf("gRPC-Web response without a trailers frame")
 		}
 		fields, _, err := parseGRPCWebTrailers(last[5:])
-		if err != nil || fields.statusCount != 1 {
+		if err != nil || fields.StatusCount != 1 {
 			t.Fatalf("trailers frame %q: %v", last[5:], err)
 		}
 	case strings.HasPrefix(ct, "application/grpc"):

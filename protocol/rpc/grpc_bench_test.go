@@ -22,24 +22,20 @@ func BenchmarkGRPCUnaryHandler(b *testing.B) {
 			payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
 			h := rpc.NewUnaryHandler(specUnary, func(_ context.Context, req *sv) (*sv, error) { return req, nil })
 			msg, _ := proto.Marshal(payload)
-			body := envelope(0, uint32(len(msg)), msg)
-			rb := &resettableBody{}
-			req, _ := http.NewRequest(http.MethodPost, "http://bench"+specUnary.Procedure, rb)
-			req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
-			req.Header.Set("Content-Type", ct)
-			req.Header.Set("Te", "trailers")
-			w := &nopResponseWriter{h: make(http.Header)}
-			b.ReportAllocs()
-			for b.Loop() {
-				rb.Reset(body)
-				clear(w.h)
-				h.ServeHTTP(w, req)
-				if w.code != http.StatusOK || w.n == 0 {
-					b.Fatalf("status %d, %d bytes: %v", w.code, w.n, w.h)
-				}
-			}
+			benchGRPCUnaryHandler(b, h, ct, envelope(0, uint32(len(msg)), msg))
 		})
 	}
+}
+
+// benchGRPCUnaryHandler serves the request body with Content-Type ct over
+// and over, as HTTP/2 with TE: trailers.
+func benchGRPCUnaryHandler(b *testing.B, h http.Handler, ct string, body []byte) {
+	rb := &resettableBody{}
+	req, _ := http.NewRequest(http.MethodPost, "http://bench"+specUnary.Procedure, rb)
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Te", "trailers")
+	benchServe(b, h, req, rb, body)
 }
 
 func BenchmarkGRPCUnaryClient(b *testing.B) {
@@ -59,8 +55,8 @@ func BenchmarkGRPCUnaryClient(b *testing.B) {
 	})
 }
 
-func benchUnaryClient(b *testing.B, mc *memoryClient, p rpc.Protocol, payload *sv) {
-	client := rpc.NewClient[sv, sv](mc, "http://bench", specUnary, rpc.WithProtocol(p))
+func benchUnaryClient(b *testing.B, mc *memoryClient, p rpc.Protocol, payload *sv, opts ...rpc.ClientOption) {
+	client := rpc.NewClient[sv, sv](mc, "http://bench", specUnary, append([]rpc.ClientOption{rpc.WithProtocol(p)}, opts...)...)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -72,37 +68,5 @@ func benchUnaryClient(b *testing.B, mc *memoryClient, p rpc.Protocol, payload *s
 
 // BenchmarkGRPCServerStreamH2C is BenchmarkServerStreamH2C over gRPC.
 func BenchmarkGRPCServerStreamH2C(b *testing.B) {
-	const n = 10_000
-	payload := wrapperspb.String(string(bytes.Repeat([]byte("x"), 100)))
-	spec := rpc.Spec{Procedure: "/bench.v1.Bench/Stream", StreamType: rpc.StreamTypeServer}
-	mux := http.NewServeMux()
-	mux.Handle(spec.Procedure, rpc.NewServerStreamHandler(spec, func(_ context.Context, _ *sv, s *rpc.ServerStream[sv]) error {
-		for range n {
-			if err := s.Send(payload); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
-	srv, hc := newH2CServerB(b, mux)
-	client := rpc.NewClient[sv, sv](hc, srv, spec, rpc.WithProtocol(rpc.ProtocolGRPC))
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		stream, err := client.CallServerStream(ctx, payload)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for _, err := range stream.All() {
-			if err != nil {
-				b.Fatal(err)
-			}
-			got++
-		}
-		if got != n {
-			b.Fatalf("got %d messages", got)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
+	benchServerStreamH2C(b, rpc.WithProtocol(rpc.ProtocolGRPC))
 }

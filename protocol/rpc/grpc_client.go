@@ -91,16 +91,7 @@ func (c *grpcClient) newRequest(ctx context.Context, info *CallInfo) (*http.Requ
 		}
 		h[grpcwire.HeaderTimeout] = []string{grpcwire.EncodeTimeout(d)}
 	}
-	req := &http.Request{
-		Method:     http.MethodPost,
-		URL:        c.p.url,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     h,
-		Host:       c.host,
-	}
-	return req.WithContext(ctx), nil
+	return newAttemptRequest(ctx, http.MethodPost, c.p.url, c.host, h), nil
 }
 
 func (c *grpcClient) marshaler() marshaler {
@@ -331,13 +322,13 @@ func (r *grpcResponse) webTrailers(flags byte) error {
 // status turns the trailers h into the call's result. trailersOnly says h
 // is the response's only header block. h is left as it is.
 func (r *grpcResponse) status(h http.Header, trailersOnly bool) error {
-	return r.result(grpcStatusFieldsOf(h), h, trailersOnly)
+	return r.result(grpcwire.StatusFieldsOf(h), h, trailersOnly)
 }
 
 // result turns status entries and the trailers that came with them into the
 // call's result: io.EOF for OK, else the error.
-func (r *grpcResponse) result(f grpcStatusFields, trailer http.Header, trailersOnly bool) error {
-	e, found := f.toError()
+func (r *grpcResponse) result(f grpcwire.StatusFields, trailer http.Header, trailersOnly bool) error {
+	e, found := grpcStatusError(f)
 	if r.info != nil {
 		if hasGRPCMetadata(trailer, trailersOnly) {
 			copyGRPCMetadata(r.info.ResponseTrailer(), trailer, trailersOnly)

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"polyconnect.dev/protocol/rpc/internal/grpcwire"
@@ -105,41 +103,6 @@ func TestGRPCPercentEncoding(t *testing.T) {
 	}
 }
 
-func TestGRPCStatusProto(t *testing.T) {
-	// Hand-checked encoding: code 5, message "x", no details.
-	if got := appendGRPCStatusProto(nil, 5, "x", nil); !bytes.Equal(got, []byte{0x08, 0x05, 0x12, 0x01, 'x'}) {
-		t.Fatalf("encoding % x", got)
-	}
-	d1, _ := anypb.New(wrapperspb.String("detail"))
-	d2, _ := anypb.New(durationpb.New(3 * time.Second))
-	empty := &anypb.Any{}
-	b := appendGRPCStatusProto(nil, CodeResourceExhausted, "too much", []*anypb.Any{d1, d2, empty})
-	code, msg, details, err := parseGRPCStatusProto(b)
-	if err != nil || code != CodeResourceExhausted || msg != "too much" || len(details) != 3 {
-		t.Fatalf("parse: %v %v %q %v", err, code, msg, details)
-	}
-	for i, want := range []*anypb.Any{d1, d2, empty} {
-		if !proto.Equal(details[i], want) {
-			t.Errorf("detail %d = %v, want %v", i, details[i], want)
-		}
-	}
-	// Each detail is a plain google.protobuf.Any on the wire.
-	first, _ := proto.Marshal(d1)
-	if !bytes.Contains(b, first) {
-		t.Error("detail bytes differ from proto.Marshal of the Any")
-	}
-	// Unknown fields are skipped; garbage is an error, never a panic.
-	withUnknown := append(append([]byte{}, b...), 0x20, 0x01, 0x2a, 0x00)
-	if c, _, _, err := parseGRPCStatusProto(withUnknown); err != nil || c != CodeResourceExhausted {
-		t.Errorf("unknown fields: %v %v", c, err)
-	}
-	for _, bad := range [][]byte{{0x08}, {0x12, 0x05, 'a'}, {0x1a, 0x02, 0xff, 0xff}, {0xff}} {
-		if _, _, _, err := parseGRPCStatusProto(bad); err == nil {
-			t.Errorf("parse(% x) succeeded", bad)
-		}
-	}
-}
-
 func TestGRPCStatusHeaders(t *testing.T) {
 	e := NewError(CodeNotFound, "no such thing: ünïcode 100%")
 	_ = e.AddDetail(wrapperspb.String("d"))
@@ -153,7 +116,7 @@ func TestGRPCStatusHeaders(t *testing.T) {
 		t.Errorf("details header is padded: %q", h.Get(grpcwire.HeaderDetails))
 	}
 	// Padded details are accepted too.
-	h[grpcwire.HeaderDetails] = []string{base64.StdEncoding.EncodeToString(appendGRPCStatusProto(nil, CodeNotFound, "from proto", nil))}
+	h[grpcwire.HeaderDetails] = []string{base64.StdEncoding.EncodeToString(grpcwire.AppendStatusProto(nil, uint32(CodeNotFound), "from proto", nil))}
 	delete(h, grpcwire.HeaderMessage)
 	if back, _ := grpcStatusFromHeader(h); back.Message() != "from proto" {
 		t.Errorf("message from details: %q", back.Message())
@@ -182,48 +145,22 @@ func TestGRPCStatusHeaders(t *testing.T) {
 	}
 }
 
+// The decoding itself is tested in grpcwire (TestTextReader); here, what
+// each side makes of a broken body.
 func TestBase64StreamReader(t *testing.T) {
-	pieces := [][]byte{[]byte("a"), []byte("bc"), []byte("def"), bytes.Repeat([]byte{0xfe}, 10_000), []byte("g")}
-	var enc bytes.Buffer
-	var want []byte
-	for _, p := range pieces {
-		enc.WriteString(base64.StdEncoding.EncodeToString(p))
-		want = append(want, p...)
-	}
-	readers := map[string]func(io.Reader) io.Reader{
-		"whole":    func(r io.Reader) io.Reader { return r },
-		"one byte": iotest.OneByteReader,
-		"half":     iotest.HalfReader,
-		"data+err": iotest.DataErrReader,
-	}
-	for name, wrap := range readers {
-		got, err := io.ReadAll(newBase64StreamReader(wrap(bytes.NewReader(enc.Bytes())), true))
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
-		}
-		got, err = io.ReadAll(iotest.OneByteReader(newBase64StreamReader(wrap(bytes.NewReader(enc.Bytes())), true)))
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s, read byte by byte: %v", name, err)
-		}
-	}
-	// An unpadded tail is fine.
-	got, err := io.ReadAll(newBase64StreamReader(strings.NewReader("QUJD"+"QUI"), false))
-	if err != nil || string(got) != "ABCAB" {
-		t.Errorf("unpadded tail: %q %v", got, err)
-	}
-	// Line breaks are ignored wherever they fall.
-	got, err = io.ReadAll(iotest.OneByteReader(newBase64StreamReader(strings.NewReader("QU\r\nJD\nQQ=\n=\n"), false)))
-	if err != nil || string(got) != "ABCA" {
-		t.Errorf("line breaks: %q %v", got, err)
+	enc := grpcwire.AppendWebText(grpcwire.AppendWebText(nil, []byte("a")), bytes.Repeat([]byte{0xfe}, 10_000))
+	got, err := io.ReadAll(iotest.OneByteReader(newBase64StreamReader(iotest.HalfReader(bytes.NewReader(enc)), true)))
+	if err != nil || len(got) != 10_001 || got[0] != 'a' || got[10_000] != 0xfe {
+		t.Errorf("decoded %d bytes: %v", len(got), err)
 	}
 	for _, bad := range []string{"Q", "QUJDQ", "QQ=A", "Q===", "!!!!", "QUJD Q", "QQ==Q"} {
 		_, err := io.ReadAll(newBase64StreamReader(strings.NewReader(bad), true))
 		var e *Error
-		if !errors.As(err, &e) || e.Code() != CodeInvalidArgument {
+		if !errors.As(err, &e) || e.Code() != CodeInvalidArgument || e.Message() != "protocol error: invalid base64 in gRPC-Web text body" {
 			t.Errorf("%q: %v", bad, err)
 		}
 		_, err = io.ReadAll(newBase64StreamReader(strings.NewReader(bad), false))
-		if !errors.As(err, &e) || e.Code() != CodeInternal {
+		if !errors.As(err, &e) || e.Code() != CodeInternal || e.Message() != "protocol error: invalid base64 in gRPC-Web text body" {
 			t.Errorf("%q, client: %v", bad, err)
 		}
 	}
@@ -258,29 +195,32 @@ func TestGRPCWebTrailersFrame(t *testing.T) {
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	back, found := f.toError()
+	back, found := grpcStatusError(f)
 	if !found || back.Code() != CodeAborted || back.Message() != "stop\nnow" || len(h["X-Multi"]) != 2 || h.Get("Grpc-Status") != "" {
 		t.Errorf("parsed %v: %v", h, back)
 	}
 	// Lenient about line endings, blank lines and case, strict about colons.
 	f, h, err := parseGRPCWebTrailers([]byte("a: 1\nb:2\r\nGRPC-Status: 0\r\n\r\n"))
-	if e, found := f.toError(); err != nil || h.Get("A") != "1" || h.Get("B") != "2" || e != nil || !found {
+	if e, found := grpcStatusError(f); err != nil || h.Get("A") != "1" || h.Get("B") != "2" || e != nil || !found {
 		t.Errorf("lenient parse: %v %v %v", h, err, e)
 	}
 	// A bare OK status allocates no header.
-	if f, h, err := parseGRPCWebTrailers([]byte("grpc-status: 0\r\n")); h != nil || err != nil || f.status != "0" {
+	if f, h, err := parseGRPCWebTrailers([]byte("grpc-status: 0\r\n")); h != nil || err != nil || f.Status != "0" {
 		t.Errorf("bare status: %+v %v %v", f, h, err)
 	}
 	// Two statuses are a protocol error.
-	if f, _, _ := parseGRPCWebTrailers([]byte("grpc-status: 0\r\ngrpc-status: 0\r\n")); f.statusCount != 2 {
+	if f, _, _ := parseGRPCWebTrailers([]byte("grpc-status: 0\r\ngrpc-status: 0\r\n")); f.StatusCount != 2 {
 		t.Errorf("two statuses: %+v", f)
-	} else if e, _ := f.toError(); e == nil || e.Code() != CodeInternal {
+	} else if e, _ := grpcStatusError(f); e == nil || e.Code() != CodeInternal {
 		t.Errorf("two statuses: %v", e)
 	}
 	for _, bad := range []string{"nocolon\r\n", ": novalue\r\n", "  : x\r\n"} {
 		if _, _, err := parseGRPCWebTrailers([]byte(bad)); err == nil || err.Code() != CodeInternal {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+	if _, _, err := parseGRPCWebTrailers([]byte("bad name: x\r\n")); err == nil || err.Message() != `protocol error: invalid gRPC-Web trailer line "bad name: x"` {
+		t.Errorf("message: %v", err)
 	}
 }
 

@@ -1,13 +1,13 @@
 package rpc
 
 import (
-	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
+
+	"polyconnect.dev/protocol/rpc/internal/envelope"
+	"polyconnect.dev/protocol/rpc/internal/grpcwire"
 )
 
 // gRPC-Web differs from gRPC in three ways that matter here: it runs over any
@@ -16,257 +16,69 @@ import (
 // -text variant (application/grpc-web-text) base64-encodes the body, each
 // flushed piece padded on its own; and it needs no HTTP trailers at all.
 
-// base64StreamReader decodes a gRPC-Web text body. The body is a sequence of
-// base64 pieces, each possibly padded, so padding may appear in the middle of
-// the stream; the standard decoders reject that. Memory use is fixed.
+// base64StreamReader decodes a gRPC-Web text body (grpcwire.TextReader),
+// with its decoding error turned into the protocol error of this side.
 type base64StreamReader struct {
-	r        io.Reader
-	server   bool // decides the code of decoding errors
-	in       [4096]byte
-	inN      int
-	out      [3072]byte
-	outStart int
-	outEnd   int
-	err      error // sticky, returned once out is drained
+	grpcwire.TextReader
+	server  bool   // decides the code of decoding errors
+	corrupt *Error // made once: errors are sticky
+}
+
+func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
+	b := &base64StreamReader{server: server}
+	b.Reset(r)
+	return b
+}
+
+func (b *base64StreamReader) Read(p []byte) (int, error) {
+	n, err := b.TextReader.Read(p)
+	if err != nil && errors.Is(err, grpcwire.ErrCorruptBase64) {
+		if b.corrupt == nil {
+			b.corrupt = protocolError(b.server, grpcwire.ErrCorruptBase64.Error())
+		}
+		return n, b.corrupt
+	}
+	return n, err
 }
 
 // encodeBase64Buffer returns a pooled buffer holding the padded base64 form of
 // src, which goes back to the pool.
 func encodeBase64Buffer(src *buffer) *buffer {
 	dst := getBuffer()
-	dst.Grow(base64.StdEncoding.EncodedLen(src.Len()))
-	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src.Bytes()))
+	appendBase64(dst, src.Bytes())
 	putBuffer(src)
 	return dst
-}
-
-func newBase64StreamReader(r io.Reader, server bool) *base64StreamReader {
-	return &base64StreamReader{r: r, server: server}
-}
-
-func (b *base64StreamReader) Read(p []byte) (int, error) {
-	for b.outStart == b.outEnd {
-		if b.err != nil {
-			return 0, b.err
-		}
-		b.outStart, b.outEnd = 0, 0
-		b.fill()
-	}
-	n := copy(p, b.out[b.outStart:b.outEnd])
-	b.outStart += n
-	return n, nil
-}
-
-// fill reads input and decodes every complete 4-byte quantum.
-func (b *base64StreamReader) fill() {
-	n, err := b.r.Read(b.in[b.inN:])
-	// Line breaks are ignored wherever they fall, as base64 decoders do.
-	kept := b.inN
-	for _, c := range b.in[b.inN : b.inN+n] {
-		if c != '\r' && c != '\n' {
-			b.in[kept] = c
-			kept++
-		}
-	}
-	b.inN = kept
-	whole := b.inN / 4 * 4
-	if derr := b.decode(b.in[:whole]); derr != nil {
-		b.err = derr
-		return
-	}
-	b.inN = copy(b.in[:], b.in[whole:b.inN])
-	if err == nil {
-		return
-	}
-	if err == io.EOF && b.inN > 0 {
-		// An unpadded tail of 2 or 3 characters is fine; 1 is not.
-		m, derr := base64.RawStdEncoding.Decode(b.out[b.outEnd:], b.in[:b.inN])
-		if derr != nil {
-			b.err = b.corrupt()
-			return
-		}
-		b.outEnd += m
-		b.inN = 0
-	}
-	b.err = err
-}
-
-// decode decodes src, a whole number of quanta, into out. A quantum with
-// padding ends a piece; decoding resumes after it.
-func (b *base64StreamReader) decode(src []byte) error {
-	for len(src) > 0 {
-		end := len(src)
-		if i := bytes.IndexByte(src, '='); i >= 0 {
-			end = (i/4 + 1) * 4
-		}
-		m, err := base64.StdEncoding.Decode(b.out[b.outEnd:], src[:end])
-		if err != nil {
-			return b.corrupt()
-		}
-		b.outEnd += m
-		src = src[end:]
-	}
-	return nil
-}
-
-func (b *base64StreamReader) corrupt() *Error {
-	if b.server {
-		return errorf(CodeInvalidArgument, "protocol error: invalid base64 in gRPC-Web text body")
-	}
-	return errorf(CodeInternal, "protocol error: invalid base64 in gRPC-Web text body")
 }
 
 // appendBase64 appends the padded base64 encoding of src to dst.
 func appendBase64(dst *buffer, src []byte) {
 	dst.Grow(base64.StdEncoding.EncodedLen(len(src)))
-	dst.setAppended(base64.StdEncoding.AppendEncode(dst.AvailableBuffer(), src))
+	dst.setAppended(grpcwire.AppendWebText(dst.AvailableBuffer(), src))
 }
 
 // appendGRPCWebTrailers appends the trailers frame (prefix and header block)
 // holding the status of e (nil: OK), the trailers and the error's metadata.
+// The protocol's own headers are left out of the metadata.
 func appendGRPCWebTrailers(dst *buffer, e *Error, trailer http.Header) {
 	start := dst.Len()
 	var hdr [envelopePrefix]byte
 	dst.Write(hdr[:])
 	status, message, details := grpcStatusHeaders(e)
-	writeTrailerLine(dst, "grpc-status", status[0])
-	if message != "" {
-		writeTrailerLine(dst, "grpc-message", message)
-	}
-	if details != "" {
-		writeTrailerLine(dst, "grpc-status-details-bin", details)
-	}
-	writeTrailerBlock(dst, trailer)
+	// Appended to the buffer's slice itself, which grows as Write grows it.
+	dst.b = grpcwire.AppendStatusLines(dst.b, status[0], message, details)
+	dst.b = grpcwire.AppendTrailerBlock(dst.b, trailer, isProtocolHeader)
 	if e != nil {
-		writeTrailerBlock(dst, e.meta)
+		dst.b = grpcwire.AppendTrailerBlock(dst.b, e.meta, isProtocolHeader)
 	}
-	writeEnvelopeHeader(dst.Bytes()[start:], flagGRPCWebTrail)
+	envelope.PutPrefix(dst.Bytes()[start:], flagGRPCWebTrail)
 }
 
-// writeTrailerBlock writes the metadata h as trailer lines. The block is
-// parsed line by line, so what would break a line is left out, as net/http
-// leaves such fields out of HTTP/2 trailers: a name that is not a token
-// (or names a protocol header in any case), and a value holding CR, LF or
-// another control character. A handler echoing a request id cannot inject
-// a line, let alone a second grpc-status.
-func writeTrailerBlock(dst *buffer, h http.Header) {
-	if len(h) == 0 {
-		return
-	}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		if validTrailerName(k) && !isProtocolHeader(http.CanonicalHeaderKey(k)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name := strings.ToLower(k)
-		for _, v := range h[k] {
-			if validTrailerValue(v) {
-				writeTrailerLine(dst, name, v)
-			}
-		}
-	}
-}
-
-// validTrailerName reports whether s is an RFC 9110 token.
-func validTrailerName[T string | []byte](s T) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// validTrailerValue reports whether s is a field value without control
-// characters (tab aside): no CR, LF or NUL to end or split a line.
-func validTrailerValue[T string | []byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// isTokenByte reports whether c may appear in an RFC 9110 token.
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func writeTrailerLine(dst *buffer, name, value string) {
-	dst.WriteString(name)
-	dst.WriteString(": ")
-	dst.WriteString(value)
-	dst.WriteString("\r\n")
-}
-
-// parseGRPCWebTrailers parses the header block of a trailers frame into the
-// status entries and the other trailers (nil when there are none). Names are
-// case-insensitive.
-func parseGRPCWebTrailers(block []byte) (grpcStatusFields, http.Header, *Error) {
-	var f grpcStatusFields
-	var meta http.Header
-	for len(block) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			line, block = block, nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(bytes.Trim(line, " \t")) == 0 {
-			continue
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return f, nil, errorf(CodeInternal, "protocol error: malformed gRPC-Web trailer line "+quoteShort(line))
-		}
-		name := bytes.Trim(line[:colon], " \t")
-		rawValue := bytes.Trim(line[colon+1:], " \t")
-		// A name must be a token and a value free of control characters:
-		// a stray CR or NUL is a broken (or injected) line, not metadata.
-		if !validTrailerName(name) || !validTrailerValue(rawValue) {
-			return f, nil, errorf(CodeInternal, "protocol error: invalid gRPC-Web trailer line "+quoteShort(line))
-		}
-		value := string(rawValue)
-		switch {
-		case bytes.EqualFold(name, []byte("grpc-status")):
-			if f.statusCount == 0 {
-				f.status = value
-			}
-			f.statusCount++
-		case bytes.EqualFold(name, []byte("grpc-message")):
-			if !f.hasMessage {
-				f.message, f.hasMessage = value, true
-			}
-		case bytes.EqualFold(name, []byte("grpc-status-details-bin")):
-			if f.details == "" {
-				f.details = value
-			}
-		default:
-			if meta == nil {
-				meta = make(http.Header)
-			}
-			key := http.CanonicalHeaderKey(string(name))
-			meta[key] = append(meta[key], value)
-		}
+// parseGRPCWebTrailers parses the header block of a trailers frame
+// (grpcwire.ParseTrailers); a malformed block is an Internal error.
+func parseGRPCWebTrailers(block []byte) (grpcwire.StatusFields, http.Header, *Error) {
+	f, meta, err := grpcwire.ParseTrailers(block)
+	if err != nil {
+		return f, nil, errorf(CodeInternal, "protocol error: "+err.Error())
 	}
 	return f, meta, nil
-}
-
-func quoteShort(b []byte) string {
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	return strconv.Quote(string(b))
 }

@@ -21,6 +21,10 @@ const (
 	UnaryTrailerPrefix = "Trailer-"
 )
 
+// FlagEndStream marks the envelope of a Connect stream's end: its payload
+// is the JSON EndStream, not a message.
+const FlagEndStream = 0x02
+
 // CodecName returns the codec name of a Content-Type that starts with
 // prefix, lower-cased and without parameters.
 func CodecName(ct, prefix string) string {

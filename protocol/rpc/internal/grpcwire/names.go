@@ -1,3 +1,10 @@
+// Package grpcwire holds the wire format of gRPC and gRPC-Web: header names,
+// Content-Types, grpc-timeout, the status fields (grpc-status, the
+// percent-encoded grpc-message, the google.rpc.Status of
+// grpc-status-details-bin), the gRPC-Web trailers block and the base64
+// bodies of gRPC-Web text. It works on bytes, strings and http.Header and
+// returns plain errors; the client and handler sides of package rpc share
+// it and turn those errors into their own.
 package grpcwire
 
 import "strings"
