@@ -8,7 +8,7 @@
 //	compatserve -server registrar -port 0
 //
 // It prints "compatserve: serving at HOST:PORT" and serves until
-// interrupted.
+// interrupted; -cpuprofile FILE profiles it until then.
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 
@@ -34,7 +35,21 @@ func main() {
 	log.SetFlags(0)
 	which := flag.String("server", "registrar", "grpc (grpc.Server), registrar (grpccompat on h2c-rpc) or native (polyconnect's handler on h2c-rpc)")
 	port := flag.Int("port", 0, "port on 127.0.0.1; 0 picks one")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server to the file until it is interrupted")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
