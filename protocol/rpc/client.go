@@ -127,12 +127,8 @@ func NewClient[Req, Res any](httpClient HTTPClient, baseURL string, spec Spec, o
 	}
 	c.unary = chainClientUnary(spec, func(ctx context.Context, req any) (any, error) {
 		res := new(Res)
-		info := clientCallInfo(ctx)
-		if info != nil {
-			// An interceptor may have attached a call info of its own.
-			c.beginAttempt(info)
-		}
-		if err := c.proto.unary(ctx, info, req, res); err != nil {
+		// An interceptor may have attached a call info of its own.
+		if err := c.attempt(ctx, clientCallInfo(ctx), req, res); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -177,14 +173,20 @@ func (c *Client[Req, Res]) CallUnary(ctx context.Context, req *Req) (*Res, error
 		}
 		return typed, nil
 	}
-	if info != nil {
-		c.beginAttempt(info)
-	}
 	res := new(Res)
-	if err := c.proto.unary(ctx, info, req, res); err != nil {
+	if err := c.attempt(ctx, info, req, res); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// attempt makes one attempt of a unary call: it readies info (if the call
+// has one) and sends req, decoding the response into res.
+func (c *Client[Req, Res]) attempt(ctx context.Context, info *CallInfo, req, res any) error {
+	if info != nil {
+		c.beginAttempt(info)
+	}
+	return c.proto.unary(ctx, info, req, res)
 }
 
 // prepare fills in what the client knows of a call before interceptors see

@@ -57,15 +57,11 @@ func newRawClient(httpClient HTTPClient, baseURL string, spec Spec, opts []Clien
 	var unary ClientUnaryFunc
 	if len(cfg.interceptors) > 0 {
 		unary = chainClientUnary(spec, func(ctx context.Context, req any) (any, error) {
-			res, ok := ctx.Value(rawReplyKey{}).(any)
-			if !ok || res == nil {
+			res := ctx.Value(rawReplyKey{})
+			if res == nil {
 				return nil, errorf(CodeInternal, "raw unary chain run without a response message")
 			}
-			info := clientCallInfo(ctx)
-			if info != nil {
-				in.beginAttempt(info)
-			}
-			if err := in.proto.unary(ctx, info, req, res); err != nil {
+			if err := in.attempt(ctx, clientCallInfo(ctx), req, res); err != nil {
 				return nil, err
 			}
 			return res, nil
@@ -81,10 +77,7 @@ func newRawClient(httpClient HTTPClient, baseURL string, spec Spec, opts []Clien
 		}
 		info := clientCallInfo(ctx)
 		if unary == nil {
-			if info != nil {
-				in.beginAttempt(info)
-			}
-			return in.proto.unary(ctx, info, req, res)
+			return in.attempt(ctx, info, req, res)
 		}
 		if info == nil {
 			ctx, info = NewClientContext(ctx)
