@@ -16,10 +16,10 @@ import (
 // FlagWebTrailers marks the envelope of a gRPC-Web response's trailers.
 const FlagWebTrailers = 0x80
 
-// AppendTrailerLine appends the line "name: value\r\n" to dst. name and
+// appendTrailerLine appends the line "name: value\r\n" to dst. name and
 // value are written as they are: see AppendTrailerBlock for what may go in
 // a block.
-func AppendTrailerLine(dst []byte, name, value string) []byte {
+func appendTrailerLine(dst []byte, name, value string) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, ": "...)
 	dst = append(dst, value...)
@@ -30,12 +30,12 @@ func AppendTrailerLine(dst []byte, name, value string) []byte {
 // (grpc-status, always), and message and details when not empty, encoded
 // as for SetStatus.
 func AppendStatusLines(dst []byte, status, message, details string) []byte {
-	dst = AppendTrailerLine(dst, "grpc-status", status)
+	dst = appendTrailerLine(dst, "grpc-status", status)
 	if message != "" {
-		dst = AppendTrailerLine(dst, "grpc-message", message)
+		dst = appendTrailerLine(dst, "grpc-message", message)
 	}
 	if details != "" {
-		dst = AppendTrailerLine(dst, "grpc-status-details-bin", details)
+		dst = appendTrailerLine(dst, "grpc-status-details-bin", details)
 	}
 	return dst
 }
@@ -63,7 +63,7 @@ func AppendTrailerBlock(dst []byte, h http.Header, omit func(canonicalName strin
 		name := strings.ToLower(k)
 		for _, v := range h[k] {
 			if validTrailerValue(v) {
-				dst = AppendTrailerLine(dst, name, v)
+				dst = appendTrailerLine(dst, name, v)
 			}
 		}
 	}

@@ -23,8 +23,8 @@ func AppendWebText(dst, src []byte) []byte {
 
 // TextReader decodes a gRPC-Web text body: a sequence of base64 pieces,
 // each possibly padded, with line breaks ignored wherever they fall. Its
-// memory use is fixed. Make one with NewTextReader, or Reset a zero
-// TextReader (which is how one is embedded without another allocation).
+// memory use is fixed. Reset a zero TextReader to use it (it is meant to be
+// embedded, at no allocation of its own).
 type TextReader struct {
 	r        io.Reader
 	in       [4096]byte
@@ -33,11 +33,6 @@ type TextReader struct {
 	outStart int
 	outEnd   int
 	err      error // sticky, returned once out is drained
-}
-
-// NewTextReader returns a TextReader decoding r.
-func NewTextReader(r io.Reader) *TextReader {
-	return &TextReader{r: r}
 }
 
 // Reset makes t decode r from the start, forgetting any earlier state.

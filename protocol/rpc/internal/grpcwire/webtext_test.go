@@ -28,27 +28,27 @@ func TestTextReader(t *testing.T) {
 		"data+err": iotest.DataErrReader,
 	}
 	for name, wrap := range readers {
-		got, err := io.ReadAll(NewTextReader(wrap(bytes.NewReader(enc))))
+		got, err := io.ReadAll(newTextReader(wrap(bytes.NewReader(enc))))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
 		}
-		got, err = io.ReadAll(iotest.OneByteReader(NewTextReader(wrap(bytes.NewReader(enc)))))
+		got, err = io.ReadAll(iotest.OneByteReader(newTextReader(wrap(bytes.NewReader(enc)))))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s, read byte by byte: %v", name, err)
 		}
 	}
 	// An unpadded tail is fine.
-	got, err := io.ReadAll(NewTextReader(strings.NewReader("QUJD" + "QUI")))
+	got, err := io.ReadAll(newTextReader(strings.NewReader("QUJD" + "QUI")))
 	if err != nil || string(got) != "ABCAB" {
 		t.Errorf("unpadded tail: %q %v", got, err)
 	}
 	// Line breaks are ignored wherever they fall.
-	got, err = io.ReadAll(iotest.OneByteReader(NewTextReader(strings.NewReader("QU\r\nJD\nQQ=\n=\n"))))
+	got, err = io.ReadAll(iotest.OneByteReader(newTextReader(strings.NewReader("QU\r\nJD\nQQ=\n=\n"))))
 	if err != nil || string(got) != "ABCA" {
 		t.Errorf("line breaks: %q %v", got, err)
 	}
 	for _, bad := range []string{"Q", "QUJDQ", "QQ=A", "Q===", "!!!!", "QUJD Q", "QQ==Q"} {
-		r := NewTextReader(strings.NewReader(bad))
+		r := newTextReader(strings.NewReader(bad))
 		if _, err := io.ReadAll(r); err != ErrCorruptBase64 {
 			t.Errorf("%q: %v", bad, err)
 		}
@@ -59,7 +59,7 @@ func TestTextReader(t *testing.T) {
 	}
 	// A read error from below is passed on, after the data before it.
 	boom := errors.New("boom")
-	got, err = io.ReadAll(NewTextReader(io.MultiReader(strings.NewReader("QUJD"), iotest.ErrReader(boom))))
+	got, err = io.ReadAll(newTextReader(io.MultiReader(strings.NewReader("QUJD"), iotest.ErrReader(boom))))
 	if !errors.Is(err, boom) || string(got) != "ABC" {
 		t.Errorf("read error: %q %v", got, err)
 	}
@@ -87,4 +87,11 @@ func TestAppendWebText(t *testing.T) {
 			t.Errorf("AppendWebText(%q, % x) = %q, want %q", dst, src, got, want)
 		}
 	}
+}
+
+// newTextReader returns a TextReader decoding r, as rpc embeds one.
+func newTextReader(r io.Reader) *TextReader {
+	t := new(TextReader)
+	t.Reset(r)
+	return t
 }
